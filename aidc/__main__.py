@@ -1,0 +1,5 @@
+import sys
+
+from aidc.cli import main
+
+sys.exit(main())

@@ -1,0 +1,55 @@
+"""`aidc plan STACK [--json FILE]`: run the program offline and summarise what it would create."""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+import time
+from pathlib import Path
+
+from aidc.engine import PlannedStack, plan_stack
+from aidc.plan import Plan, dumps
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("plan", help="run the program offline and write the plan document")
+    p.add_argument("stack", help="a stack name in stacks/ or a path to Pulumi.<name>.yaml")
+    p.add_argument("--json", metavar="FILE", help="write the plan document (pulumi preview --json shape); - for stdout")
+    p.set_defaults(run=run)
+
+
+def summary_lines(plan: Plan) -> list[str]:
+    by_component: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    for r in plan.resources:
+        if r.custom:
+            by_component[plan.component_of(r)][r.type] += 1
+    total = sum(sum(c.values()) for c in by_component.values())
+    lines = [f"{total} resources to create"]
+    for comp in sorted(by_component):
+        counts = by_component[comp]
+        lines.append(f"  {comp:<44} {sum(counts.values()):>4}")
+        for typ, n in sorted(counts.items()):
+            lines.append(f"    {typ:<42} {n:>4}")
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    if sys.stderr.isatty():
+        print(f"planning {args.stack} offline ...", file=sys.stderr, end="\r")
+    planned: PlannedStack = plan_stack(args.stack)
+    text = dumps(planned.document)
+    if args.json == "-":
+        sys.stdout.write(text)
+        return 0
+    spec = planned.spec
+    print(f"stack {planned.stack.name} ({planned.stack.display_path}): environment {spec.environment}, "
+          f"{'existing cluster' if spec.existing_cluster else spec.region}")
+    for line in summary_lines(planned.plan):
+        print(line)
+    if args.json:
+        Path(args.json).write_text(text, encoding="utf-8")
+        print(f"plan written to {args.json}")
+    print(f"planned in {time.perf_counter() - started:.1f} s")
+    return 0

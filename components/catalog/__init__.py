@@ -1,0 +1,107 @@
+"""The catalog: every fact aidc relies on (instance shapes, prices, pinned charts, add-ons,
+AMI releases, compatibility floors), kept as YAML data beside this file and loaded once."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from .model import (
+    Addon,
+    Ami,
+    Chart,
+    Constraint,
+    Gpu,
+    Instance,
+    KubernetesVersion,
+    Pricing,
+    Recipe,
+    Source,
+)
+
+HERE = Path(__file__).parent
+
+__all__ = [
+    "Addon", "Ami", "Catalog", "CatalogError", "Chart", "Constraint", "Gpu", "Instance",
+    "KubernetesVersion", "Pricing", "Recipe", "Source", "catalog", "version_tuple",
+]
+
+
+class CatalogError(Exception):
+    """The shipped data is inconsistent: a bug in aidc, not in the user's stack."""
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    """'v1.2.3-eksbuild.1' -> (1, 2, 3): comparable release numbers."""
+    core = version.lstrip("v").split("-", 1)[0].split("+", 1)[0]
+    return tuple(int(part) for part in core.split("."))
+
+
+class Catalog:
+    def __init__(self, gpus: dict[str, Gpu], instances: dict[str, Instance], recipe: Recipe,
+                 pricing: Pricing, extra: dict[str, object]):
+        self.gpus = gpus
+        self.instances = instances
+        self.recipe = recipe
+        self.pricing = pricing
+        # Further data files (sizing presets, replace-on-change lists, ...) keyed by file stem.
+        self.extra = extra
+        self._check_references()
+
+    def instance(self, name: str) -> Instance:
+        return self.instances[name]
+
+    def gpu_of(self, instance_type: str) -> Gpu:
+        return self.gpus[self.instances[instance_type].gpu]
+
+    def chart(self, name: str) -> Chart:
+        return self.recipe.charts[name]
+
+    def image(self, name: str) -> str:
+        return self.recipe.images[name]
+
+    def _check_references(self) -> None:
+        problems: list[str] = []
+        recipe = self.recipe
+        for name, inst in self.instances.items():
+            if inst.gpu not in self.gpus:
+                problems.append(f"instances.{name}.gpu: unknown GPU {inst.gpu!r}")
+            for fam in inst.ami_families:
+                if fam not in recipe.amis:
+                    problems.append(f"instances.{name}.amiFamilies: unknown AMI family {fam!r}")
+        if recipe.default_kubernetes_version not in recipe.kubernetes_versions:
+            problems.append("recipe.defaultKubernetesVersion: not in kubernetesVersions")
+        for fam, ami in recipe.amis.items():
+            for k8s in recipe.kubernetes_versions:
+                if k8s not in ami.release_versions:
+                    problems.append(f"recipe.amis.{fam}.releaseVersions: no release for {k8s}")
+        for c in recipe.constraints:
+            for dep in c.require:
+                if dep != "kubernetes" and dep not in recipe.charts:
+                    problems.append(f"recipe.constraints.{c.id}.require: unknown chart {dep!r}")
+        if problems:
+            raise CatalogError("; ".join(problems))
+
+
+def _read(name: str) -> dict:
+    with open(HERE / name, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+@functools.cache
+def catalog() -> Catalog:
+    """The shipped catalog, parsed and cross-checked once per process."""
+    try:
+        shapes = _read("instances.yaml")
+        gpus = {k: Gpu.model_validate(v) for k, v in shapes["gpus"].items()}
+        instances = {k: Instance.model_validate(v) for k, v in shapes["instances"].items()}
+        recipe = Recipe.model_validate(_read("recipe.yaml"))
+        pricing = Pricing.model_validate(_read("pricing.yaml"))
+    except (ValidationError, KeyError, OSError) as exc:
+        raise CatalogError(str(exc)) from exc
+    core = {"instances.yaml", "recipe.yaml", "pricing.yaml"}
+    extra = {p.stem: _read(p.name) for p in sorted(HERE.glob("*.yaml")) if p.name not in core}
+    return Catalog(gpus, instances, recipe, pricing, extra)

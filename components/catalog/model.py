@@ -1,0 +1,180 @@
+"""Typed shape of the catalog files. Loading validates every entry, so a typo in the data
+fails at import of the catalog (and in the data-lint tests), never half-way through a plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+# An exact version: digits and dots with an optional leading v and an optional
+# pre-release/build suffix. No ranges, wildcards or "latest".
+EXACT_VERSION = re.compile(r"^v?\d+(\.\d+){1,3}([-+][0-9A-Za-z.\-]+)?$")
+
+
+class Entry(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+def exact(value: str) -> str:
+    if not EXACT_VERSION.match(value):
+        raise ValueError(f"{value!r} is not an exact version")
+    return value
+
+
+class Source(Entry):
+    """Where a fact comes from and when it was read."""
+
+    url: str
+    date: dt.date
+    note: str = ""
+
+
+class Price(Entry):
+    on_demand_usd_per_hour: float = Field(gt=0)
+    region: str = "us-east-1"
+    source: Source
+
+
+class Gpu(Entry):
+    """One GPU model: the numbers sizing, cost and energy need."""
+
+    name: str
+    vendor: Literal["nvidia"] = "nvidia"
+    generation: str  # ampere | ada | hopper | blackwell
+    memory_gib: float = Field(gt=0)
+    memory_bandwidth_gbps: float = Field(gt=0)  # GB/s of HBM/GDDR bandwidth
+    board_power_w: float = Field(gt=0)
+    dense_tflops: dict[Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4"], float]
+    source: Source
+
+
+class Instance(Entry):
+    """One EC2 instance type that carries GPUs."""
+
+    family: str
+    gpu: str  # key into gpus
+    gpu_count: int = Field(gt=0)
+    vcpu: int = Field(gt=0)
+    memory_gib: float = Field(gt=0)
+    network_gbps: float = Field(gt=0)
+    network_cards: int = Field(ge=1)
+    efa_interfaces: int = Field(ge=0)  # maximum EFA interfaces; 0 = no EFA
+    gpudirect_rdma: bool = False  # FI_EFA_USE_DEVICE_RDMA works on this type
+    nvme_gb: float = Field(ge=0)  # local instance store, 0 when none
+    nvme_disks: int = Field(ge=0)
+    capacity_block_only: bool = False
+    ami_families: tuple[str, ...]  # keys into recipe.amis this type may boot
+    # Minimum all-reduce bus bandwidth (GB/s, nccl-tests busbw, large messages, 2+ nodes)
+    # that an acceptance run must reach on this type.
+    nccl_min_busbw_gbps: float | None = Field(default=None, gt=0)
+    price: Price
+
+    @model_validator(mode="after")
+    def _fabric(self) -> "Instance":
+        if self.efa_interfaces > self.network_cards:
+            raise ValueError("efaInterfaces cannot exceed networkCards")
+        if (self.nvme_gb == 0) != (self.nvme_disks == 0):
+            raise ValueError("nvmeGb and nvmeDisks must both be zero or both positive")
+        return self
+
+
+class Chart(Entry):
+    """A Helm chart pinned to one exact version."""
+
+    repository: str
+    chart: str
+    version: str
+    namespace: str
+    min_kubernetes: str | None = None
+    # The namespace runs privileged pods (device drivers, fabric plugins) and needs the
+    # `privileged` Pod Security level; every other namespace stays `restricted`.
+    privileged: bool = False
+    source: Source
+
+    _v = field_validator("version")(classmethod(lambda cls, v: exact(v)))
+
+
+class Addon(Entry):
+    """An EKS managed add-on pinned to an exact eksbuild version."""
+
+    version: str
+    _v = field_validator("version")(classmethod(lambda cls, v: exact(v)))
+
+
+class Ami(Entry):
+    """An EKS-optimized accelerated AMI family, pinned by release version per Kubernetes version."""
+
+    ami_type: str  # the EKS managed node group amiType
+    os: Literal["al2023", "bottlerocket"]
+    ships_driver: bool  # NVIDIA kernel driver preinstalled
+    ships_toolkit: bool  # NVIDIA container toolkit preinstalled
+    ssm_parameter: str  # template with {k8s} and {release}: where the image id is published
+    release_versions: dict[str, str]  # Kubernetes minor -> exact release version
+    source: Source
+
+    @field_validator("release_versions")
+    @classmethod
+    def _exact(cls, v: dict[str, str]) -> dict[str, str]:
+        for release in v.values():
+            if "latest" in release or "*" in release:
+                raise ValueError(f"release version {release!r} is not exact")
+        return v
+
+
+class KubernetesVersion(Entry):
+    """An EKS Kubernetes minor version with its support window and pinned add-ons."""
+
+    standard_support_end: dt.date
+    extended_support_end: dt.date
+    addons: dict[str, Addon]
+
+
+class Constraint(Entry):
+    """A compatibility rule checked at validation: `when` selects stacks, `require` pins a floor."""
+
+    id: str
+    description: str
+    when: dict[str, str]  # e.g. {capacity: capacityBlock, provisioner: karpenter} or {family: p6-b200}
+    require: dict[str, str]  # chart name or "kubernetes" -> minimum exact version
+    source: Source
+
+
+class Pricing(Entry):
+    """Prices that are not per instance: control plane, NAT, storage."""
+
+    eks_cluster_usd_per_hour: float
+    eks_extended_support_usd_per_hour: float
+    nat_gateway_usd_per_hour: float
+    nat_gateway_usd_per_gb: float
+    fsx_lustre_persistent2_usd_per_gb_month: dict[int, float]  # MB/s/TiB tier -> price
+    s3_standard_usd_per_gb_month: float
+    ebs_gp3_usd_per_gb_month: float
+    interface_endpoint_usd_per_hour: float
+    region: str = "us-east-1"
+    source: Source
+
+
+class Recipe(Entry):
+    """Everything pinned together: Kubernetes versions, add-ons, AMIs, charts, constraints."""
+
+    default_kubernetes_version: str
+    kubernetes_versions: dict[str, KubernetesVersion]
+    amis: dict[str, Ami]
+    charts: dict[str, Chart]
+    images: dict[str, str]  # name -> image reference with an exact tag
+    constraints: tuple[Constraint, ...] = ()
+
+    @field_validator("images")
+    @classmethod
+    def _tags(cls, v: dict[str, str]) -> dict[str, str]:
+        for name, ref in v.items():
+            tag = ref.rsplit(":", 1)[-1] if ":" in ref.rsplit("/", 1)[-1] else ""
+            if not tag or tag == "latest":
+                raise ValueError(f"image {name} ({ref}) needs an exact tag")
+        return v

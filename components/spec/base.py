@@ -1,0 +1,56 @@
+"""Shared pieces of the typed spec: the model base class, problems and their key paths."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class Model(BaseModel):
+    """Every spec object: camelCase keys as in the stack file, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        validate_default=True,
+    )
+
+
+def key_path(loc: Sequence[str | int]) -> str:
+    """('aidc:gpuPools', 1, 'capacity') -> 'aidc:gpuPools[1].capacity'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with a stack file: where, and why."""
+
+    path: str
+    message: str
+    file: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.file}: " if self.file else ""
+        return f"{where}{self.path}: {self.message}"
+
+
+class SpecError(Exception):
+    """The stack configuration is invalid. Carries every problem found, not just the first."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = sorted(set(problems))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    def in_file(self, file: str) -> "SpecError":
+        return SpecError(Problem(p.path, p.message, file) for p in self.problems)

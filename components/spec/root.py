@@ -1,0 +1,139 @@
+"""The whole stack: `aidc:` config (plus `aws:region`) parsed into one immutable Spec."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, field_validator
+
+from components.catalog import Catalog, catalog
+
+from . import cluster as cluster_section
+from . import gpu_pools as gpu_pools_section
+from . import network as network_section
+from .base import Model, Problem, SpecError, key_path
+from .cluster import ClusterSpec
+from .gpu_pools import GpuPoolSpec
+from .network import NetworkSpec
+
+Environment = Literal["dev", "staging", "prod"]
+ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
+NAMESPACE = "aidc"
+
+_TAG_KEY = re.compile(r"^[\w.:/=+\-@ ]{1,128}$")
+
+
+class Spec(Model):
+    environment: Environment
+    # Where AWS resources go; not needed for an existing cluster.
+    region: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    tags: dict[str, str] = {}
+    # Protect what holds data (Pulumi `protect` + retain on delete); on by default in prod.
+    protect: bool = False
+    network: NetworkSpec = NetworkSpec()
+    cluster: ClusterSpec = ClusterSpec()
+    gpu_pools: tuple[GpuPoolSpec, ...] = ()
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, value in v.items():
+            if not _TAG_KEY.match(key) or key.lower().startswith("aws:"):
+                raise ValueError(f"{key!r} is not a valid AWS tag key")
+            if len(value) > 256:
+                raise ValueError(f"tag {key!r} is longer than 256 characters")
+        return v
+
+    @property
+    def existing_cluster(self) -> bool:
+        return self.cluster.existing is not None
+
+    @property
+    def kubernetes_version(self) -> str:
+        return self.cluster.kubernetes_version or catalog().recipe.default_kubernetes_version
+
+    def pool(self, name: str) -> GpuPoolSpec:
+        for p in self.gpu_pools:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def resource_tags(self) -> dict[str, str]:
+        """Tags on every taggable resource: the stack's, plus who and where."""
+        return {"environment": self.environment, "managed-by": "aidc", **self.tags}
+
+
+def semantic_problems(spec: Spec, cat: Catalog) -> Iterator[Problem]:
+    """Cross-field and catalog checks, each naming its key path."""
+    if not spec.existing_cluster:
+        if spec.region is None:
+            yield Problem("aws:region", "required unless aidc:cluster.existing is set")
+        yield from network_section.problems(spec.network)
+    yield from cluster_section.problems(spec.cluster, cat)
+    yield from gpu_pools_section.problems(spec.gpu_pools, cat)
+
+
+@cache
+def _env_defaults() -> dict[str, Any]:
+    with open(Path(__file__).with_name("defaults.yaml"), encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _merge(base: Any, over: Any) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = _merge(base.get(k), v) if k in base else v
+        return out
+    return over
+
+
+def _pydantic_problems(err: ValidationError) -> Iterator[Problem]:
+    for e in err.errors():
+        loc = list(e["loc"])
+        # Unions report which branch failed ("int", "tuple[str, ...]"); the key path is what matters.
+        loc = [p for p in loc if not (isinstance(p, str) and ("[" in p or p in ("int", "str")))]
+        head = "aws:region" if loc[:1] == ["region"] else f"{NAMESPACE}:{loc[0]}" if loc else NAMESPACE
+        path = key_path([head, *loc[1:]])
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif e["type"] == "literal_error":
+            msg = f"{e['input']!r} is not one of: {e['ctx']['expected']}"
+        yield Problem(path, msg)
+
+
+def load_spec(config: Mapping[str, Any]) -> Spec:
+    """Parse Pulumi stack config (keys `namespace:key`) into a Spec, or raise SpecError
+    listing every problem at once."""
+    data: dict[str, Any] = {}
+    for key, value in config.items():
+        ns, _, name = key.partition(":")
+        if ns == NAMESPACE:
+            data[name] = value
+        elif key == "aws:region":
+            data["region"] = value
+        # Other namespaces (aws:, kubernetes:, ...) configure providers, not aidc.
+    env = data.get("environment")
+    if env not in ENVIRONMENTS:
+        reason = "required" if env is None else f"{env!r} is not one of: {', '.join(ENVIRONMENTS)}"
+        raise SpecError([Problem(f"{NAMESPACE}:environment", reason)])
+    defaults = copy.deepcopy(_env_defaults()[env])
+    if isinstance(data.get("cluster"), dict) and "existing" in data["cluster"]:
+        # An existing cluster has no AWS network or control plane to default.
+        defaults.pop("cluster", None)
+        defaults.pop("network", None)
+    try:
+        spec = Spec.model_validate(_merge(defaults, data))
+    except ValidationError as err:
+        raise SpecError(_pydantic_problems(err)) from None
+    found = list(semantic_problems(spec, catalog()))
+    if found:
+        raise SpecError(found)
+    return spec
