@@ -6,7 +6,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.cluster import Cluster
+from components.inference import Inference
 from components.network import Network
+from components.observability import Observability
 from components.spec import Spec
 
 
@@ -16,6 +18,7 @@ class AiDatacenter(pulumi.ComponentResource):
         self.spec = spec
         tags = spec.resource_tags()
         self.network: Network | None = None
+        aws_provider: aws.Provider | None = None
         if spec.existing_cluster:
             self.cluster = Cluster(f"{name}", spec, opts=pulumi.ResourceOptions(parent=self))
         else:
@@ -26,4 +29,17 @@ class AiDatacenter(pulumi.ComponentResource):
             self.cluster = Cluster(f"{name}", spec, subnet_ids=self.network.private_subnet_ids, tags=tags,
                                    opts=aws_opts)
         self.k8s_opts = pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.cluster.provider})
+        self._serving(name, spec, tags, aws_provider)
         self.register_outputs({"kubeconfig": self.cluster.kubeconfig})
+
+    def _serving(self, name: str, spec: Spec, tags: dict, aws_provider: aws.Provider | None) -> None:
+        """Observability first (its CRDs back every ServiceMonitor and rule), then the model servers."""
+        self.observability = Observability(name, spec, opts=self.k8s_opts) if spec.observability.enabled else None
+        if not spec.inference.services:
+            self.inference = None
+            return
+        providers = {"kubernetes": self.cluster.provider, **({"aws": aws_provider} if aws_provider else {})}
+        obs = self.observability
+        self.inference = Inference(name, spec, cluster=self.cluster, prometheus_url=obs.url if obs else None,
+                                   monitoring=[obs.release] if obs else [], tags=tags,
+                                   opts=pulumi.ResourceOptions(parent=self, providers=providers))

@@ -3,10 +3,13 @@
 from .base import Problem, SpecError, key_path
 from .cluster import ClusterSpec, ExistingCluster
 from .gpu_pools import GpuPoolSpec
+from .inference import InferenceSpec, ServiceSpec
 from .network import NetworkSpec
+from .observability import ObservabilitySpec
 from .root import ENVIRONMENTS, NAMESPACE, Spec, load_spec
 
 __all__ = [
     "ENVIRONMENTS", "NAMESPACE", "ClusterSpec", "ExistingCluster", "GpuPoolSpec", "NetworkSpec",
+    "InferenceSpec", "ObservabilitySpec", "ServiceSpec",
     "Problem", "Spec", "SpecError", "key_path", "load_spec",
 ]

@@ -16,11 +16,15 @@ from components.catalog import Catalog, catalog
 
 from . import cluster as cluster_section
 from . import gpu_pools as gpu_pools_section
+from . import inference as inference_section
 from . import network as network_section
+from . import observability as observability_section
 from .base import Model, Problem, SpecError, key_path
 from .cluster import ClusterSpec
 from .gpu_pools import GpuPoolSpec
+from .inference import InferenceSpec
 from .network import NetworkSpec
+from .observability import ObservabilitySpec
 
 Environment = Literal["dev", "staging", "prod"]
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
@@ -39,6 +43,8 @@ class Spec(Model):
     network: NetworkSpec = NetworkSpec()
     cluster: ClusterSpec = ClusterSpec()
     gpu_pools: tuple[GpuPoolSpec, ...] = ()
+    inference: InferenceSpec = InferenceSpec()
+    observability: ObservabilitySpec = ObservabilitySpec()
 
     @field_validator("tags")
     @classmethod
@@ -77,6 +83,8 @@ def semantic_problems(spec: Spec, cat: Catalog) -> Iterator[Problem]:
         yield from network_section.problems(spec.network)
     yield from cluster_section.problems(spec.cluster, cat)
     yield from gpu_pools_section.problems(spec.gpu_pools, cat)
+    yield from inference_section.problems(spec.inference, spec, cat)
+    yield from observability_section.problems(spec.observability)
 
 
 @cache

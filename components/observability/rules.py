@@ -1,0 +1,128 @@
+"""Alerting rules as data: PrometheusRule objects for GPU health and for model serving,
+generated from the stack's thresholds and the catalog's GPU count per instance type."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from components.spec.observability import Alerts
+
+# Label kube-state-metrics puts on kube_node_labels for the pool label (aidc.io/pool) and the
+# instance type, once allowed through `metricLabelsAllowlist` (see values.py).
+POOL = "label_aidc_io_pool"
+INSTANCE_TYPE = "label_node_kubernetes_io_instance_type"
+# XIDs that mean the GPU or its memory needs a reset or a replacement, not a code fix:
+# 48 double-bit ECC, 63/64 row remap recorded/failed, 74 NVLink, 79 fallen off the bus,
+# 92 high single-bit ECC rate, 94/95 contained/uncontained ECC, 119/120 GSP errors.
+CRITICAL_XIDS = (48, 63, 64, 74, 79, 92, 94, 95, 119, 120)
+# Bits of DCGM_FI_DEV_CLOCK_EVENT_REASONS that mean the clocks fell for heat:
+# 0x20 software thermal slowdown, 0x40 hardware thermal slowdown.
+THERMAL_BITS = (32, 64)
+
+
+def _rule(alert: str, expr: str, for_: str, severity: str, summary: str, description: str) -> dict[str, Any]:
+    return {"alert": alert, "expr": expr, "for": for_, "labels": {"severity": severity},
+            "annotations": {"summary": summary, "description": description}}
+
+
+def _hours(h: float) -> str:
+    return f"{int(h * 60)}m"
+
+
+def gpu_rules(alerts: "Alerts", gpus_per_instance: Mapping[str, int]) -> list[dict[str, Any]]:
+    """GPU health from DCGM and kube-state-metrics. `gpus_per_instance` holds the instance
+    types of the stack's pools with the GPU count the catalog gives them."""
+    xid = "DCGM_FI_DEV_XID_ERRORS"
+    critical = " or ".join(f"({xid} == {x})" for x in CRITICAL_XIDS)
+    thermal = " or ".join(f"(floor(DCGM_FI_DEV_CLOCK_EVENT_REASONS / {b}) % 2 == 1)" for b in THERMAL_BITS)
+    rules = [
+        _rule("GpuXidError", f"max_over_time({xid}[10m]) > 0", "0m", "warning",
+              "GPU {{ $labels.gpu }} on {{ $labels.node }} reported XID {{ $value }}",
+              "DCGM saw an XID error. Application XIDs (13, 31, 43) point at the workload; others at the GPU."),
+        _rule("GpuXidCritical", critical, "0m", "critical",
+              "GPU {{ $labels.gpu }} on {{ $labels.node }}: hardware XID {{ $value }}",
+              "This XID means the GPU needs a reset or the node a replacement; cordon and drain it."),
+        _rule("GpuEccDoubleBitErrors", "increase(DCGM_FI_DEV_ECC_DBE_VOL_TOTAL[15m]) > 0", "0m", "critical",
+              "Uncorrectable ECC errors on GPU {{ $labels.gpu }} of {{ $labels.node }}",
+              "Double-bit ECC errors corrupt results; drain the node and reset the GPU."),
+        _rule("GpuRowRemapFailure", "DCGM_FI_DEV_ROW_REMAP_FAILURE > 0", "0m", "critical",
+              "Row remapping failed on GPU {{ $labels.gpu }} of {{ $labels.node }}",
+              "The GPU ran out of spare memory rows; it must be replaced (RMA)."),
+        _rule("GpuRowRemapPending", "increase(DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS[1h]) > 0", "0m", "warning",
+              "GPU {{ $labels.gpu }} of {{ $labels.node }} remapped rows after uncorrectable errors",
+              "A remap takes effect after a GPU reset; schedule one when the node is drained."),
+        _rule("GpuThermalThrottling", thermal, "10m", "warning",
+              "GPU {{ $labels.gpu }} on {{ $labels.node }} is slowing its clocks for heat",
+              "Thermal slowdown for 10 minutes: check cooling; throughput of every job on the node drops."),
+        _rule("GpuTemperatureHigh", f"DCGM_FI_DEV_GPU_TEMP > {alerts.gpu_temperature_celsius}", "15m", "warning",
+              "GPU {{ $labels.gpu }} on {{ $labels.node }} is at {{ $value }} C",
+              f"Above {alerts.gpu_temperature_celsius} C for 15 minutes."),
+        _rule("GpuExporterDown", 'up{job=~".*dcgm-exporter.*"} == 0', "10m", "warning",
+              "DCGM exporter on {{ $labels.node }} is down", "GPU health of this node is not being watched."),
+    ]
+    for itype, count in sorted(gpus_per_instance.items()):
+        allocatable = (f'max by (node) (kube_node_status_allocatable{{resource="nvidia_com_gpu"}}) '
+                       f'* on (node) group_left ({INSTANCE_TYPE}) kube_node_labels{{{INSTANCE_TYPE}="{itype}"}}')
+        missing = (f'kube_node_labels{{{INSTANCE_TYPE}="{itype}"}} * 0 unless on (node) '
+                   f'kube_node_status_allocatable{{resource="nvidia_com_gpu"}}')
+        name = "".join(p.capitalize() for p in itype.replace(".", "-").split("-"))
+        rules.append(_rule(
+            f"GpuNodeMissingGpus{name}", f"({allocatable} < {count}) or ({missing})", "15m", "critical",
+            f"{{{{ $labels.node }}}} ({itype}) advertises {{{{ $value }}}} of its {count} GPUs",
+            "A GPU fell off the bus or the device plugin lost it; pods asking for all GPUs cannot land here."))
+    idle = (f"count by ({POOL}) ((max_over_time(DCGM_FI_DEV_GPU_UTIL[{_hours(alerts.idle_gpu_hours)}]) "
+            f"< {alerts.idle_utilization_percent:g}) * on (node) group_left ({POOL}) kube_node_labels{{{POOL}!=\"\"}}) "
+            f"> 0")
+    rules.append(_rule(
+        "GpuPoolIdle", idle, "0m", "info",
+        f"{{{{ $value }}}} GPUs of pool {{{{ $labels.{POOL} }}}} idle for {alerts.idle_gpu_hours:g}h",
+        f"No work above {alerts.idle_utilization_percent:g}% utilization for {alerts.idle_gpu_hours:g} hours: "
+        "these GPUs are paid for and unused; shrink the pool or give it work."))
+    return rules
+
+
+def serving_rules(alerts: "Alerts", namespace: str) -> list[dict[str, Any]]:
+    """Serving health from the vLLM (and FastAPI) metrics every model server exposes."""
+    ns = f'namespace="{namespace}"'
+    by = "namespace, service"
+
+    def p95(metric: str) -> str:
+        return (f"histogram_quantile(0.95, sum by ({by}, le) "
+                f"(rate({metric}_bucket{{{ns}}}[5m])))")
+
+    errors = (f'sum by ({by}) (rate(http_requests_total{{{ns},status="5xx"}}[5m])) '
+              f"/ sum by ({by}) (rate(http_requests_total{{{ns}}}[5m]))")
+    triton_errors = (f"sum by ({by}) (rate(nv_inference_request_failure{{{ns}}}[5m])) / "
+                     f"(sum by ({by}) (rate(nv_inference_request_success{{{ns}}}[5m])) "
+                     f"+ sum by ({by}) (rate(nv_inference_request_failure{{{ns}}}[5m])))")
+    return [
+        _rule("InferenceErrorRateHigh", f"({errors}) > {alerts.error_rate:g} or ({triton_errors}) > {alerts.error_rate:g}",
+              "10m", "critical",
+              "{{ $labels.service }} answers {{ $value | humanizePercentage }} of requests with errors",
+              f"More than {alerts.error_rate:.0%} of requests failed over 10 minutes."),
+        _rule("InferenceQueueTimeHigh",
+              f"{p95('vllm:request_queue_time_seconds')} > {alerts.queue_time_p95_seconds:g}", "10m", "warning",
+              "{{ $labels.service }}: p95 queue time {{ $value | humanizeDuration }}",
+              "Requests wait for a slot: the autoscaler is at its maximum or replicas are still loading."),
+        _rule("InferenceLatencyHigh",
+              f"{p95('vllm:e2e_request_latency_seconds')} > {alerts.latency_p95_seconds:g}", "10m", "warning",
+              "{{ $labels.service }}: p95 latency {{ $value | humanizeDuration }}",
+              f"p95 end-to-end latency above {alerts.latency_p95_seconds:g} s for 10 minutes."),
+        _rule("InferenceServiceDown", f"sum by ({by}) (up{{{ns}}}) == 0", "5m", "critical",
+              "No replica of {{ $labels.service }} is being scraped",
+              "Every replica is down or still loading; clients get errors."),
+    ]
+
+
+def prometheus_rules(alerts: "Alerts", gpus_per_instance: Mapping[str, int], inference_namespace: str,
+                     namespace: str) -> list[dict[str, Any]]:
+    def rule(name: str, group: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
+                "metadata": {"name": name, "namespace": namespace,
+                             "labels": {"app.kubernetes.io/managed-by": "aidc", "release": "kube-prometheus-stack"}},
+                "spec": {"groups": [{"name": group, "interval": "1m", "rules": rules}]}}
+
+    return [rule("aidc-gpu-health", "aidc.gpu", gpu_rules(alerts, gpus_per_instance)),
+            rule("aidc-serving", "aidc.serving", serving_rules(alerts, inference_namespace))]

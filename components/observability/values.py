@@ -1,0 +1,113 @@
+"""kube-prometheus-stack values and the objects beside it (the DCGM ServiceMonitor, the
+dashboard ConfigMaps, the volume class). Pure functions of the spec."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from components.spec.observability import ObservabilitySpec
+
+RELEASE = "kube-prometheus-stack"
+DASHBOARDS = Path(__file__).resolve().parent / "dashboards"
+DASHBOARD_LABEL = "grafana_dashboard"
+STORAGE_CLASS = "aidc-gp3-encrypted"
+# GPU Operator's DCGM exporter Service (namespace of the gpu-operator chart).
+DCGM_SERVICE_LABELS = {"app": "nvidia-dcgm-exporter"}
+DCGM_PORT = "gpu-metrics"
+
+
+def prometheus_url(namespace: str) -> str:
+    """In-cluster address of Prometheus (the chart names its Service `<release>-prometheus`)."""
+    return f"http://{RELEASE}-prometheus.{namespace}.svc:9090"
+
+
+def storage_class_name(obs: "ObservabilitySpec", existing_cluster: bool) -> str | None:
+    """The stack's class; else aidc's encrypted gp3 on EKS; else (an existing cluster) the
+    cluster's default class (None)."""
+    if obs.storage_class is not None:
+        return obs.storage_class
+    return None if existing_cluster else STORAGE_CLASS
+
+
+def _claim(sc: str | None, size: str) -> dict[str, Any]:
+    spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
+    if sc is not None:
+        spec["storageClassName"] = sc
+    return {"volumeClaimTemplate": {"spec": spec}}
+
+
+def storage_class() -> dict[str, Any]:
+    """Encrypted gp3 that keeps the volume when the claim goes (metrics survive a reinstall)."""
+    return {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+            "metadata": {"name": STORAGE_CLASS, "labels": {"app.kubernetes.io/managed-by": "aidc"}},
+            "provisioner": "ebs.csi.aws.com", "parameters": {"type": "gp3", "encrypted": "true"},
+            "reclaimPolicy": "Retain", "volumeBindingMode": "WaitForFirstConsumer", "allowVolumeExpansion": True}
+
+
+def chart_values(obs: "ObservabilitySpec", storage_class: str | None) -> dict[str, Any]:
+    sc = storage_class
+    return {
+        "fullnameOverride": RELEASE,
+        # The chart installs its CRDs (crds.enabled) before any of its objects.
+        "crds": {"enabled": True},
+        "prometheus": {"prometheusSpec": {
+            "retention": obs.retention,
+            # Stop before the volume is full: 90% of it.
+            "retentionSize": f"{int(obs.storage_gib * 0.9)}GB",
+            # Pick up every ServiceMonitor/PodMonitor/PrometheusRule, not only this release's.
+            "serviceMonitorSelectorNilUsesHelmValues": False,
+            "podMonitorSelectorNilUsesHelmValues": False,
+            "ruleSelectorNilUsesHelmValues": False,
+            "scrapeInterval": "30s",
+            "storageSpec": _claim(sc, f"{obs.storage_gib}Gi"),
+            "securityContext": {"runAsNonRoot": True, "runAsUser": 1000, "runAsGroup": 2000, "fsGroup": 2000,
+                                "seccompProfile": {"type": "RuntimeDefault"}},
+        }},
+        "alertmanager": {"alertmanagerSpec": {"storage": _claim(sc, "5Gi")}},
+        "grafana": {
+            "enabled": obs.dashboards,
+            # Empty: the Grafana chart generates a random admin password into its Secret
+            # instead of the well-known default.
+            "adminPassword": "",
+            "persistence": {"enabled": True, "size": "10Gi", **({"storageClassName": sc} if sc else {})},
+            "sidecar": {"dashboards": {"enabled": True, "label": DASHBOARD_LABEL, "labelValue": "1",
+                                       "searchNamespace": "ALL", "folderAnnotation": "grafana_folder",
+                                       "provider": {"foldersFromFilesStructure": True}}},
+        },
+        "kube-state-metrics": {
+            # Node labels the GPU rules join on: the pool and the instance type.
+            "metricLabelsAllowlist": ["nodes=[aidc.io/pool,node.kubernetes.io/instance-type]"],
+        },
+    }
+
+
+def dcgm_service_monitor(namespace: str, gpu_namespace: str) -> dict[str, Any]:
+    """Scrape the DCGM exporter; keep the pod/namespace labels it adds for the GPU's workload
+    and label each series with its node, which the pool joins need."""
+    return {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
+            "metadata": {"name": "nvidia-dcgm-exporter", "namespace": namespace,
+                         "labels": {"app.kubernetes.io/managed-by": "aidc", "release": RELEASE}},
+            "spec": {"selector": {"matchLabels": DCGM_SERVICE_LABELS},
+                     "namespaceSelector": {"matchNames": [gpu_namespace]},
+                     "endpoints": [{"port": DCGM_PORT, "path": "/metrics", "interval": "30s", "honorLabels": True,
+                                    "relabelings": [{"sourceLabels": ["__meta_kubernetes_pod_node_name"],
+                                                     "targetLabel": "node", "action": "replace"}]}]}}
+
+
+@cache
+def dashboards() -> dict[str, dict[str, Any]]:
+    """Every dashboard shipped in dashboards/*.json, by file stem."""
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(DASHBOARDS.glob("*.json"))}
+
+
+def dashboard_config_maps(namespace: str) -> list[dict[str, Any]]:
+    return [{"apiVersion": "v1", "kind": "ConfigMap",
+             "metadata": {"name": f"aidc-dashboard-{stem}", "namespace": namespace,
+                          "labels": {DASHBOARD_LABEL: "1", "app.kubernetes.io/managed-by": "aidc"},
+                          "annotations": {"grafana_folder": "aidc"}},
+             "data": {f"{stem}.json": json.dumps(board, indent=1, sort_keys=True)}}
+            for stem, board in dashboards().items()]

@@ -1,0 +1,246 @@
+"""`aidc:inference`: model servers, one entry per served model, on the GPU pools."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field, model_validator
+
+from components.catalog import Catalog
+
+from .base import Model, Problem
+
+if TYPE_CHECKING:
+    from .root import Spec
+
+_DNS_LABEL = r"^[a-z]([-a-z0-9]{0,40}[a-z0-9])?$"
+# A Secrets Manager secret: its ARN or its name. Never the token itself.
+_SECRET_REF = r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+|[A-Za-z0-9/_+=.@-]+)$"
+# Tokens of the common model hubs: a value that looks like one is a leaked credential.
+_TOKEN_LIKE = re.compile(r"^(hf_[A-Za-z0-9]{20,}|ghp_|github_pat_|sk-)")
+
+Precision = Literal["bf16", "fp16", "fp8", "int8", "int4"]
+BYTES_PER_PARAM: dict[str, float] = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
+# Room beyond the weights that a server needs to be useful: KV cache for a handful of
+# concurrent sequences, activations, CUDA graphs. 20% of the weights is the floor aidc
+# accepts; below it the server starts but cannot hold a batch.
+HEADROOM = 0.20
+GIB = 1024**3
+
+
+class HubModel(Model):
+    # A model hub id such as meta-llama/Llama-3.1-8B-Instruct.
+    id: str = Field(pattern=r"^[\w.-]+/[\w.-]+$")
+    # AWS Secrets Manager secret (ARN or name) whose value is the hub token; gated models need it.
+    token_secret: str | None = Field(default=None, pattern=_SECRET_REF)
+    # An exact revision (commit) so a rollout never picks up new weights by surprise.
+    revision: str | None = Field(default=None, pattern=r"^[0-9a-f]{7,40}$")
+
+
+class ModelSource(Model):
+    """Exactly one of bucket (a path in the models bucket), lustre (a path on the shared file
+    system) or hub."""
+
+    bucket: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._/-]+$")
+    lustre: str | None = Field(default=None, pattern=r"^/[A-Za-z0-9._/-]+$")
+    hub: HubModel | None = None
+    # Billions of parameters: how memory fit is checked (weights = params x bytes per param).
+    params_b: float = Field(alias="paramsB", gt=0, le=10_000)
+    # The name clients use in the OpenAI API (`model` field); defaults to the service name.
+    served_name: str | None = Field(default=None, pattern=r"^[\w./-]{1,128}$")
+
+    @property
+    def kind(self) -> str | None:
+        set_ = [k for k in ("bucket", "lustre", "hub") if getattr(self, k) is not None]
+        return set_[0] if len(set_) == 1 else None
+
+
+class WorkHours(Model):
+    """When a scale-to-zero (dev) service keeps one replica up: KEDA cron schedules."""
+
+    timezone: str = Field(default="UTC", pattern=r"^[A-Za-z_]+(/[A-Za-z_+-]+)*$")
+    start: str = Field(default="0 8 * * 1-5", pattern=r"^(\S+\s+){4}\S+$")
+    end: str = Field(default="0 20 * * 1-5", pattern=r"^(\S+\s+){4}\S+$")
+
+
+class Scaling(Model):
+    # The server gauge the autoscaler follows: requests waiting for a slot, or running.
+    metric: Literal["waiting", "running"] = "waiting"
+    # Per-replica value above which KEDA adds a replica.
+    target: float = Field(default=4, gt=0)
+    # Seconds of low load before a replica is removed (model servers are slow to come back).
+    cooldown_seconds: int = Field(default=600, ge=60)
+    # With minReplicas 0 the queue metric vanishes with the last pod, so it can never wake
+    # the service; these hours bring one replica back.
+    work_hours: WorkHours = WorkHours()
+
+
+class Expose(Model):
+    """clusterIP: reachable inside the cluster only. loadBalancer: an NLB with TLS (internal
+    unless `public`). gateway: a Gateway API listener with TLS on an existing GatewayClass."""
+
+    type: Literal["clusterIP", "loadBalancer", "gateway"] = "clusterIP"
+    # Internet-facing: only when the stack says so.
+    public: bool = False
+    # ACM certificate for the load balancer's TLS listener.
+    certificate_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/")
+    gateway_class_name: str | None = Field(default=None, pattern=_DNS_LABEL)
+    host: str | None = Field(default=None, pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$")
+    # Secret (in the inference namespace) holding the gateway's TLS certificate and key.
+    tls_secret_name: str | None = Field(default=None, pattern=_DNS_LABEL)
+
+
+class MultiNode(Model):
+    # Nodes per replica (LeaderWorkerSet group size); the model is pipelined across them.
+    nodes: int = Field(ge=2, le=64)
+
+
+class ServiceSpec(Model):
+    name: str = Field(pattern=_DNS_LABEL)
+    engine: Literal["vllm", "triton"] = "vllm"
+    model: ModelSource
+    pool: str
+    tensor_parallel: int = Field(default=1, ge=1, le=64)
+    precision: Precision = "bf16"
+    min_replicas: int = Field(default=1, ge=0)
+    max_replicas: int = Field(default=2, ge=1, le=1000)
+    scaling: Scaling = Scaling()
+    expose: Expose = Expose()
+    multi_node: MultiNode | None = None
+    # Longest context the server accepts (tokens); None leaves the model's own.
+    max_model_len: int | None = Field(default=None, ge=256)
+    # Share of each GPU's memory vLLM may take (weights + KV cache).
+    gpu_memory_utilization: float = Field(default=0.90, gt=0.3, le=0.98)
+
+    @property
+    def nodes(self) -> int:
+        return self.multi_node.nodes if self.multi_node else 1
+
+    @property
+    def gpus_per_replica(self) -> int:
+        return self.tensor_parallel * self.nodes
+
+    @property
+    def served_name(self) -> str:
+        return self.model.served_name or self.name
+
+
+class InferenceSpec(Model):
+    namespace: str = Field(default="inference", pattern=_DNS_LABEL)
+    # Serve through KServe InferenceService objects (Standard/raw deployment mode).
+    kserve: bool = False
+    services: tuple[ServiceSpec, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique(self) -> "InferenceSpec":
+        names = [s.name for s in self.services]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"service names must be unique: {', '.join(dup)}")
+        return self
+
+
+def weights_gib(svc: ServiceSpec) -> float:
+    return svc.model.params_b * 1e9 * BYTES_PER_PARAM[svc.precision] / GIB
+
+
+def memory_fit(svc: ServiceSpec, gpu_memory_gib: float) -> tuple[float, float]:
+    """(GiB needed, GiB available) for one replica: weights plus headroom against the memory
+    vLLM may use on every GPU of the replica."""
+    need = weights_gib(svc) * (1 + HEADROOM)
+    have = svc.gpus_per_replica * gpu_memory_gib * svc.gpu_memory_utilization
+    return need, have
+
+
+def problems(inf: InferenceSpec, spec: "Spec", cat: Catalog, path: str = "aidc:inference") -> Iterator[Problem]:
+    pools = {p.name: p for p in spec.gpu_pools}
+    for i, svc in enumerate(inf.services):
+        at = f"{path}.services[{i}]"
+        yield from _source_problems(svc, spec, f"{at}.model")
+        if svc.min_replicas > svc.max_replicas:
+            yield Problem(f"{at}.minReplicas", f"{svc.min_replicas} is above maxReplicas {svc.max_replicas}")
+        if svc.min_replicas == 0 and spec.environment != "dev":
+            yield Problem(f"{at}.minReplicas", f"scale to zero is allowed only in dev, not {spec.environment}: "
+                                               "the first request would wait minutes for a model to load")
+        if svc.min_replicas != svc.max_replicas and not spec.observability.enabled:
+            yield Problem(f"{at}.maxReplicas", "autoscaling reads the server's queue from Prometheus: "
+                                               "enable aidc:observability or set minReplicas == maxReplicas")
+        yield from _expose_problems(svc, spec, f"{at}.expose")
+        if inf.kserve and svc.multi_node is not None:
+            yield Problem(f"{at}.multiNode", "multi-node serving runs as a LeaderWorkerSet, not through KServe: "
+                                             "set aidc:inference.kserve to false")
+        if svc.engine == "triton" and svc.multi_node is not None:
+            yield Problem(f"{at}.multiNode", "multi-node serving is supported for the vllm engine only")
+        pool = pools.get(svc.pool)
+        if pool is None:
+            known = ", ".join(sorted(pools)) or "none"
+            yield Problem(f"{at}.pool", f"no GPU pool named {svc.pool!r} in aidc:gpuPools (pools: {known})")
+            continue
+        inst = cat.instances.get(pool.instance_type)
+        if inst is None:
+            continue  # reported on aidc:gpuPools
+        gpu = cat.gpus[inst.gpu]
+        if svc.tensor_parallel > inst.gpu_count:
+            yield Problem(f"{at}.tensorParallel",
+                          f"{svc.tensor_parallel} is above the {inst.gpu_count} GPUs of a {pool.instance_type} node "
+                          f"of pool {pool.name}" + ("" if svc.multi_node else "; use multiNode to span nodes"))
+        elif svc.tensor_parallel & (svc.tensor_parallel - 1):
+            yield Problem(f"{at}.tensorParallel", f"{svc.tensor_parallel} is not a power of two "
+                                                  "(attention heads must split evenly across GPUs)")
+        if svc.precision in ("fp8",) and "fp8" not in gpu.dense_tflops:
+            yield Problem(f"{at}.precision", f"{gpu.name} ({pool.instance_type}) has no FP8 support")
+        need, have = memory_fit(svc, gpu.memory_gib)
+        if need > have:
+            fits = math.ceil(need / (gpu.memory_gib * svc.gpu_memory_utilization))
+            yield Problem(f"{at}.model.paramsB",
+                          f"{svc.model.params_b:g}B parameters at {svc.precision} need {need:.0f} GiB "
+                          f"(weights {weights_gib(svc):.0f} GiB + {HEADROOM:.0%} headroom) but "
+                          f"{svc.gpus_per_replica} x {gpu.name} give {have:.0f} GiB usable; "
+                          f"use at least {fits} GPUs (tensorParallel/multiNode) or a lower precision")
+        max_gpus = pool.size.max * inst.gpu_count
+        if svc.min_replicas * svc.gpus_per_replica > max_gpus:
+            yield Problem(f"{at}.minReplicas",
+                          f"{svc.min_replicas} replicas x {svc.gpus_per_replica} GPUs exceed pool {pool.name}'s "
+                          f"{max_gpus} GPUs (size.max {pool.size.max} x {inst.gpu_count})")
+
+
+def _source_problems(svc: ServiceSpec, spec: "Spec", at: str) -> Iterator[Problem]:
+    src = svc.model
+    if src.kind is None:
+        yield Problem(at, "give exactly one of bucket, lustre, hub")
+        return
+    if src.hub is not None and src.hub.token_secret and _TOKEN_LIKE.match(src.hub.token_secret):
+        yield Problem(f"{at}.hub.tokenSecret", "looks like a token: give the Secrets Manager secret's ARN or name, "
+                                               "never the token itself")
+    if src.hub is not None and src.hub.token_secret and spec.existing_cluster:
+        yield Problem(f"{at}.hub.tokenSecret", "reading Secrets Manager needs AWS (EKS Pod Identity); on an existing "
+                                               "cluster load the model from bucket or lustre")
+    storage = getattr(spec, "storage", None)
+    if src.kind == "bucket" and spec.existing_cluster:
+        yield Problem(f"{at}.bucket", "the models bucket exists only with AWS storage, not on an existing cluster")
+    if storage is None:
+        return
+    ns = spec.inference.namespace
+    if src.kind == "bucket" and ns not in storage.model_namespaces:
+        yield Problem(f"{at}.bucket", f"namespace {ns!r} gets no models bucket claim: add it to "
+                                      "aidc:storage.modelNamespaces")
+    if src.kind == "lustre" and ns not in storage.namespaces:
+        yield Problem(f"{at}.lustre", f"namespace {ns!r} gets no Lustre claim: add it to aidc:storage.namespaces")
+
+
+def _expose_problems(svc: ServiceSpec, spec: "Spec", at: str) -> Iterator[Problem]:
+    ex = svc.expose
+    if ex.public and ex.type == "clusterIP":
+        yield Problem(f"{at}.public", "a clusterIP service cannot be public; use loadBalancer or gateway")
+    if ex.type == "loadBalancer" and ex.certificate_arn is None:
+        yield Problem(f"{at}.certificateArn", "a load balancer serves TLS only: give an ACM certificate ARN")
+    if ex.type == "gateway":
+        for key, value in (("gatewayClassName", ex.gateway_class_name), ("host", ex.host),
+                           ("tlsSecretName", ex.tls_secret_name)):
+            if value is None:
+                yield Problem(f"{at}.{key}", "required for a gateway")
+    if ex.type == "loadBalancer" and spec.existing_cluster:
+        yield Problem(f"{at}.type", "an AWS load balancer needs an EKS cluster; use gateway on an existing cluster")

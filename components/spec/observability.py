@@ -1,0 +1,53 @@
+"""`aidc:observability`: Prometheus, Alertmanager and Grafana (kube-prometheus-stack), the GPU
+and serving alert thresholds, and the dashboards."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pydantic import Field
+
+from .base import Model, Problem
+
+_DURATION = r"^[1-9]\d*(h|d|w|y)$"
+
+
+class Alerts(Model):
+    # A pool whose GPUs all stayed under `idleUtilizationPercent` this long is paying for nothing.
+    idle_gpu_hours: float = Field(default=4, gt=0, le=168)
+    idle_utilization_percent: float = Field(default=5, gt=0, lt=100)
+    # GPU core temperature (Celsius) that warns before the hardware slows itself down.
+    gpu_temperature_celsius: int = Field(default=85, ge=60, le=100)
+    # Share of requests answered with a 5xx, as a fraction.
+    error_rate: float = Field(default=0.05, gt=0, lt=1)
+    # p95 of the time a request waits in the server's queue before it starts (seconds).
+    queue_time_p95_seconds: float = Field(default=5, gt=0)
+    # p95 of the end-to-end request latency (seconds).
+    latency_p95_seconds: float = Field(default=30, gt=0)
+
+
+class ObservabilitySpec(Model):
+    enabled: bool = True
+    # How long Prometheus keeps samples (Prometheus duration: 15d, 8w, ...).
+    retention: str = Field(default="15d", pattern=_DURATION)
+    # Size of the Prometheus volume (GiB); must hold `retention` of samples.
+    storage_gib: int = Field(default=50, alias="storageGiB", ge=10, le=16384)
+    # StorageClass of the Prometheus and Grafana volumes; None creates an encrypted gp3 class.
+    storage_class: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    dashboards: bool = True
+    alerts: Alerts = Alerts()
+
+
+def retention_days(retention: str) -> float:
+    n, unit = int(retention[:-1]), retention[-1]
+    return n * {"h": 1 / 24, "d": 1, "w": 7, "y": 365}[unit]
+
+
+def problems(obs: ObservabilitySpec, path: str = "aidc:observability") -> Iterator[Problem]:
+    # Prometheus needs roughly 1-2 bytes per sample; a GPU cluster with DCGM at 30 s scrapes
+    # writes about 1 GiB a day per 50 nodes. Anything under 1 GiB/day of retention is a
+    # volume that fills before the retention is reached.
+    days = retention_days(obs.retention)
+    if obs.enabled and obs.storage_gib < days:
+        yield Problem(f"{path}.storageGiB", f"{obs.storage_gib} GiB cannot hold {obs.retention} of samples: "
+                                            f"give at least {int(days) + 1} GiB (1 GiB per day) or a shorter retention")
