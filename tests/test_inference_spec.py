@@ -1,0 +1,163 @@
+"""`aidc:inference` and `aidc:observability`: memory fit, parallelism, replicas, pools,
+exposure and secrets, each bad input reported with its key path."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from components.catalog import catalog
+from components.spec import SpecError, load_spec
+from components.spec.inference import HEADROOM, ServiceSpec, memory_fit, weights_gib
+
+POOLS = [{"name": "infer-l40s", "instanceType": "g6e.12xlarge", "provisioner": "karpenter",
+          "size": {"min": 1, "max": 4}, "purpose": "inference"}]
+
+
+def cfg(env="prod", services=(), **extra):
+    out = {"aws:region": "us-east-1", "aidc:environment": env, "aidc:gpuPools": POOLS,
+           "aidc:inference": {"services": list(services)}}
+    out.update({f"aidc:{k}": v for k, v in extra.items()})
+    return out
+
+
+def svc(**over):
+    base = {"name": "llama", "model": {"hub": {"id": "meta-llama/Llama-3.1-8B-Instruct"}, "paramsB": 8},
+            "pool": "infer-l40s", "minReplicas": 2, "maxReplicas": 4}
+    base.update(over)
+    return base
+
+
+def problems(config):
+    with pytest.raises(SpecError) as exc:
+        load_spec(config)
+    return {p.path: p.message for p in exc.value.problems}
+
+
+def test_shipped_service_parses_with_defaults():
+    spec = load_spec(cfg(services=[svc()]))
+    s = spec.inference.services[0]
+    assert (s.engine, s.precision, s.tensor_parallel, s.expose.type, s.scaling.metric) == \
+        ("vllm", "bf16", 1, "clusterIP", "waiting")
+    assert spec.inference.kserve is False
+    assert spec.observability.retention == "30d" and spec.observability.storage_gib == 200  # prod defaults
+
+
+@pytest.mark.parametrize("env,retention,gib", [("dev", "7d", 20), ("staging", "15d", 50), ("prod", "30d", 200)])
+def test_observability_defaults_per_environment(env, retention, gib):
+    obs = load_spec(cfg(env)).observability
+    assert (obs.enabled, obs.retention, obs.storage_gib, obs.dashboards) == (True, retention, gib, True)
+
+
+def test_tensor_parallel_above_the_gpus_of_a_node():
+    found = problems(cfg(services=[svc(tensorParallel=8)]))
+    assert "8 is above the 4 GPUs of a g6e.12xlarge node" in found["aidc:inference.services[0].tensorParallel"]
+
+
+def test_tensor_parallel_must_be_a_power_of_two():
+    found = problems(cfg(services=[svc(tensorParallel=3)]))
+    assert "power of two" in found["aidc:inference.services[0].tensorParallel"]
+
+
+def test_model_that_does_not_fit_the_pool_gpu_memory():
+    # 70B at bf16 = 130 GiB of weights; two L40S (44 GiB each) cannot hold it.
+    found = problems(cfg(services=[svc(model={"hub": {"id": "meta-llama/Llama-3.1-70B-Instruct"}, "paramsB": 70},
+                                       tensorParallel=2)]))
+    msg = found["aidc:inference.services[0].model.paramsB"]
+    assert "70B parameters at bf16 need 156 GiB" in msg and "2 x NVIDIA L40S give 79 GiB" in msg
+
+
+def test_same_model_fits_at_fp8_on_four_gpus():
+    spec = load_spec(cfg(services=[svc(model={"hub": {"id": "meta-llama/Llama-3.1-70B-Instruct"}, "paramsB": 70},
+                                       tensorParallel=4, precision="fp8")]))
+    need, have = memory_fit(spec.inference.services[0], catalog().gpus["L40S"].memory_gib)
+    assert round(need) == 78 and round(have) == 158
+
+
+def test_min_above_max_replicas():
+    found = problems(cfg(services=[svc(minReplicas=5, maxReplicas=3)]))
+    assert found["aidc:inference.services[0].minReplicas"] == "5 is above maxReplicas 3"
+
+
+def test_unknown_pool():
+    found = problems(cfg(services=[svc(pool="infer-h100")]))
+    assert found["aidc:inference.services[0].pool"] == \
+        "no GPU pool named 'infer-h100' in aidc:gpuPools (pools: infer-l40s)"
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_scale_to_zero_only_in_dev(env):
+    found = problems(cfg(env, services=[svc(minReplicas=0)]))
+    assert "scale to zero is allowed only in dev" in found["aidc:inference.services[0].minReplicas"]
+
+
+def test_scale_to_zero_in_dev_is_fine():
+    assert load_spec(cfg("dev", services=[svc(minReplicas=0, maxReplicas=1)])).inference.services[0].min_replicas == 0
+
+
+def test_replicas_beyond_the_pool():
+    found = problems(cfg(services=[svc(tensorParallel=4, minReplicas=5, maxReplicas=5)]))
+    assert "exceed pool infer-l40s's 16 GPUs" in found["aidc:inference.services[0].minReplicas"]
+
+
+def test_model_source_needs_exactly_one_kind():
+    found = problems(cfg(services=[svc(model={"bucket": "llama", "lustre": "/models/llama", "paramsB": 8})]))
+    assert found["aidc:inference.services[0].model"] == "give exactly one of bucket, lustre, hub"
+
+
+def test_a_token_in_place_of_a_secret_reference_is_refused():
+    token = "hf_" + "a" * 34
+    found = problems(cfg(services=[svc(model={"hub": {"id": "a/b", "tokenSecret": token}, "paramsB": 1})]))
+    assert "looks like a token" in found["aidc:inference.services[0].model.hub.tokenSecret"]
+
+
+def test_public_exposure_needs_a_load_balancer_or_gateway_with_tls():
+    found = problems(cfg(services=[svc(expose={"public": True}),
+                                   svc(name="b", expose={"type": "loadBalancer"}),
+                                   svc(name="c", expose={"type": "gateway"})]))
+    assert "cannot be public" in found["aidc:inference.services[0].expose.public"]
+    assert "ACM certificate" in found["aidc:inference.services[1].expose.certificateArn"]
+    for key in ("gatewayClassName", "host", "tlsSecretName"):
+        assert found[f"aidc:inference.services[2].expose.{key}"] == "required for a gateway"
+
+
+def test_autoscaling_needs_observability():
+    found = problems(cfg(services=[svc()], observability={"enabled": False}))
+    assert "enable aidc:observability" in found["aidc:inference.services[0].maxReplicas"]
+
+
+def test_fp8_needs_a_gpu_that_has_it():
+    pools = [{"name": "a100", "instanceType": "p4d.24xlarge", "size": {"min": 1, "max": 2}}]
+    config = cfg(services=[svc(pool="a100", precision="fp8")])
+    config["aidc:gpuPools"] = pools
+    found = problems(config)
+    assert "no FP8 support" in found["aidc:inference.services[0].precision"]
+
+
+def test_duplicate_service_names():
+    found = problems(cfg(services=[svc(), svc()]))
+    assert "unique: llama" in found["aidc:inference"]
+
+
+def test_observability_volume_too_small_for_retention():
+    found = problems(cfg(observability={"retention": "90d", "storageGiB": 50}))
+    assert "cannot hold 90d" in found["aidc:observability.storageGiB"]
+
+
+def test_every_problem_at_once():
+    found = problems(cfg("staging", services=[svc(tensorParallel=8, minReplicas=0), svc(name="x", pool="nope")]))
+    assert {"aidc:inference.services[0].tensorParallel", "aidc:inference.services[0].minReplicas",
+            "aidc:inference.services[1].pool"} <= set(found)
+
+
+@given(params=st.floats(0.5, 500), tp=st.sampled_from([1, 2, 4, 8]),
+       precision=st.sampled_from(["bf16", "fp16", "fp8", "int8", "int4"]))
+def test_memory_fit_is_weights_plus_headroom(params, tp, precision):
+    s = ServiceSpec.model_validate(svc(model={"hub": {"id": "a/b"}, "paramsB": params}, tensorParallel=tp,
+                                       precision=precision))
+    need, have = memory_fit(s, 44)
+    assert need == pytest.approx(weights_gib(s) * (1 + HEADROOM))
+    assert have == pytest.approx(tp * 44 * 0.90)
+    # Halving the bytes per parameter halves what is needed.
+    if precision == "bf16":
+        half = ServiceSpec.model_validate({**s.model_dump(by_alias=True), "precision": "fp8"})
+        assert memory_fit(half, 44)[0] == pytest.approx(need / 2)
