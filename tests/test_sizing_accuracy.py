@@ -52,7 +52,7 @@ RUNS = [
 
 def _hardware(prefix: str):
     cat = catalog()
-    keys = [k for k, g in cat.gpus.items() if g.name.upper().startswith(prefix) and g.memory_gib >= 80]
+    keys = [k for k, g in cat.gpus.items() if k.upper().startswith(prefix) and g.memory_gib >= 80]
     assert keys, f"the catalog has no {prefix} 80GB GPU"
     return resolve_hardware(cat, None, keys[0])
 

@@ -108,3 +108,19 @@ def test_more_concurrency_never_fewer_gpus(c1, c2):
     b = plan_serve(ServeWorkload(LLAMA_70B, "fp8", 4096, hi), H100)
     assert b.nodes >= a.nodes
     assert b.kv_cache_gib >= a.kv_cache_gib
+
+
+def test_gpu_choice_takes_the_cheapest_node_type():
+    from aidc.sizing.serve import plan_serve_cheapest
+    from tests.sizing_fixtures import hardware
+
+    small = hardware("H100", "hopper", 80, 3350, {"bf16": 989, "fp8": 1979}, 1, 6.0)
+    big = hardware("H100", "hopper", 80, 3350, {"bf16": 989, "fp8": 1979}, 8, 55.04)
+    llama_8b = Architecture(8_030_261_248, 32, 8, 128, 32, "Llama 3.1 8B")
+    work = ServeWorkload(llama_8b, "bf16", 8192, 64)
+    # 8B bf16 on one 72 GiB GPU leaves room for 57 sequences: two 1-GPU nodes ($12/h) beat one
+    # 8-GPU node ($55.04/h).
+    plan = plan_serve_cheapest(work, [big, small])
+    assert (plan.hardware is small, plan.nodes, plan.usd_per_month) == (True, 2, 12.0 * 730)
+    # 70B bf16 does not fit one GPU: only the 8-GPU node can serve it.
+    assert plan_serve_cheapest(ServeWorkload(LLAMA_70B, "bf16", 8192, 64), [small, big]).hardware is big

@@ -7,7 +7,8 @@ import json
 
 from aidc.errors import Problem, UserError
 from aidc.sizing import ServeWorkload, TrainWorkload, plan_serve, plan_train, resolve_hardware
-from aidc.sizing.serve import DEFAULT_HEADROOM, Architecture, ServePlan
+from aidc.sizing.hardware import nodes_carrying
+from aidc.sizing.serve import DEFAULT_HEADROOM, Architecture, ServePlan, plan_serve_cheapest
 from aidc.sizing.stack import CAPACITY_TYPES, fragment
 from aidc.sizing.train import DEFAULT_CHECKPOINT_WRITE_SECONDS, PRECISIONS, TrainPlan
 from components.catalog import catalog
@@ -110,11 +111,14 @@ def train_json(p: TrainPlan) -> dict:
     return {
         "gpus": p.gpus, "nodes": p.nodes, "days": round(p.days, 2), "gpuHours": round(p.gpu_hours),
         "instanceType": hw.instance_type, "checkpointGiB": round(p.checkpoint_gib, 1), "costUsd": round(p.cost_usd),
+        "costUsdReserved": None if p.cost_usd_reserved is None else round(p.cost_usd_reserved),
         "gpu": hw.gpu.name, "gpusPerNode": hw.gpus_per_node, "params": w.params,
         "activeParams": w.active_params or w.params, "tokens": w.tokens, "precision": w.precision,
         "trainingFlops": p.flops, "peakTflopsPerGpu": p.peak_flops_per_gpu / 1e12, "mfu": p.mfu,
         "mfuSource": p.mfu_source, "stateGiB": round(p.state_gib, 1), "minGpusForState": p.min_gpus_for_state,
         "usdPerHour": round(p.nodes * hw.usd_per_node_hour, 2),
+        "fabric": {"efaInterfacesPerNode": hw.instance.efa_interfaces, "networkGbpsPerNode": hw.instance.network_gbps,
+                   "gpudirectRdma": hw.instance.gpudirect_rdma},
         "lustre": {"deploymentType": "PERSISTENT_2", "capacityGiB": lu.capacity_gib,
                    "tierMBpsPerTiB": lu.tier_mbps_per_tib, "throughputMBps": round(lu.throughput_mbps, 1),
                    "writeSeconds": round(lu.write_seconds, 1), "maxWriteSeconds": w.checkpoint_write_seconds,
@@ -142,8 +146,12 @@ def train_lines(p: TrainPlan, model: str | None) -> list[str]:
         f"{lu.tier_mbps_per_tib} MB/s/TiB ({lu.throughput_mbps / 1000:,.1f} GB/s): written in "
         f"{lu.write_seconds:,.0f} s (limit {w.checkpoint_write_seconds:g} s)"
         + (f", ${lu.usd_per_month:,.0f}/month" if lu.usd_per_month is not None else ""),
+        f"  fabric      {hw.instance.efa_interfaces} EFA interface{'s' * (hw.instance.efa_interfaces != 1)} and "
+        f"{hw.instance.network_gbps:,g} Gb/s per node"
+        + (", GPUDirect RDMA" if hw.instance.gpudirect_rdma else ""),
         f"  cost        ${p.cost_usd:,.0f} on demand ({p.nodes:,} x ${hw.usd_per_node_hour:,.2f}/h x "
-        f"{p.days * 24:,.0f} h)",
+        f"{p.days * 24:,.0f} h)"
+        + (f", ${p.cost_usd_reserved:,.0f} reserved" if p.cost_usd_reserved is not None else ""),
         "assumptions:",
         *[f"  - {a}" for a in p.assumptions],
     ]
@@ -167,7 +175,8 @@ def run_serve(args: argparse.Namespace) -> int:
     hw = resolve_hardware(cat, args.instance_type, args.gpu)
     w = ServeWorkload(arch, args.precision, _whole(args.context), _whole(args.concurrency),
                       args.kv_precision, args.headroom)
-    plan = plan_serve(w, hw, cat)
+    # --gpu: every node type carrying it is a candidate; the cheapest per month wins.
+    plan = plan_serve_cheapest(w, nodes_carrying(cat, hw.gpu_key), cat) if args.gpu else plan_serve(w, hw, cat)
     return _emit_or_print(args, plan, serve_json(plan), serve_lines(plan))
 
 

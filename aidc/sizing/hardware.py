@@ -27,6 +27,12 @@ class Hardware:
     def usd_per_node_hour(self) -> float:
         return self.instance.price.on_demand_usd_per_hour
 
+    @property
+    def reserved_usd_per_node_hour(self) -> float | None:
+        """A reserved/Savings Plans rate when the catalog carries one (instances.yaml has only
+        on-demand rates today; the field name is the one to add there)."""
+        return getattr(self.instance.price, "reserved_usd_per_hour", None)
+
     def peak_flops(self, precision: str, flag: str = "--precision") -> float:
         """Dense peak FLOP/s of one GPU at a precision (catalog `denseTflops`)."""
         tflops = self.gpu.dense_tflops.get(precision)
@@ -36,6 +42,11 @@ class Hardware:
                             [Problem(flag, f"{self.gpu.name} has no dense {precision} peak in the catalog "
                                            f"(known: {known})")])
         return tflops * 1e12
+
+
+def nodes_carrying(cat: Catalog, gpu_key: str) -> list[Hardware]:
+    return [Hardware(gpu_key, cat.gpus[gpu_key], name, inst)
+            for name, inst in sorted(cat.instances.items()) if inst.gpu == gpu_key]
 
 
 def _unknown(flag: str, what: str, name: str, known: list[str]) -> UserError:

@@ -175,6 +175,20 @@ def plan_serve(w: ServeWorkload, hw: Hardware, cat: Catalog | None = None) -> Se
         usd_per_million_tokens=usd_hour / (total_tps * 3600) * 1e6, options=options, assumptions=assumptions)
 
 
+def plan_serve_cheapest(w: ServeWorkload, candidates: list[Hardware], cat: Catalog | None = None) -> ServePlan:
+    """The cheapest plan per month over several node types carrying the same GPU (for --gpu):
+    many small nodes can cost less than one large node when no replica needs NVLink."""
+    plans, first_error = [], None
+    for hw in candidates:
+        try:
+            plans.append(plan_serve(w, hw, cat))
+        except UserError as err:
+            first_error = first_error or err
+    if not plans:
+        raise first_error or UserError("no node carries this GPU", [Problem("--gpu", "no instance type")])
+    return min(plans, key=lambda p: (p.usd_per_month, p.nodes, p.hardware.instance_type))
+
+
 def _fits_hint(cat: Catalog | None, hw: Hardware, need_bytes: float, headroom: float) -> str:
     if cat is None:
         return ""

@@ -52,6 +52,7 @@ class TrainPlan:
     checkpoint_gib: float
     lustre: LustreSize
     cost_usd: float  # on demand, whole nodes for the whole run
+    cost_usd_reserved: float | None  # at a reserved rate, when the catalog has one
     assumptions: list[str] = field(default_factory=list)
 
 
@@ -157,6 +158,8 @@ def plan_train(w: TrainWorkload, hw: Hardware, cat: Catalog) -> TrainPlan:
     ckpt = checkpoint_gib(w.params)
     lustre = _lustre(ckpt, w.checkpoint_write_seconds, cat)
     cost = nodes * hw.usd_per_node_hour * days * 24
+    reserved = hw.reserved_usd_per_node_hour
+    cost_reserved = nodes * reserved * days * 24 if reserved else None
     assumptions = [
         f"training FLOPs = 6 x active params x tokens = {flops:.3g} "
         "(attention and recomputation not counted)",
@@ -168,7 +171,12 @@ def plan_train(w: TrainWorkload, hw: Hardware, cat: Catalog) -> TrainPlan:
         f"checkpoint {CHECKPOINT_BYTES_PER_PARAM} B/param (bf16 + fp32 weights, Adam moments); "
         f"Lustre PERSISTENT_2 writes it within {w.checkpoint_write_seconds:g} s",
         f"cost: {nodes} x {hw.instance_type} on demand at ${hw.usd_per_node_hour:,.2f}/h "
-        f"({hw.instance.price.source.date}) for the whole run",
+        f"({hw.instance.price.source.date}) for the whole run"
+        + ("" if reserved else "; the catalog has no reserved rate for it"),
     ]
+    inst = hw.instance
+    if nodes > 1 and inst.efa_interfaces == 0:
+        assumptions.append(f"WARNING: {nodes} nodes of {hw.instance_type} have no EFA; data-parallel traffic "
+                           f"over {inst.network_gbps:g} Gb/s TCP will not sustain this MFU")
     return TrainPlan(hw, w, flops, peak, mfu, mfu_source, hours, gpus, nodes, days, state_gib(w.params),
-                     need, ckpt, lustre, cost, assumptions)
+                     need, ckpt, lustre, cost, cost_reserved, assumptions)
