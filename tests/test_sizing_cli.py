@@ -106,3 +106,15 @@ def test_unparsable_number_exits_2(capsys):
     code, _, err = run(capsys, "size", "train", "--params", "seventy", "--tokens", "2e12", "--gpus", "8",
                        "--instance-type", "p5.48xlarge")
     assert code == 2 and "seventy" in err and "Traceback" not in err
+
+
+def test_gpu_name_picks_a_node_carrying_it(capsys):
+    code, out, _ = run(capsys, "size", "train", "--preset", "llama-3.1-8b", "--tokens", "1e12", "--gpu", "H200",
+                       "--gpus", "64", "--json")
+    assert code == 0
+    # H200 comes on p5en (on demand) and p5e (Capacity Blocks only): the one you can buy wins.
+    assert json.loads(out)["instanceType"] == "p5en.48xlarge"
+    code, out, _ = run(capsys, "size", "serve", "--preset", "llama-3.1-8b", "--context", "8192",
+                       "--concurrency", "32", "--gpu", "L4", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["instanceType"].startswith("g6.") and doc["gpu"] == "NVIDIA L4"

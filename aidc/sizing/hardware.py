@@ -56,8 +56,7 @@ def _unknown(flag: str, what: str, name: str, known: list[str]) -> UserError:
 
 
 def resolve_hardware(cat: Catalog, instance_type: str | None, gpu: str | None) -> Hardware:
-    """From --instance-type, or from --gpu (then the catalog's largest node carrying it,
-    cheapest first among equals)."""
+    """From --instance-type, or from --gpu (then the catalog's largest node carrying it)."""
     if instance_type and gpu:
         raise UserError("conflicting options", [Problem("--gpu", "give --instance-type or --gpu, not both")])
     if instance_type:
@@ -74,7 +73,9 @@ def resolve_hardware(cat: Catalog, instance_type: str | None, gpu: str | None) -
     if not nodes:
         raise UserError("no node carries this GPU",
                         [Problem("--gpu", f"no instance type in the catalog carries {gpu}; use --instance-type")])
-    name, inst = min(nodes, key=lambda ni: (-ni[1].gpu_count, ni[1].price.on_demand_usd_per_hour, ni[0]))
+    # Largest node first (training spans nodes), then one you can buy on demand, then the cheapest.
+    name, inst = min(nodes, key=lambda ni: (-ni[1].gpu_count, ni[1].capacity_block_only,
+                                            ni[1].price.on_demand_usd_per_hour, ni[0]))
     return Hardware(key, cat.gpus[key], name, inst)
 
 
