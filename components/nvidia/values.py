@@ -48,7 +48,9 @@ def gpu_operator_values(ami: "Ami | Sequence[Ami] | None", pools: Iterable["GpuP
     toolkit = existing_cluster or any(not a.ships_toolkit for a in amis)
     mig = sorted({p.mig.strategy for p in pools if p.mig is not None})
     sliced = [p for p in pools if p.time_slicing is not None]
-    device_plugin: dict[str, Any] = {"enabled": True}
+    # Bottlerocket's NVIDIA variants run their own device plugin (its nodes are labelled so the
+    # operator's stays off them); with only Bottlerocket nodes the operator's is not deployed at all.
+    device_plugin: dict[str, Any] = {"enabled": not amis or any(a.os != "bottlerocket" for a in amis)}
     if sliced:
         # Nodes pick their config by the label nvidia.com/device-plugin.config=<pool name>.
         device_plugin["config"] = {"create": True, "name": TIME_SLICING_CONFIGMAP,
