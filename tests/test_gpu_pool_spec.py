@@ -30,6 +30,14 @@ def problems(c):
     return {p.path: p.message for p in exc.value.problems}
 
 
+@pytest.fixture
+def h100_mig(monkeypatch):
+    """H100 boards partition with MIG; until the catalog marks them (Gpu.mig), mark them here."""
+    cat = catalog()
+    if not cat.gpus["H100"].mig:
+        monkeypatch.setitem(cat.gpus, "H100", cat.gpus["H100"].model_copy(update={"mig": True}))
+
+
 def test_a_good_pool_loads():
     spec = load_spec(cfg(pool()))
     assert spec.pool("train").ami_family == "al2023-nvidia"
@@ -111,7 +119,7 @@ def test_karpenter_pool_has_no_floor_and_selects_reservations_by_id():
                           "aidc:gpuPools[0].capacity.reservationGroupArn"}
 
 
-def test_time_slicing_is_dev_only_and_not_with_mig():
+def test_time_slicing_is_dev_only_and_not_with_mig(h100_mig):
     sliced = pool(instanceType="g6.xlarge", efa=False, timeSlicing={"replicas": 4})
     assert problems(cfg(sliced, env="staging")) == {"aidc:gpuPools[0].timeSlicing":
                                                     "time-slicing shares GPU memory without isolation; "
@@ -121,7 +129,7 @@ def test_time_slicing_is_dev_only_and_not_with_mig():
     assert found == {"aidc:gpuPools[0].timeSlicing": "choose MIG or time-slicing, not both"}
 
 
-def test_mig_only_on_mig_gpus_and_one_strategy():
+def test_mig_only_on_mig_gpus_and_one_strategy(h100_mig):
     found = problems(cfg(pool(instanceType="g6.xlarge", efa=False, mig={"strategy": "single"})))
     assert found == {"aidc:gpuPools[0].mig": "L4 GPUs (g6.xlarge) cannot be partitioned with MIG"}
     found = problems(cfg(pool(name="aa", mig={"strategy": "single"}), pool(name="bb", mig={"strategy": "mixed"})))
@@ -185,3 +193,15 @@ def test_cli_reports_every_problem_with_exit_2(tmp_path: Path, capsys):
     err = capsys.readouterr().err
     assert "aidc:gpuPools[1].name" in err and "aidc:gpuPools[1].efa" in err and "aidc:gpuPools[1].capacity.type" in err
     assert "Traceback" not in err
+
+
+def test_chart_scoped_constraint(monkeypatch):
+    cat = catalog()
+    rule = Constraint.model_validate({
+        "id": "op-k8s", "description": "GPU Operator platform support", "when": {"chart": "gpu-operator"},
+        "require": {"kubernetes": "9.1"}, "source": {"url": "x", "date": "2025-01-01"}})
+    monkeypatch.setattr(cat, "recipe", cat.recipe.model_copy(update={"constraints": (rule,)}))
+    found = problems(cfg(pool()))
+    assert found == {"aidc:cluster.kubernetesVersion": "GPU Operator platform support (constraint op-k8s): "
+                     f"needs kubernetes >= 9.1, the stack has {cat.recipe.default_kubernetes_version}"}
+    load_spec(cfg())  # no GPU pool: no GPU Operator, the rule does not apply

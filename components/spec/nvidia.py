@@ -29,6 +29,16 @@ def problems(nv: NvidiaSpec, cat: Catalog, charts: list[str], *, existing_cluste
         if floor and version_tuple(kubernetes_version) < version_tuple(floor):
             yield Problem("aidc:cluster.kubernetesVersion",
                           f"{key} {cat.chart(key).version} needs Kubernetes >= {floor}, the stack has {kubernetes_version}")
+    # Catalog constraints scoped to a chart (`when: {chart: gpu-operator}`) apply when it is installed.
+    for c in cat.recipe.constraints:
+        if set(c.when) != {"chart"} or c.when["chart"] not in charts:
+            continue
+        for dep, floor in c.require.items():
+            have = kubernetes_version if dep == "kubernetes" else cat.chart(dep).version
+            if version_tuple(have) < version_tuple(floor):
+                where = "aidc:cluster.kubernetesVersion" if dep == "kubernetes" else path
+                yield Problem(where, f"{c.description} (constraint {c.id}): needs {dep} >= {floor}, "
+                                     f"the stack has {have}")
 
 
 def charts_in_use(pools: tuple, nv: NvidiaSpec, *, existing_cluster: bool) -> list[str]:
