@@ -10,7 +10,7 @@ from components.spec import SpecError, load_spec
 from components.spec.inference import HEADROOM, ServiceSpec, memory_fit, weights_gib
 
 POOLS = [{"name": "infer-l40s", "instanceType": "g6e.12xlarge", "provisioner": "karpenter",
-          "size": {"min": 1, "max": 4}, "purpose": "inference"}]
+          "size": {"min": 0, "max": 4}, "purpose": "inference"}]
 
 
 def cfg(env="prod", services=(), **extra):

@@ -8,13 +8,12 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from components.gpu_pool.nodes import GPU_TOLERATION, POOL_LABEL
 from components.spec.inference import weights_gib
 
 if TYPE_CHECKING:
     from components.spec import ServiceSpec
 
-# Node label and taint of the GPU pools (components/gpu_pool/nodes.py: POOL_LABEL, GPU_TAINT).
-POOL_LABEL = "aidc.io/pool"
 GPU_RESOURCE = "nvidia.com/gpu"
 # Claims the storage component creates in the namespaces that ask for them
 # (components/storage/volumes.py: MODELS_CLAIM, LUSTRE_CLAIM).
@@ -43,7 +42,7 @@ class NodeShare:
 
 def labels(svc: "ServiceSpec") -> dict[str, str]:
     return {**selector(svc), "app.kubernetes.io/managed-by": "aidc", "aidc.io/engine": svc.engine,
-            "aidc.io/pool": svc.pool}
+            POOL_LABEL: svc.pool}
 
 
 def selector(svc: "ServiceSpec") -> dict[str, str]:
@@ -53,7 +52,7 @@ def selector(svc: "ServiceSpec") -> dict[str, str]:
 def pool_scheduling(pool: str) -> dict[str, Any]:
     """Tolerate the GPU taint and require a node of the named pool (and nothing else)."""
     return {
-        "tolerations": [{"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}],
+        "tolerations": [dict(GPU_TOLERATION)],
         "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
             "nodeSelectorTerms": [{"matchExpressions": [{"key": POOL_LABEL, "operator": "In", "values": [pool]}]}]}}},
     }

@@ -5,11 +5,13 @@ from .cluster import ClusterSpec, ExistingCluster
 from .gpu_pools import GpuPoolSpec
 from .inference import InferenceSpec, ServiceSpec
 from .network import NetworkSpec
+from .nvidia import NvidiaSpec
 from .observability import ObservabilitySpec
 from .root import ENVIRONMENTS, NAMESPACE, Spec, load_spec
 
 __all__ = [
     "ENVIRONMENTS", "NAMESPACE", "ClusterSpec", "ExistingCluster", "GpuPoolSpec", "NetworkSpec",
+    "NvidiaSpec",
     "InferenceSpec", "ObservabilitySpec", "ServiceSpec",
     "Problem", "Spec", "SpecError", "key_path", "load_spec",
 ]
