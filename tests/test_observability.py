@@ -183,3 +183,29 @@ def test_prod_alerts_cover_its_pools(plan_of):
     alerts = {a["alert"] for r in rules for g in r.inputs["spec"]["groups"] for a in g["rules"]}
     assert {"GpuNodeMissingGpusP548xlarge", "GpuNodeMissingGpusG6e12xlarge", "GpuXidCritical", "GpuPoolIdle",
             "InferenceLatencyHigh"} <= alerts
+
+
+def test_every_dcgm_field_the_rules_and_dashboards_read_is_collected():
+    from components.observability.values import dcgm_fields
+
+    used = set()
+    texts = [r["expr"] for o in prometheus_rules(Alerts(), GPUS, "inference", "monitoring")
+             for r in o["spec"]["groups"][0]["rules"]]
+    texts += [t["expr"] for board in dashboards().values() for p in board["panels"] for t in p["targets"]]
+    for text in texts:
+        used |= set(re.findall(r"DCGM_FI_[A-Z_]+", text))
+    assert {"DCGM_FI_DEV_ECC_DBE_VOL_TOTAL", "DCGM_FI_DEV_CLOCK_EVENT_REASONS"} <= used
+    assert used <= set(dcgm_fields())
+
+
+def test_gpu_operator_exporter_reads_the_shipped_field_list(plan_of):
+    plan = plan_of("prod")
+    op = [r for r in plan.resources if r.type == "kubernetes:helm.sh/v3:Release"
+          and r.inputs.get("chart") == "gpu-operator"][0]
+    dcgm = op.inputs["values"]["dcgmExporter"]
+    assert dcgm["config"] == {"name": "aidc-dcgm-metrics"}
+    assert dcgm["env"] == [{"name": "DCGM_EXPORTER_COLLECTORS", "value": "/etc/dcgm-exporter/dcgm-metrics.csv"}]
+    cms = [r for r in plan.resources if r.type == "kubernetes:core/v1:ConfigMap"
+           and r.inputs["metadata"]["name"] == "aidc-dcgm-metrics"]
+    assert cms[0].inputs["metadata"]["namespace"] == "gpu-operator"
+    assert op.urn in cms[0].dependencies

@@ -44,7 +44,10 @@ class AiDatacenter(pulumi.ComponentResource):
 
     def _serving(self, name: str, spec: Spec, tags: dict, aws_provider: aws.Provider | None) -> None:
         """Observability first (its CRDs back every ServiceMonitor and rule), then the model servers."""
-        self.observability = Observability(name, spec, opts=self.k8s_opts) if spec.observability.enabled else None
+        nvidia = getattr(self, "nvidia", None)
+        gpu_operator = nvidia.releases.get("gpu-operator") if nvidia is not None else None
+        self.observability = Observability(name, spec, gpu_operator=gpu_operator, opts=self.k8s_opts) \
+            if spec.observability.enabled else None
         self.inference: Inference | None = None
         if not spec.inference.services:
             return

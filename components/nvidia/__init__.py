@@ -10,6 +10,7 @@ import pulumi
 
 from components.catalog import catalog
 from components.kube import helm_release, namespace
+from components.observability.values import DCGM_METRICS_CONFIGMAP
 
 from .values import efa_plugin_values, gpu_operator_values, network_operator_values, nfd_values
 
@@ -37,7 +38,9 @@ class NvidiaStack(pulumi.ComponentResource):
             amis = [cat.recipe.amis["al2023-nvidia"]]
         values = {
             "node-feature-discovery": nfd_values(),
-            "gpu-operator": gpu_operator_values(amis, pools, on_prem, dcgm_exporter=spec.nvidia.dcgm_exporter),
+            "gpu-operator": gpu_operator_values(
+                amis, pools, on_prem, dcgm_exporter=spec.nvidia.dcgm_exporter,
+                dcgm_metrics=DCGM_METRICS_CONFIGMAP if spec.observability.enabled else None),
             "aws-efa-k8s-device-plugin": efa_plugin_values(p.instance_type for p in pools if p.efa),
             "network-operator": network_operator_values(),
         }

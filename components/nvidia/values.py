@@ -34,7 +34,8 @@ def time_slicing_config(replicas: int) -> str:
 
 
 def gpu_operator_values(ami: "Ami | Sequence[Ami] | None", pools: Iterable["GpuPoolSpec"],
-                        existing_cluster: bool, *, dcgm_exporter: bool = True) -> dict[str, Any]:
+                        existing_cluster: bool, *, dcgm_exporter: bool = True,
+                        dcgm_metrics: str | None = None) -> dict[str, Any]:
     """Values of the NVIDIA GPU Operator chart.
 
     `ami` is the image (or images) the pools boot; `existing_cluster` is true for nodes aidc
@@ -60,7 +61,7 @@ def gpu_operator_values(ami: "Ami | Sequence[Ami] | None", pools: Iterable["GpuP
         "driver": {"enabled": driver},
         "toolkit": {"enabled": toolkit},
         "devicePlugin": device_plugin,
-        "dcgmExporter": {"enabled": dcgm_exporter},
+        "dcgmExporter": {"enabled": dcgm_exporter, **_dcgm_metrics(dcgm_metrics)},
         "gfd": {"enabled": True},
         "nfd": {"enabled": False},
         "mig": {"strategy": mig[0] if mig else "none"},
@@ -105,3 +106,12 @@ def network_operator_values() -> dict[str, Any]:
         "sriovNetworkOperator": {"enabled": False},
         "operator": {"tolerations": [dict(GPU_TOLERATION)]},
     }
+
+
+def _dcgm_metrics(config_map: str | None) -> dict[str, Any]:
+    """Point the exporter at the field list Observability ships (ConfigMap `config_map`, key
+    dcgm-metrics.csv), which adds the ECC, clock-event and violation fields its alerts read."""
+    if config_map is None:
+        return {}
+    return {"config": {"name": config_map},
+            "env": [{"name": "DCGM_EXPORTER_COLLECTORS", "value": "/etc/dcgm-exporter/dcgm-metrics.csv"}]}

@@ -17,6 +17,7 @@ from .values import (
     RELEASE,
     chart_values,
     dashboard_config_maps,
+    dcgm_metrics_config_map,
     dcgm_service_monitor,
     prometheus_url,
     storage_class,
@@ -37,7 +38,8 @@ def gpus_per_instance(spec: "Spec") -> dict[str, int]:
 
 
 class Observability(pulumi.ComponentResource):
-    def __init__(self, name: str, spec: "Spec", opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, spec: "Spec", *, gpu_operator: pulumi.Resource | None = None,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("aidc:observability:Observability", name, None, opts)
         obs = spec.observability
         cat = catalog()
@@ -62,4 +64,9 @@ class Observability(pulumi.ComponentResource):
         self.objects = objects
         for obj in objects:
             kube.apply_object(obj, after, f"{name}-{kube.object_name(obj)}")
+        if gpu_operator is not None and spec.nvidia.dcgm_exporter:
+            # The field list the GPU Operator's values point the exporter at (see nvidia/values.py).
+            cm = dcgm_metrics_config_map(cat.chart("gpu-operator").namespace)
+            kube.apply_object(cm, pulumi.ResourceOptions(parent=self, depends_on=[gpu_operator]),
+                              f"{name}-{kube.object_name(cm)}")
         self.register_outputs({"prometheusUrl": self.url, "namespace": chart.namespace})

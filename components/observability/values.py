@@ -18,6 +18,9 @@ STORAGE_CLASS = "aidc-gp3-encrypted"
 # GPU Operator's DCGM exporter Service (namespace of the gpu-operator chart).
 DCGM_SERVICE_LABELS = {"app": "nvidia-dcgm-exporter"}
 DCGM_PORT = "gpu-metrics"
+# The exporter's field list: a ConfigMap in the GPU Operator's namespace that its values name.
+DCGM_METRICS_CONFIGMAP = "aidc-dcgm-metrics"
+DCGM_METRICS_FILE = "dcgm-metrics.csv"
 
 
 def prometheus_url(namespace: str) -> str:
@@ -96,6 +99,20 @@ def dcgm_service_monitor(namespace: str, gpu_namespace: str) -> dict[str, Any]:
                      "endpoints": [{"port": DCGM_PORT, "path": "/metrics", "interval": "30s", "honorLabels": True,
                                     "relabelings": [{"sourceLabels": ["__meta_kubernetes_pod_node_name"],
                                                      "targetLabel": "node", "action": "replace"}]}]}}
+
+
+def dcgm_fields() -> list[str]:
+    """The DCGM fields the exporter is told to collect (dcgm-metrics.csv)."""
+    text = (Path(__file__).resolve().parent / DCGM_METRICS_FILE).read_text(encoding="utf-8")
+    return [line.split(",", 1)[0].strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def dcgm_metrics_config_map(gpu_namespace: str) -> dict[str, Any]:
+    text = (Path(__file__).resolve().parent / DCGM_METRICS_FILE).read_text(encoding="utf-8")
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": DCGM_METRICS_CONFIGMAP, "namespace": gpu_namespace,
+                         "labels": {"app.kubernetes.io/managed-by": "aidc"}},
+            "data": {DCGM_METRICS_FILE: text}}
 
 
 @cache
