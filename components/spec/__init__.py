@@ -2,11 +2,12 @@
 
 from .base import Problem, SpecError, key_path
 from .cluster import ClusterSpec, ExistingCluster
+from .cost import CostSpec
 from .gpu_pools import GpuPoolSpec
 from .network import NetworkSpec
 from .root import ENVIRONMENTS, NAMESPACE, Spec, load_spec
 
 __all__ = [
-    "ENVIRONMENTS", "NAMESPACE", "ClusterSpec", "ExistingCluster", "GpuPoolSpec", "NetworkSpec",
+    "ENVIRONMENTS", "NAMESPACE", "ClusterSpec", "CostSpec", "ExistingCluster", "GpuPoolSpec", "NetworkSpec",
     "Problem", "Spec", "SpecError", "key_path", "load_spec",
 ]

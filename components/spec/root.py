@@ -19,6 +19,7 @@ from . import gpu_pools as gpu_pools_section
 from . import network as network_section
 from .base import Model, Problem, SpecError, key_path
 from .cluster import ClusterSpec
+from .cost import CostSpec
 from .gpu_pools import GpuPoolSpec
 from .network import NetworkSpec
 
@@ -39,6 +40,7 @@ class Spec(Model):
     network: NetworkSpec = NetworkSpec()
     cluster: ClusterSpec = ClusterSpec()
     gpu_pools: tuple[GpuPoolSpec, ...] = ()
+    cost: CostSpec = CostSpec()
 
     @field_validator("tags")
     @classmethod
