@@ -5,7 +5,6 @@ sizes from the plan's node groups and NodePools, else from the stack config it c
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections import defaultdict
 from collections.abc import Mapping

@@ -16,7 +16,6 @@ from pulumi_policy import (
     Severity,
     StackValidationPolicy,
 )
-
 from pulumi_policy.proxy import _DictProxy, _ListProxy
 
 from aidc.plan import Plan, Resource

@@ -12,8 +12,8 @@ from aidc.commands.cost import total_line
 from aidc.commands.policy import verdict
 from aidc.cost import estimate
 from aidc.engine import PlannedStack, plan_stack
-from aidc.policy import evaluate
 from aidc.plan import Plan, dumps
+from aidc.policy import evaluate
 
 
 def register(sub: argparse._SubParsersAction) -> None:
