@@ -112,3 +112,11 @@ def test_pack_files_are_consistent():
     for env in ("dev", "staging", "prod"):
         cfg = json.loads((ROOT / "policies" / "config" / f"{env}.json").read_text(encoding="utf-8"))
         assert set(cfg) == names, f"{env}.json must name every rule"
+
+
+def test_docs_name_every_rule_with_its_levels():
+    from policies.rule import all_rules
+
+    doc = (ROOT / "docs" / "policies.md").read_text(encoding="utf-8")
+    for rule in all_rules():
+        assert f"| `{rule.name}` | {rule.severity} |" in doc, f"docs/policies.md lacks {rule.name}"
