@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -16,7 +16,7 @@ from components.spec import SpecError
 from . import __version__
 from .errors import UserError
 
-COMMANDS = ("plan", "size")
+COMMANDS = ("plan", "policy", "cost", "size")
 EXIT_BAD_INPUT = 2
 
 

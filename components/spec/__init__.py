@@ -2,6 +2,7 @@
 
 from .base import Problem, SpecError, key_path
 from .cluster import ClusterSpec, ExistingCluster
+from .cost import CostSpec
 from .gpu_pools import GpuPoolSpec
 from .inference import InferenceSpec, ServiceSpec
 from .network import NetworkSpec
@@ -10,8 +11,7 @@ from .observability import ObservabilitySpec
 from .root import ENVIRONMENTS, NAMESPACE, Spec, load_spec
 
 __all__ = [
-    "ENVIRONMENTS", "NAMESPACE", "ClusterSpec", "ExistingCluster", "GpuPoolSpec", "NetworkSpec",
-    "NvidiaSpec",
-    "InferenceSpec", "ObservabilitySpec", "ServiceSpec",
-    "Problem", "Spec", "SpecError", "key_path", "load_spec",
+    "ENVIRONMENTS", "NAMESPACE", "ClusterSpec", "CostSpec", "ExistingCluster", "GpuPoolSpec", "InferenceSpec",
+    "NetworkSpec", "NvidiaSpec", "ObservabilitySpec", "Problem", "ServiceSpec", "Spec", "SpecError", "key_path",
+    "load_spec",
 ]

@@ -22,6 +22,7 @@ from . import nvidia as nvidia_section
 from . import observability as observability_section
 from .base import Model, Problem, SpecError, key_path
 from .cluster import ClusterSpec
+from .cost import CostSpec
 from .gpu_pools import GpuPoolSpec
 from .inference import InferenceSpec
 from .network import NetworkSpec
@@ -46,6 +47,7 @@ class Spec(Model):
     cluster: ClusterSpec = ClusterSpec()
     gpu_pools: tuple[GpuPoolSpec, ...] = ()
     nvidia: NvidiaSpec = NvidiaSpec()
+    cost: CostSpec = CostSpec()
     inference: InferenceSpec = InferenceSpec()
     observability: ObservabilitySpec = ObservabilitySpec()
 
