@@ -8,11 +8,11 @@ import kubernetes_validate
 import pytest
 
 from components.catalog import catalog
-from components.inference import node_share, secret_arn_patterns
+from components.inference import secret_arn_patterns
 from components.inference.objects import service_objects
-from components.inference.pods import POOL_LABEL, startup_seconds
-from components.spec import load_spec
-from tests.test_inference_spec import cfg, svc
+from components.inference.pods import POOL_LABEL, NodeShare, startup_seconds
+from components.spec import ServiceSpec
+from tests.test_inference_spec import svc
 
 K8S = f"{catalog().recipe.default_kubernetes_version}.0"
 PROM = "http://kube-prometheus-stack-prometheus.monitoring.svc:9090"
@@ -20,11 +20,12 @@ VLLM = catalog().image("vllm")
 
 
 def objects_of(env="prod", kserve=False, **over):
-    spec = load_spec({**cfg(env, services=[svc(**over)]),
-                      "aidc:inference": {"kserve": kserve, "services": [svc(**over)]}})
-    s = spec.inference.services[0]
-    image = catalog().image(s.engine)
-    return s, service_objects(s, "inference", image=image, share=node_share(spec, s.pool), prometheus_url=PROM,
+    """The manifests of one service on a g6e.12xlarge pool (the spec is validated on its own
+    here; cross-section checks are in test_inference_spec.py)."""
+    s = ServiceSpec.model_validate(svc(**over))
+    inst = catalog().instance("g6e.12xlarge")
+    share = NodeShare(inst.vcpu / inst.gpu_count, inst.memory_gib / inst.gpu_count)
+    return s, service_objects(s, "inference", image=catalog().image(s.engine), share=share, prometheus_url=PROM,
                               kserve=kserve)
 
 

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components.catalog import catalog
-from components.spec import SpecError, load_spec
+from components.spec import Spec, SpecError, load_spec
 from components.spec.inference import HEADROOM, ServiceSpec, memory_fit, weights_gib
 
 POOLS = [{"name": "infer-l40s", "instanceType": "g6e.12xlarge", "provisioner": "karpenter",
@@ -161,3 +161,17 @@ def test_memory_fit_is_weights_plus_headroom(params, tp, precision):
     if precision == "bf16":
         half = ServiceSpec.model_validate({**s.model_dump(by_alias=True), "precision": "fp8"})
         assert memory_fit(half, 44)[0] == pytest.approx(need / 2)
+
+
+needs_storage = pytest.mark.skipif("storage" not in Spec.model_fields,
+                                   reason="aidc:storage arrives with the storage branch")
+
+
+@needs_storage
+def test_bucket_model_needs_the_models_claim_in_its_namespace():
+    bucket = {"bucket": "llama-3.1-8b", "paramsB": 8}
+    found = problems(cfg(services=[svc(model=bucket)]))
+    assert found["aidc:inference.services[0].model.bucket"] == \
+        "needs aidc:storage (the models bucket or the Lustre file system)"
+    found = problems(cfg(services=[svc(model=bucket)], storage={"modelNamespaces": ["other"]}))
+    assert "add it to aidc:storage.modelNamespaces" in found["aidc:inference.services[0].model.bucket"]

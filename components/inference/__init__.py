@@ -68,13 +68,15 @@ class InferenceService(pulumi.ComponentResource):
 class Inference(pulumi.ComponentResource):
     def __init__(self, name: str, spec: "Spec", *, cluster: "Cluster", prometheus_url: str | None,
                  monitoring: Sequence[pulumi.Resource] = (), tags: Mapping[str, str] | None = None,
-                 opts: pulumi.ResourceOptions | None = None):
+                 namespace: pulumi.Resource | None = None, opts: pulumi.ResourceOptions | None = None):
         super().__init__("aidc:inference:Inference", name, None, opts)
         inf = spec.inference
         cat = catalog()
         ns = inf.namespace
         opts_k8s = child(self)
-        self.namespace = kube.namespace(ns, opts_k8s)
+        # The namespace may already exist in the plan: shared storage creates the namespaces
+        # that claim the models bucket or Lustre; then the caller passes it in.
+        self.namespace = namespace if namespace is not None else kube.namespace(ns, opts_k8s)
         services = inf.services
         depends: dict[str, list[pulumi.Resource]] = {"namespace": [self.namespace], "monitoring": list(monitoring)}
 

@@ -218,10 +218,14 @@ def _source_problems(svc: ServiceSpec, spec: "Spec", at: str) -> Iterator[Proble
     if src.hub is not None and src.hub.token_secret and spec.existing_cluster:
         yield Problem(f"{at}.hub.tokenSecret", "reading Secrets Manager needs AWS (EKS Pod Identity); on an existing "
                                                "cluster load the model from bucket or lustre")
-    storage = getattr(spec, "storage", None)
     if src.kind == "bucket" and spec.existing_cluster:
         yield Problem(f"{at}.bucket", "the models bucket exists only with AWS storage, not on an existing cluster")
+    if not hasattr(spec, "storage"):
+        return  # a spec without the aidc:storage section at all (storage not part of this build)
+    storage = spec.storage
     if storage is None:
+        if src.kind in ("bucket", "lustre"):
+            yield Problem(f"{at}.{src.kind}", "needs aidc:storage (the models bucket or the Lustre file system)")
         return
     ns = spec.inference.namespace
     if src.kind == "bucket" and ns not in storage.model_namespaces:
