@@ -79,9 +79,12 @@ def test_probes_wait_for_a_slow_model_load():
     s, objs = objects_of(tensorParallel=4, precision="fp8", model={"hub": {"id": "a/b"}, "paramsB": 70})
     c = kind(objs.core, "Deployment")["spec"]["template"]["spec"]["containers"][0]
     start = c["startupProbe"]
-    # 300 s + 65 GiB x 20 s/GiB from a hub, rounded up to the minute.
-    assert startup_seconds(s) == 1620
-    assert start["failureThreshold"] * start["periodSeconds"] == 1620
+    # fp8 is quantized on load from the 16-bit checkpoint: 300 s + 130 GiB x 20 s/GiB from a
+    # hub, rounded up to the minute.
+    assert startup_seconds(s) == 2940
+    assert start["failureThreshold"] * start["periodSeconds"] == 2940
+    cache = [v for v in kind(objs.core, "Deployment")["spec"]["template"]["spec"]["volumes"] if v["name"] == "cache"]
+    assert cache[0]["emptyDir"]["sizeLimit"] == f"{int(70e9 * 2 / 2**30 * 1.1) + 20}Gi"  # the download fits
     assert start["httpGet"] == {"path": "/health", "port": "http"}
     assert c["readinessProbe"]["failureThreshold"] == 3
     assert c["livenessProbe"]["failureThreshold"] * c["livenessProbe"]["periodSeconds"] >= 60

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from components.gpu_pool.nodes import GPU_TOLERATION, POOL_LABEL
-from components.spec.inference import weights_gib
+from components.spec.inference import BYTES_PER_PARAM, GIB
 
 if TYPE_CHECKING:
     from components.spec import ServiceSpec
@@ -72,11 +72,19 @@ def model_path(svc: "ServiceSpec") -> str:
     return src.hub.id
 
 
+def checkpoint_gib(svc: "ServiceSpec") -> float:
+    """Size of the checkpoint read at start. fp8 is quantized on load from a 16-bit checkpoint
+    (vLLM `--quantization fp8`), so it reads twice what it keeps; int8/int4 checkpoints come
+    pre-quantized."""
+    bytes_per_param = 2.0 if svc.precision == "fp8" else BYTES_PER_PARAM[svc.precision]
+    return svc.model.params_b * 1e9 * bytes_per_param / GIB
+
+
 def startup_seconds(svc: "ServiceSpec") -> int:
     """How long a replica may take to load: a fixed part (CUDA init, compile, CUDA graphs)
-    plus the weights at a pessimistic rate (hub downloads are slower than a mounted bucket)."""
+    plus the checkpoint at a pessimistic rate (hub downloads are slower than a mounted bucket)."""
     per_gib = 20 if svc.model.hub is not None else 8
-    total = 300 + weights_gib(svc) * per_gib * (1.5 if svc.multi_node else 1)
+    total = 300 + checkpoint_gib(svc) * per_gib * (1.5 if svc.multi_node else 1)
     return min(3600, int(math.ceil(total / 60) * 60))
 
 
@@ -161,7 +169,7 @@ def env(svc: "ServiceSpec") -> list[dict[str, Any]]:
 
 def volumes(svc: "ServiceSpec") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(pod volumes, container mounts): writable scratch, shared memory for NCCL, the model."""
-    cache_gib = int(weights_gib(svc) * 1.1) + 20 if svc.model.hub is not None else 20
+    cache_gib = int(checkpoint_gib(svc) * 1.1) + 20 if svc.model.hub is not None else 20
     shm_gib = 16 if svc.gpus_per_replica > 1 else 2
     vols: list[dict[str, Any]] = [
         {"name": "cache", "emptyDir": {"sizeLimit": f"{cache_gib}Gi"}},
