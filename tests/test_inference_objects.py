@@ -265,3 +265,41 @@ def test_prod_70b_uses_all_four_gpus_of_a_node(plan_of):
     c = deps[0].inputs["spec"]["template"]["spec"]["containers"][0]
     assert c["resources"]["limits"]["nvidia.com/gpu"] == "4"
     assert c["args"][c["args"].index("--tensor-parallel-size") + 1] == "4"
+
+
+def test_prod_installs_only_the_operators_its_services_use(plan_of):
+    plan = plan_of("prod")
+    releases = {r.inputs["chart"]: r for r in plan.resources if r.type == "kubernetes:helm.sh/v3:Release"
+                and "aidc:inference:Inference" in r.urn}
+    assert set(releases) == {"keda", "external-secrets"}  # no KServe, no LeaderWorkerSet in prod
+    for chart, rel in releases.items():
+        assert rel.inputs["version"] == catalog().chart(chart).version
+    by_kind = {}
+    for r in plan.resources:
+        if "aidc:inference:InferenceService" in r.urn:
+            by_kind.setdefault(r.type.rsplit(":", 1)[-1], []).append(r)
+    for so in by_kind["ScaledObject"]:
+        assert releases["keda"].urn in so.dependencies
+    for es in by_kind["ExternalSecret"]:
+        store = [r for r in plan.resources if r.type.endswith("SecretStore")][0]
+        assert store.urn in es.dependencies
+        assert releases["external-secrets"].urn in store.dependencies
+    # The pods wait for their token Secret's ExternalSecret.
+    for dep in by_kind["Deployment"]:
+        assert any(d.endswith("externalsecret-inference-" + dep.inputs["metadata"]["name"] + "-hub-token")
+                   for d in dep.dependencies)
+
+
+def test_prod_secret_reader_role_is_scoped_to_the_named_secret(plan_of):
+    import json
+
+    plan = plan_of("prod")
+    (policy,) = [r for r in plan.resources if r.type == "aws:iam/rolePolicy:RolePolicy"
+                 and "aidc:inference:Inference" in r.urn]
+    doc = json.loads(policy.inputs["policy"])
+    (stmt,) = doc["Statement"]
+    assert stmt["Action"] == ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+    assert stmt["Resource"] == ["arn:aws:secretsmanager:us-east-1:123456789012:secret:aidc/prod/hf-token-??????"]
+    (assoc,) = [r for r in plan.resources if r.type == "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+                and "aidc:inference:Inference" in r.urn]
+    assert (assoc.inputs["namespace"], assoc.inputs["serviceAccount"]) == ("external-secrets", "external-secrets")

@@ -53,8 +53,14 @@ class AiDatacenter(pulumi.ComponentResource):
             return
         providers = {"kubernetes": self.cluster.provider, **({"aws": aws_provider} if aws_provider else {})}
         obs = self.observability
+        # Shared storage creates the namespaces it puts claims in; then the model servers use
+        # that namespace and wait for their claims rather than creating it a second time.
+        st, storage = getattr(spec, "storage", None), getattr(self, "storage", None)
+        shared = st is not None and storage is not None and \
+            spec.inference.namespace in (*st.namespaces, *st.model_namespaces)
         self.inference = Inference(name, spec, cluster=self.cluster, prometheus_url=obs.url if obs else None,
                                    monitoring=[obs.release] if obs else [], tags=tags,
+                                   namespace=storage if shared else None,
                                    opts=pulumi.ResourceOptions(parent=self, providers=providers))
 
     def _gpu_pools(self, name: str, spec: Spec, tags: dict, aws_provider: aws.Provider) -> None:

@@ -91,7 +91,7 @@ class Inference(pulumi.ComponentResource):
         self._namespaces: dict[str, pulumi.Resource] = {}
         self.releases: dict[str, pulumi.Resource] = {}
         if any(s.min_replicas != s.max_replicas for s in services) and prometheus_url is not None:
-            self.releases["keda"] = release("keda", {"podSecurityContext": {"operator": {"runAsNonRoot": True}}})
+            self.releases["keda"] = release("keda", {})  # chart defaults already meet `restricted`
             depends["keda"] = [self.releases["keda"]]
         token_refs = sorted({s.model.hub.token_secret for s in services if s.model.hub and s.model.hub.token_secret})
         if token_refs:
