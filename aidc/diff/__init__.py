@@ -11,7 +11,7 @@ from .report import DiffReport, diff_plans, diff_preview, to_json
 from .verdicts import CostDelta, PolicyDelta, Verdict
 
 __all__ = [
-    "OPS", "Change", "CostDelta", "DiffReport", "PolicyDelta", "ResourceChange", "Verdict",
+    "FORMATS", "OPS", "Change", "CostDelta", "DiffReport", "PolicyDelta", "ResourceChange", "Verdict",
     "compare_plans", "diff_plans", "diff_preview", "from_preview", "render", "to_json",
 ]
 

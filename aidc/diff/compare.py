@@ -63,6 +63,11 @@ def replace_paths(rule: ReplaceRule, diffs: Iterable[tuple[str, Any, Any]]) -> l
     return out
 
 
+def _roots(paths: set[str]) -> list[str]:
+    """Paths without those below another one: {'subnetIds', 'subnetIds[0]'} -> ['subnetIds']."""
+    return sorted(p for p in paths if not any(q != p and p.startswith((q + ".", q + "[")) for q in paths))
+
+
 def _provider_urn(ref: str) -> str:
     return ref.rsplit("::", 1)[0] if ref.count("::") > 3 else ref
 
@@ -147,6 +152,6 @@ def from_preview(plan: Plan, rules: RuleLookup | None = None) -> list[ResourceCh
         if op == "update" and not changes:  # a change the inputs do not show (e.g. only in outputs)
             reported = [str(r) for s in steps for r in (s.extra.get("diffReasons") or [])] or sorted(detailed)
             changes = [Change(p, "?", "?") for p in reported]
-        reasons = sorted(set(given) | forcing) if op == "replace" else []
+        reasons = _roots(set(given) | forcing) if op == "replace" else []
         out.append(_record(res, op, component, rule, changes, reasons))
     return out
