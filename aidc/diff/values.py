@@ -27,7 +27,7 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
         for i, v in enumerate(value):
             out.update(flatten(v, f"{prefix}[{i}]"))
         return out
-    return {prefix: value}
+    return {prefix: value} if prefix else {}  # an empty top level has no leaves
 
 
 def changed(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, Any, Any]]:
