@@ -51,6 +51,8 @@ class Gpu(Entry):
     memory_bandwidth_gbps: float = Field(gt=0)  # GB/s of HBM/GDDR bandwidth
     board_power_w: float = Field(gt=0)
     dense_tflops: dict[Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4"], float]
+    # Multi-Instance GPU: the board can be partitioned (A100, H100, H200, B200; not L4/L40S/A10G).
+    mig: bool = False
     source: Source
 
 
@@ -65,6 +67,9 @@ class Instance(Entry):
     network_gbps: float = Field(gt=0)
     network_cards: int = Field(ge=1)
     efa_interfaces: int = Field(ge=0)  # maximum EFA interfaces; 0 = no EFA
+    # Secondary EFA interfaces may be `efa-only` (no ENA device, no VPC IP address). When
+    # false every interface is `efa` (EFA with ENA), which also works but uses an IP each.
+    efa_only: bool = False
     gpudirect_rdma: bool = False  # FI_EFA_USE_DEVICE_RDMA works on this type
     nvme_gb: float = Field(ge=0)  # local instance store, 0 when none
     nvme_disks: int = Field(ge=0)
@@ -79,6 +84,8 @@ class Instance(Entry):
     def _fabric(self) -> "Instance":
         if self.efa_interfaces > self.network_cards:
             raise ValueError("efaInterfaces cannot exceed networkCards")
+        if self.efa_only and self.efa_interfaces == 0:
+            raise ValueError("efaOnly needs efaInterfaces")
         if (self.nvme_gb == 0) != (self.nvme_disks == 0):
             raise ValueError("nvmeGb and nvmeDisks must both be zero or both positive")
         return self
@@ -177,6 +184,50 @@ class Recipe(Entry):
             tag = ref.rsplit(":", 1)[-1] if ":" in ref.rsplit("/", 1)[-1] else ""
             if not tag or tag == "latest":
                 raise ValueError(f"image {name} ({ref}) needs an exact tag")
+        return v
+
+
+class ModelPreset(Entry):
+    """A published model's architecture: what sizing needs for FLOPs, memory and KV cache."""
+
+    name: str
+    params: int = Field(gt=0)  # all weights (every expert of a mixture of experts)
+    active_params: int = Field(gt=0)  # weights used per token (= params for a dense model)
+    layers: int = Field(gt=0)
+    hidden_size: int = Field(gt=0)
+    attention_heads: int = Field(gt=0)
+    kv_heads: int = Field(gt=0)  # < attention_heads with grouped-query attention
+    head_dim: int = Field(gt=0)
+    vocab: int = Field(gt=0)
+    max_context: int = Field(gt=0)
+    experts: int = Field(default=1, ge=1)
+    experts_per_token: int = Field(default=1, ge=1)
+    source: Source
+
+    @model_validator(mode="after")
+    def _shape(self) -> "ModelPreset":
+        if self.active_params > self.params:
+            raise ValueError("activeParams cannot exceed params")
+        if self.attention_heads % self.kv_heads:
+            raise ValueError("attentionHeads must be a multiple of kvHeads")
+        if self.experts_per_token > self.experts:
+            raise ValueError("expertsPerToken cannot exceed experts")
+        return self
+
+
+class GenerationMfu(Entry):
+    """Default effective model FLOPs utilisation of one GPU generation, per training precision."""
+
+    mfu: dict[Literal["bf16", "fp16", "fp8"], float]
+    source: Source
+    reasoning: str
+
+    @field_validator("mfu")
+    @classmethod
+    def _fraction(cls, v: dict[str, float]) -> dict[str, float]:
+        for precision, value in v.items():
+            if not 0 < value <= 1:
+                raise ValueError(f"mfu.{precision} must be in (0, 1], got {value}")
         return v
 
 
