@@ -81,8 +81,10 @@ def _buckets(rs: list[Resource]) -> list[str]:
 
 
 def _helm(rs: list[Resource]) -> list[str]:
-    return [f"{r.inputs.get('chart', r.name)} {r.inputs.get('version', '')} ({r.inputs.get('namespace', '')})".strip()
-            for r in sorted(rs, key=lambda r: str(r.inputs.get("chart", r.name)))]
+    def chart(r: Resource) -> str:  # oci://public.ecr.aws/karpenter/karpenter -> karpenter
+        return str(r.inputs.get("chart", r.name)).rstrip("/").rsplit("/", 1)[-1]
+    return [f"{chart(r)} {r.inputs.get('version', '')} ({r.inputs.get('namespace', '')})"
+            for r in sorted(rs, key=chart)]
 
 
 SUMMARY: dict[str, Callable[[list[Resource]], list[str]]] = {
@@ -99,6 +101,8 @@ SUMMARY: dict[str, Callable[[list[Resource]], list[str]]] = {
     "aws:s3/bucketV2:BucketV2": _buckets,
     "kubernetes:helm.sh/v3:Release": _helm,
 }
+# Resource types that make a GPU pool; the spec's pool lines replace them in the diagram.
+POOL_TYPES = ("aws:eks/nodeGroup:NodeGroup", "kubernetes:karpenter.sh/v1:NodePool")
 # Kubernetes kinds worth a line of their own (services a user calls, queues a user submits to).
 NAMED_KINDS = ("InferenceService", "LeaderWorkerSet", "ClusterQueue", "LocalQueue", "RayCluster", "ScaledObject")
 
@@ -120,6 +124,23 @@ def _pool_lines(spec: Spec, cat: Catalog) -> list[tuple[str, str]]:
     return out
 
 
+def _pool_component(by_comp: dict[str, dict[str, list[Resource]]], spec: Spec | None) -> str | None:
+    """The component that builds the GPU pools: the one whose resources carry the pool names."""
+    if spec is None or not spec.gpu_pools:
+        return None
+    marks = [f"-{p.name}" for p in spec.gpu_pools]
+    score = {comp: sum(any(m in r.name for m in marks) for rs in types.values() for r in rs)
+             for comp, types in by_comp.items() if not comp.endswith(":Cluster")}
+    best = max(score, key=lambda c: (score[c], c), default=None)
+    return best if best and score[best] else None
+
+
+def _rest(rs: list[Resource]) -> str:
+    kinds = collections.Counter(r.type.rsplit(":", 1)[-1] for r in rs)
+    top = ", ".join(f"{k} ×{n}" if n > 1 else k for k, n in kinds.most_common(3))
+    return f"{len(rs)} more: {top}{', …' if len(kinds) > 3 else ''}"
+
+
 def datacenter(plan: Plan, spec: Spec | None = None, cat: Catalog | None = None) -> str:
     """Mermaid source (without the ``` fence) of the whole environment."""
     by_comp: dict[str, dict[str, list[Resource]]] = collections.defaultdict(lambda: collections.defaultdict(list))
@@ -127,35 +148,44 @@ def datacenter(plan: Plan, spec: Spec | None = None, cat: Catalog | None = None)
         if r.custom and not r.type.startswith("pulumi:"):
             by_comp[plan.component_of(r)][r.type].append(r)
     pools = _pool_lines(spec, cat) if spec is not None and cat is not None else []
+    pool_comp = _pool_component(by_comp, spec) if pools else None
     lines = ["flowchart TB"]
-    comp_nodes = []
+    if spec is not None and spec.existing_cluster:
+        lines.append(f'  n_existing["{label(f"existing Kubernetes cluster · {spec.kubernetes_version}")}"]')
+        lines += [f"  n_existing --> {node_id(c)}" for c in sorted(by_comp)]
     for comp in sorted(by_comp):
-        if pools and "gpu_pool" in comp:
-            continue  # the spec's pools below say more (GPU count, fabric) than their node groups
         cid = node_id(comp)
-        comp_nodes.append(comp)
         lines.append(f'  subgraph {cid}["{label(short(comp))}"]')
-        other = 0
+        rest: list[Resource] = []
         for i, (typ, rs) in enumerate(sorted(by_comp[comp].items())):
+            if comp == pool_comp and typ in POOL_TYPES:
+                continue  # the spec's pools below say more (GPU count, fabric)
             texts = SUMMARY[typ](rs) if typ in SUMMARY else _kinds(typ, rs)
             if texts is None:
-                other += len(rs)
+                rest += rs
                 continue
             for j, text in enumerate(texts):
                 lines.append(f'    {cid}_{i}_{j}["{label(text)}"]')
-        if other:
-            lines.append(f'    {cid}_other["{other} more resources (IAM, routes, security groups, logs…)"]')
+        if comp == pool_comp:
+            lines += _pool_nodes(pools, "    ")
+        if rest:
+            lines.append(f'    {cid}_rest["{label(_rest(rest))}"]')
         lines.append("  end")
-    if pools:
+    if pools and pool_comp is None:
         lines.append('  subgraph n_gpu_pools["GPU pools"]')
-        for name, text in pools:
-            lines.append(f'    {node_id("pool_" + name)}["{label(text).replace("#lt;br/#gt;", "<br/>")}"]')
+        lines += _pool_nodes(pools, "    ")
         lines.append("  end")
-    lines += [f"  {node_id(a)} --> {node_id(b)}" for a, b in _edges(plan, set(comp_nodes))]
-    cluster = next((c for c in comp_nodes if c.endswith(":Cluster")), None)
-    if pools and cluster:
-        lines.append(f"  {node_id(cluster)} --> n_gpu_pools")
+        cluster = next((c for c in by_comp if c.endswith(":Cluster")), None)
+        if cluster:
+            lines.append(f"  {node_id(cluster)} --> n_gpu_pools")
+    lines += [f"  {node_id(a)} --> {node_id(b)}" for a, b in _edges(plan, set(by_comp))]
     return "\n".join(lines)
+
+
+def _pool_nodes(pools: list[tuple[str, str]], indent: str) -> list[str]:
+    # Labels were built with <br/> line breaks on purpose; everything else is escaped.
+    return [f'{indent}{node_id("pool_" + name)}["{label(text).replace("#lt;br/#gt;", "<br/>")}"]'
+            for name, text in pools]
 
 
 def _kinds(typ: str, rs: list[Resource]) -> list[str] | None:

@@ -20,7 +20,9 @@ def test_prod_diagram_names_network_cluster_and_pools(planned):
     assert "up to 128 × NVIDIA H100" in text and "EFA 32 interfaces · 3200 Gbps" in text
     assert "up to 24 × NVIDIA L40S" in text  # 6 × g6e.12xlarge × 4
     assert "n_aidc_network_Network --> n_aidc_cluster_Cluster" in text
-    assert "n_aidc_cluster_Cluster --> n_gpu_pools" in text
+    # The pools sit in the component that builds them (found by their names), not twice.
+    pools = text.split('subgraph n_aidc_compute_GpuNodePool', 1)[1].split("end", 1)[0]
+    assert "train-h100 (training)" in pools and "node group aidc-prod-train-h100" not in text
 
 
 def test_every_node_id_is_unique_and_labels_are_quoted(planned):
@@ -33,7 +35,13 @@ def test_every_node_id_is_unique_and_labels_are_quoted(planned):
 def test_diagram_counts_what_it_does_not_summarise(planned):
     p = planned("dev")
     text = datacenter(p.plan, p.spec, catalog())
-    assert re.search(r'\d+ more resources', text)
+    assert re.search(r'\d+ more: RolePolicyAttachment ×\d', text)
+
+
+def test_existing_cluster_is_drawn(planned):
+    p = planned("onprem")
+    text = datacenter(p.plan, p.spec, catalog())
+    assert "existing Kubernetes cluster" in text and "n_existing --> n_aidc_nvidia_NvidiaStack" in text
 
 
 def test_cli_writes_the_diagram_page(capsys, tmp_path):
