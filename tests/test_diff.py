@@ -197,3 +197,22 @@ def test_preview_cost_uses_old_and_new_states(preview):
     assert preview.cost.before == pytest.approx(73 + 2000)
     assert preview.cost.delta == pytest.approx(0)
     assert [v.policy for v in preview.policy.fixed] == ["eks-standard-support"]
+
+
+def test_a_data_holder_depending_on_a_replaced_resource_is_flagged():
+    """Offline IDs are stable stand-ins: a replaced subnet keeps its fake ID, so the Lustre file
+    system on it shows no change although the real preview would replace it."""
+    from aidc.plan import Resource
+    sub_t, fs_t = "aws:ec2/subnet:Subnet", "aws:fsx/lustreFileSystem:LustreFileSystem"
+    sub = f"urn:pulumi:prod::aidc::{sub_t}::private-0"
+    fs = f"urn:pulumi:prod::aidc::{fs_t}::scratch"
+    fs_in = {"subnetIds": ["subnet-0a1b"], "deploymentType": "PERSISTENT_2"}
+    base = Plan((Resource(sub, sub_t, {"cidrBlock": "10.40.0.0/19"}), Resource(fs, fs_t, fs_in, dependencies=(sub,))),
+                {}, {})
+    head = Plan((Resource(sub, sub_t, {"cidrBlock": "10.50.0.0/19"}), Resource(fs, fs_t, fs_in, dependencies=(sub,))),
+                {}, {})
+    report = diff_plans(base, head, estimator=None, evaluator=None)
+    (risk,) = report.at_risk
+    assert risk.name == "scratch" and risk.op == "same" and risk.knock_on == ("private-0",)
+    md = render(report, "markdown")
+    assert "[!CAUTION]" in md and "**may be replaced** `scratch`" in md and "depends on `private-0`" in md

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aidc.plan import Plan, Resource
@@ -36,6 +36,9 @@ class ResourceChange:
     holds_data: str = ""  # what a delete or replacement destroys; "" = nothing
     custom: bool = True
     dependencies: tuple[str, ...] = field(default=(), compare=False)
+    # Replaced resources this one depends on: their new IDs may reach a replace-on-change
+    # property, which two offline plans cannot show (their IDs are stable stand-ins).
+    knock_on: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -106,6 +109,21 @@ def compare_plans(base: Plan, head: Plan, rules: RuleLookup | None = None) -> li
     for old in base.resources:
         if old.urn not in new_urns:
             out.append(_record(old, "delete", base.component_of(old), rules(old.type), old=old))
+    return _knock_on(out, rules)
+
+
+def _knock_on(records: list[ResourceChange], rules: RuleLookup) -> list[ResourceChange]:
+    """Mark resources that stay (same or update) but depend on a replaced one and have
+    replace-on-change properties: the real preview may replace them too."""
+    replaced = {r.urn: r.name for r in records if r.op == "replace"}
+    if not replaced:
+        return records
+    out = []
+    for r in records:
+        deps = tuple(replaced[d] for d in r.dependencies if d in replaced)
+        if deps and r.op in ("same", "update") and rules(r.type).replace_on_changes:
+            r = replace(r, knock_on=deps)
+        out.append(r)
     return out
 
 

@@ -51,14 +51,21 @@ def protection(r: ResourceChange) -> str:
 
 
 def warnings(report: DiffReport) -> list[str]:
-    loss = report.data_loss
-    if not loss:
+    loss, risk = report.data_loss, report.at_risk
+    if not loss and not risk:
         return []
-    lines = ["> [!CAUTION]", f"> **Data loss:** this change deletes or replaces {len(loss)} "
-             f"resource{'s' * (len(loss) != 1)} that hold{'s' * (len(loss) == 1)} data."]
+    lines = ["> [!CAUTION]"]
+    if loss:
+        lines.append(f"> **Data loss:** this change deletes or replaces {len(loss)} "
+                     f"resource{'s' * (len(loss) != 1)} that hold{'s' * (len(loss) == 1)} data.")
     for r in loss:
         why = f", forced by {', '.join(f'`{p}`' for p in r.replace_reasons)}" if r.replace_reasons else ""
         lines.append(f"> - **{r.op}** `{r.name}` ({r.type}{why}): {r.holds_data} would be lost. {protection(r)}.")
+    for r in risk:
+        lines.append(f"> - **may be replaced** `{r.name}` ({r.type}): it depends on "
+                     f"{', '.join(f'`{n}`' for n in r.knock_on)}, which {'is' if len(r.knock_on) == 1 else 'are'} "
+                     f"replaced; if the new ID reaches a replace-on-change property, {r.holds_data} would be lost. "
+                     "Offline plans cannot tell: check `pulumi preview`.")
     return lines
 
 

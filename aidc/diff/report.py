@@ -47,6 +47,11 @@ class DiffReport:
     def data_loss(self) -> list[ResourceChange]:
         return [r for r in self.changes if r.destroys_data]
 
+    @property
+    def at_risk(self) -> list[ResourceChange]:
+        """Data holders that stay in this diff but depend on a replaced resource."""
+        return [r for r in self.changes if r.knock_on and r.holds_data]
+
     def by_component(self) -> dict[str, list[ResourceChange]]:
         out: dict[str, list[ResourceChange]] = collections.defaultdict(list)
         for r in self.changed:
@@ -119,6 +124,8 @@ def to_json(report: DiffReport) -> dict[str, Any]:
         "stack": report.stack, "base": report.base, "head": report.head, "counts": report.counts,
         "dataLoss": [{"urn": r.urn, "type": r.type, "op": r.op, "holdsData": r.holds_data,
                       "protect": r.protect, "retainOnDelete": r.retain_on_delete} for r in report.data_loss],
+        "atRisk": [{"urn": r.urn, "type": r.type, "holdsData": r.holds_data, "dependsOnReplaced": list(r.knock_on)}
+                   for r in report.at_risk],
         "resources": [change(r) for r in report.changes if r.op != "same"],
         "cost": None, "policy": None,
     }

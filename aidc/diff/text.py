@@ -21,6 +21,9 @@ def render(report: DiffReport) -> str:
         why = f" (forced by {', '.join(r.replace_reasons)})" if r.replace_reasons else ""
         out.append(f"DATA LOSS: {r.op} {r.name} [{r.type}]{why}: {r.holds_data} would be lost; "
                    f"{protection(r).replace('*', '').replace('`', '')}")
+    for r in report.at_risk:
+        out.append(f"MAY BE REPLACED: {r.name} [{r.type}] depends on replaced {', '.join(r.knock_on)}; "
+                   f"{r.holds_data} would be lost if a new ID reaches a replace-on-change property")
     for comp, rows in report.by_component().items():
         out.append(f"\n{comp}")
         for r in rows:
