@@ -146,7 +146,8 @@ def _cost(report: DiffReport) -> list[str]:
 def render(report: DiffReport, limit: int = LIMIT) -> str:
     top = [marker(report.stack), f"### aidc diff · stack `{report.stack}`", "",
            f"<sub>{_cell(report.base)} → {_cell(report.head)}</sub>", "", summary(report), ""]
-    top += warnings(report) + ([""] if report.data_loss else [])
+    caution = warnings(report)
+    top += caution + ([""] if caution else [])
     groups = report.by_component()
     bottom = _policy(report) + _cost(report)
     if groups:
