@@ -29,6 +29,12 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _code(text: str) -> str:
+    """Inline code for a table cell, also when the value itself holds backticks."""
+    text = _cell(text)
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
+
+
 def summary(report: DiffReport) -> str:
     counts = report.counts
     parts = [f"**{counts[op]}** {PLURAL[op]}" for op in ("create", "update", "replace", "delete") if counts[op]]
@@ -76,7 +82,7 @@ def _changes_cell(r: ResourceChange) -> str:
     for c in r.changes[:MAX_CHANGES]:
         flag = " ⚠️ forces replacement" if c.forces_replace else ""
         old, new = show_pair(c.old, c.new)
-        shown.append(f"`{_cell(c.path)}`: `{_cell(old)}` → `{_cell(new)}`{flag}")
+        shown.append(f"{_code(c.path)}: {_code(old)} → {_code(new)}{flag}")
     if len(r.changes) > MAX_CHANGES:
         shown.append(f"… {len(r.changes) - MAX_CHANGES} more")
     if "provider" in r.replace_reasons:
