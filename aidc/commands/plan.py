@@ -10,6 +10,7 @@ from pathlib import Path
 
 from aidc.engine import PlannedStack, plan_stack
 from aidc.plan import Plan, dumps
+from components.storage.figures import storage_line
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
           f"{'existing cluster' if spec.existing_cluster else spec.region}")
     for line in summary_lines(planned.plan):
         print(line)
+    if (storage := storage_line(spec)) is not None:
+        print(storage)
     if args.json:
         Path(args.json).write_text(text, encoding="utf-8")
         print(f"plan written to {args.json}")

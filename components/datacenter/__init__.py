@@ -8,6 +8,7 @@ import pulumi_aws as aws
 from components.cluster import Cluster
 from components.network import Network
 from components.spec import Spec
+from components.storage import SharedStorage, lustre_subnet_id
 
 
 class AiDatacenter(pulumi.ComponentResource):
@@ -26,4 +27,12 @@ class AiDatacenter(pulumi.ComponentResource):
             self.cluster = Cluster(f"{name}", spec, subnet_ids=self.network.private_subnet_ids, tags=tags,
                                    opts=aws_opts)
         self.k8s_opts = pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.cluster.provider})
+        self.storage: SharedStorage | None = None
+        if spec.storage is not None:
+            net = self.network
+            self.storage = SharedStorage(
+                f"{name}", spec, self.cluster, tags=tags,
+                vpc_id=net.vpc_id if net else None, vpc_cidr=spec.network.cidr if net else None,
+                subnet_id=lustre_subnet_id(spec, net.zone_names, net.private_subnet_ids) if net else None,
+                opts=aws_opts if net else pulumi.ResourceOptions(parent=self))
         self.register_outputs({"kubeconfig": self.cluster.kubeconfig})

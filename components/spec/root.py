@@ -17,10 +17,12 @@ from components.catalog import Catalog, catalog
 from . import cluster as cluster_section
 from . import gpu_pools as gpu_pools_section
 from . import network as network_section
+from . import storage as storage_section
 from .base import Model, Problem, SpecError, key_path
 from .cluster import ClusterSpec
 from .gpu_pools import GpuPoolSpec
 from .network import NetworkSpec
+from .storage import StorageSpec
 
 Environment = Literal["dev", "staging", "prod"]
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
@@ -39,6 +41,7 @@ class Spec(Model):
     network: NetworkSpec = NetworkSpec()
     cluster: ClusterSpec = ClusterSpec()
     gpu_pools: tuple[GpuPoolSpec, ...] = ()
+    storage: StorageSpec | None = None
 
     @field_validator("tags")
     @classmethod
@@ -77,6 +80,8 @@ def semantic_problems(spec: Spec, cat: Catalog) -> Iterator[Problem]:
         yield from network_section.problems(spec.network)
     yield from cluster_section.problems(spec.cluster, cat)
     yield from gpu_pools_section.problems(spec.gpu_pools, cat)
+    if spec.storage is not None:
+        yield from storage_section.problems(spec.storage, spec, cat.pricing.fsx_lustre_persistent2_usd_per_gb_month)
 
 
 @cache
@@ -129,6 +134,7 @@ def load_spec(config: Mapping[str, Any]) -> Spec:
         # An existing cluster has no AWS network or control plane to default.
         defaults.pop("cluster", None)
         defaults.pop("network", None)
+    storage_section.prune_defaults(defaults, data)
     try:
         spec = Spec.model_validate(_merge(defaults, data))
     except ValidationError as err:
