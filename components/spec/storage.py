@@ -7,9 +7,9 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field
 
 from components.storage.sizing import MAX_CAPACITY_GIB, SizingError, lustre_size
 
@@ -21,6 +21,15 @@ if TYPE_CHECKING:
 _DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 # SSD metadata IOPS that FSx accepts in USER_PROVISIONED mode.
 METADATA_IOPS = (1500, 3000, 6000, *range(12000, 192001, 12000))
+
+
+def _namespace(v: str) -> str:
+    if not re.match(_DNS_LABEL, v):
+        raise ValueError(f"{v!r} is not a valid namespace name: lowercase letters, digits and '-', at most 63")
+    return v
+
+
+NamespaceName = Annotated[str, AfterValidator(_namespace)]
 
 
 class LustreSpec(Model):
@@ -105,17 +114,10 @@ class StorageSpec(Model):
     lustre: LustreSpec | None = None
     buckets: Buckets = Buckets()
     # Namespaces that get the shared Lustre claim (or the existing storage's claim).
-    namespaces: tuple[str, ...] = ()
+    namespaces: tuple[NamespaceName, ...] = ()
     # Namespaces that get the read-only models bucket claim (Mountpoint for S3).
-    model_namespaces: tuple[str, ...] = ()
+    model_namespaces: tuple[NamespaceName, ...] = ()
     existing: ExistingStorage | None = None
-
-    @model_validator(mode="after")
-    def _names(self) -> "StorageSpec":
-        for ns in (*self.namespaces, *self.model_namespaces):
-            if not re.match(_DNS_LABEL, ns):
-                raise ValueError(f"namespace {ns!r} is not a valid Kubernetes name")
-        return self
 
 
 def prune_defaults(defaults: dict[str, Any], data: Mapping[str, Any]) -> None:
