@@ -149,7 +149,7 @@ class Pricing(Entry):
     """Prices that are not per instance: control plane, NAT, storage."""
 
     eks_cluster_usd_per_hour: float
-    eks_extended_support_usd_per_hour: float
+    eks_extended_support_usd_per_hour: float  # the whole hourly rate in extended support, not the increment
     nat_gateway_usd_per_hour: float
     nat_gateway_usd_per_gb: float
     fsx_lustre_persistent2_usd_per_gb_month: dict[int, float]  # MB/s/TiB tier -> price

@@ -135,10 +135,22 @@ def load_spec(config: Mapping[str, Any]) -> Spec:
         defaults.pop("cluster", None)
         defaults.pop("network", None)
     storage_section.prune_defaults(defaults, data)
+    merged = _merge(defaults, data)
     try:
-        spec = Spec.model_validate(_merge(defaults, data))
+        spec = Spec.model_validate(merged)
     except ValidationError as err:
-        raise SpecError(_pydantic_problems(err)) from None
+        # Report the semantic problems of the sections that did parse too: the user gets
+        # every problem in one round, not one layer at a time.
+        found = list(_pydantic_problems(err))
+        broken = {e["loc"][0] for e in err.errors() if e["loc"]}
+        try:
+            partial = Spec.model_validate({k: v for k, v in merged.items() if k not in broken})
+        except ValidationError:
+            raise SpecError(found) from None
+        heads = {"aws:region" if b == "region" else f"{NAMESPACE}:{b}" for b in broken}
+        found += [p for p in semantic_problems(partial, catalog())
+                  if not any(p.path == h or p.path.startswith((f"{h}.", f"{h}[")) for h in heads)]
+        raise SpecError(found) from None
     found = list(semantic_problems(spec, catalog()))
     if found:
         raise SpecError(found)

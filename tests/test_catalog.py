@@ -1,0 +1,120 @@
+"""Data lint for the catalog: every entry parses, every pin is exact, every reference resolves."""
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.catalog import Catalog, CatalogError, catalog, version_tuple
+from components.catalog.model import EXACT_VERSION
+
+CATALOG_DIR = Path(__file__).resolve().parent.parent / "components" / "catalog"
+REQUIRED = ["p6-b200.48xlarge", "p5en.48xlarge", "p5e.48xlarge", "p5.48xlarge", "p4de.24xlarge", "p4d.24xlarge"]
+FLOATING = re.compile(r"(?i)\blatest\b|[\^~]\d|>=|<=|\.x\b|\.\*")
+
+
+def test_catalog_loads():
+    cat = catalog()
+    assert cat.instances and cat.gpus and cat.recipe.charts
+
+
+@pytest.mark.parametrize("path", sorted(CATALOG_DIR.glob("*.yaml")), ids=lambda p: p.name)
+def test_no_floating_versions_anywhere(path):
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        value = line.split("#", 1)[0]
+        if "url:" in value or "note:" in value or "description:" in value:
+            continue
+        assert not FLOATING.search(value), f"{path.name}:{n}: floating version: {line.strip()}"
+
+
+def test_every_shape_the_issue_names_is_there():
+    names = set(catalog().instances)
+    assert set(REQUIRED) <= names
+    for family in ("g5", "g6", "g6e"):
+        assert any(n.startswith(f"{family}.") for n in names), family
+
+
+@pytest.mark.parametrize("instance,efa,gpus", [
+    ("p5.48xlarge", 32, 8), ("p5e.48xlarge", 32, 8), ("p5en.48xlarge", 16, 8),
+    ("p6-b200.48xlarge", 8, 8), ("p4d.24xlarge", 4, 8), ("p4de.24xlarge", 4, 8),
+])
+def test_fabric_facts(instance, efa, gpus):
+    inst = catalog().instance(instance)
+    assert inst.efa_interfaces == efa
+    assert inst.gpu_count == gpus
+    assert inst.gpudirect_rdma
+
+
+def test_capacity_block_only_types():
+    assert catalog().instance("p5e.48xlarge").capacity_block_only
+    assert not catalog().instance("p5.48xlarge").capacity_block_only
+
+
+def test_every_price_has_a_source_and_a_date():
+    today = dt.date.today()
+    for name, inst in catalog().instances.items():
+        src = inst.price.source
+        assert src.url.startswith("https://"), name
+        assert src.date <= today, name
+        assert inst.price.region == "us-east-1"
+    assert catalog().pricing.source.url.startswith("https://")
+
+
+def test_every_gpu_referenced_exists_and_has_power():
+    cat = catalog()
+    for inst in cat.instances.values():
+        gpu = cat.gpus[inst.gpu]
+        assert gpu.board_power_w > 0 and gpu.memory_gib > 0 and gpu.dense_tflops["bf16"] > 0
+
+
+def test_charts_are_exactly_pinned_in_their_own_namespace():
+    for key, chart in catalog().recipe.charts.items():
+        assert EXACT_VERSION.match(chart.version), key
+        assert chart.repository.startswith(("https://", "oci://")), key
+        assert chart.namespace, key
+
+
+def test_images_have_exact_tags():
+    for name, ref in catalog().recipe.images.items():
+        tag = ref.rsplit(":", 1)[1]
+        assert tag != "latest" and re.search(r"\d", tag), name
+
+
+def test_addons_and_amis_pinned_for_every_kubernetes_version():
+    recipe = catalog().recipe
+    assert recipe.default_kubernetes_version in recipe.kubernetes_versions
+    for version, kv in recipe.kubernetes_versions.items():
+        assert kv.standard_support_end < kv.extended_support_end
+        for addon in ("vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"):
+            assert EXACT_VERSION.match(kv.addons[addon].version), (version, addon)
+        for fam, ami in recipe.amis.items():
+            assert ami.release_versions[version].startswith(version) or ami.os == "bottlerocket", (fam, version)
+
+
+def test_constraints_reference_known_charts():
+    recipe = catalog().recipe
+    for c in recipe.constraints:
+        for dep, floor in c.require.items():
+            assert dep == "kubernetes" or dep in recipe.charts
+            version_tuple(floor)
+
+
+def test_broken_references_are_caught():
+    cat = catalog()
+    bad = dict(cat.instances)
+    name = next(iter(bad))
+    bad[name] = bad[name].model_copy(update={"gpu": "Z100"})
+    with pytest.raises(CatalogError, match="unknown GPU 'Z100'"):
+        Catalog(cat.gpus, bad, cat.recipe, cat.pricing, {})
+
+
+def test_version_tuple():
+    assert version_tuple("v1.19.5-eksbuild.1") == (1, 19, 5)
+    assert version_tuple("25.3.4") == (25, 3, 4)
+
+
+def test_yaml_files_are_plain_data():
+    for path in CATALOG_DIR.glob("*.yaml"):
+        assert isinstance(yaml.safe_load(path.read_text()), dict), path.name

@@ -1,0 +1,62 @@
+"""The network as planned for each shipped stack: subnets, NAT strategy, endpoints, flow logs."""
+
+import pytest
+
+from tests.conftest import only
+
+SUBNET = "aws:ec2/subnet:Subnet"
+
+
+def cidrs(plan, tier):
+    return sorted(r.inputs["cidrBlock"] for r in plan.of_type(SUBNET) if f"-{tier}-" in r.name)
+
+
+def test_prod_subnets_follow_the_layout(plan_of):
+    plan = plan_of("prod")
+    assert cidrs(plan, "private") == ["10.40.0.0/19", "10.40.32.0/19", "10.40.64.0/19"]
+    assert cidrs(plan, "public") == ["10.40.224.0/24", "10.40.225.0/24", "10.40.226.0/24"]
+    zones = sorted(r.inputs["availabilityZone"] for r in plan.of_type(SUBNET) if "-private-" in r.name)
+    assert zones == ["us-east-1a", "us-east-1b", "us-east-1c"]
+
+
+def test_no_subnet_gives_public_ips(plan_of):
+    for stack in ("dev", "staging", "prod"):
+        assert all(r.inputs["mapPublicIpOnLaunch"] is False for r in plan_of(stack).of_type(SUBNET))
+
+
+@pytest.mark.parametrize("stack,nats", [("dev", 1), ("staging", 1), ("prod", 3)])
+def test_nat_gateways_by_strategy(plan_of, stack, nats):
+    plan = plan_of(stack)
+    assert len(plan.of_type("aws:ec2/natGateway:NatGateway")) == nats
+    routes = [r.inputs["routes"] for r in plan.of_type("aws:ec2/routeTable:RouteTable") if "-private-" in r.name]
+    # every private route table sends its default route to a NAT gateway
+    assert all(rt and rt[0]["cidrBlock"] == "0.0.0.0/0" and rt[0]["natGatewayId"] for rt in routes)
+    if stack == "prod":  # one per zone: three distinct gateways
+        assert len({rt[0]["natGatewayId"] for rt in routes}) == 3
+
+
+@pytest.mark.parametrize("stack,endpoints", [
+    ("dev", {"s3"}), ("staging", {"s3", "ecr.api", "ecr.dkr", "sts"}), ("prod", {"s3", "ecr.api", "ecr.dkr", "sts"}),
+])
+def test_endpoints(plan_of, stack, endpoints):
+    eps = plan_of(stack).of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+    assert {e.inputs["serviceName"].removeprefix("com.amazonaws.us-east-1.") for e in eps} == endpoints
+    s3 = only([e for e in eps if e.inputs["serviceName"].endswith(".s3")])
+    assert s3.inputs["vpcEndpointType"] == "Gateway"
+    assert all(e.inputs.get("privateDnsEnabled") for e in eps if e.inputs["vpcEndpointType"] == "Interface")
+
+
+@pytest.mark.parametrize("stack,on", [("dev", False), ("staging", True), ("prod", True)])
+def test_flow_logs(plan_of, stack, on):
+    logs = plan_of(stack).of_type("aws:ec2/flowLog:FlowLog")
+    assert len(logs) == (1 if on else 0)
+    if on:
+        assert logs[0].inputs["trafficType"] == "ALL"
+
+
+def test_every_network_resource_is_tagged(plan_of):
+    plan = plan_of("prod")
+    for r in plan.resources:
+        if r.type.startswith("aws:ec2/") and "tags" in r.inputs:
+            assert r.inputs["tags"]["environment"] == "prod"
+            assert r.inputs["tags"]["costCenter"] == "4711"
