@@ -169,9 +169,9 @@ def test_iam_names_only_this_stacks_buckets_and_key(plan_of):
         "arn:aws:s3:::aidc-prod-checkpoints", "arn:aws:s3:::aidc-prod-checkpoints/*"]
 
 
-def test_csi_drivers_are_pinned_add_ons(plan_of):
+def test_csi_drivers_are_pinned_add_ons(plan_of, planned):
     addons = {r.inputs["addonName"]: r.inputs for r in of(storage(plan_of("prod")), "aws:eks/addon:Addon")}
-    pinned = catalog().recipe.kubernetes_versions["1.33"].addons
+    pinned = catalog().recipe.kubernetes_versions[planned("prod").spec.kubernetes_version].addons
     assert set(addons) == {"aws-fsx-csi-driver", "aws-mountpoint-s3-csi-driver"}
     for name, inputs in addons.items():
         assert inputs["addonVersion"] == pinned[name].version
@@ -187,11 +187,14 @@ def kube_objects(plan):
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod", "onprem"])
-def test_volumes_validate_against_the_kubernetes_schema(plan_of, stack):
-    objs = kube_objects(plan_of(stack))
+def test_volumes_validate_against_the_kubernetes_schema(planned, stack):
+    objs = kube_objects(planned(stack).plan)
     assert objs
+    # The floor aidc documents, and the stack's own version (the catalog's default on EKS).
+    versions = {KUBE_VERSION, f"{planned(stack).spec.kubernetes_version}.0"}
     for obj in objs:
-        kubernetes_validate.validate(obj, KUBE_VERSION, strict=True)
+        for version in sorted(versions):
+            kubernetes_validate.validate(obj, version, strict=True)
 
 
 def test_pure_volume_builders_validate_for_every_source():
