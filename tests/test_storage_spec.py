@@ -128,6 +128,14 @@ def test_bad_existing_storage(storage, path, words):
     assert words in found[path], found
 
 
+def test_existing_storage_class_is_a_dns_subdomain():
+    cluster = {"existing": {"kubeconfig": "k"}}
+    ok = load_spec(cfg("staging", {"existing": {"storageClass": "cephfs.rook.io"}, "namespaces": ["t"]}, cluster=cluster))
+    assert ok.storage.existing.storage_class == "cephfs.rook.io"
+    found = problems(cfg("staging", {"existing": {"storageClass": "CephFS"}, "namespaces": ["t"]}, cluster=cluster))
+    assert "aidc:storage.existing.storageClass" in found
+
+
 def test_lustre_follows_the_training_pool_zone():
     named = {"cidr": "10.40.0.0/16", "availabilityZones": ["us-east-1a", "us-east-1b", "us-east-1c"]}
     spec = load_spec(cfg("prod", {"lustre": {"throughputGBps": 1}}, network=named,

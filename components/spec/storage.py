@@ -98,7 +98,7 @@ class ExistingStorage(Model):
     """Storage aidc does not create. One of: a ReadWriteMany StorageClass (claims are
     provisioned from it), an NFS export, or a Lustre export (static volumes)."""
 
-    storage_class: str | None = Field(default=None, pattern=_DNS_LABEL.replace("{0,61}", "{0,251}"))
+    storage_class: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
     nfs: NfsExport | None = None
     lustre: LustreExport | None = None
     # Size each claim asks for (GiB).
