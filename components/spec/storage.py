@@ -136,10 +136,12 @@ _SIZING_KEYS = {"capacity_gib": "capacityGiB", "tier": "throughputPerTiB", "thro
 
 
 def sizing_args(ls: LustreSpec) -> dict[str, Any]:
-    """The spec's requirement as `lustre_size` arguments."""
+    """The spec's requirement as `lustre_size` keyword arguments."""
     return {"capacity_gib": ls.capacity_gib, "tier": ls.throughput_per_tib, "throughput_gbps": ls.throughput_gbps,
             "checkpoint_gib": ls.checkpoint_gib, "max_write_seconds": ls.max_write_seconds,
-            "min_capacity_gib": ls.min_capacity_gib, "max_capacity_gib": ls.max_capacity_gib}
+            "min_capacity_gib": ls.min_capacity_gib, "max_capacity_gib": ls.max_capacity_gib,
+            # The stack's file system is the smallest that meets the requirement (ties: cheapest).
+            "prefer": "capacity"}
 
 
 def bucket_name_problem(name: str) -> str | None:

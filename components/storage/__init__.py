@@ -99,9 +99,9 @@ class SharedStorage(pulumi.ComponentResource):
             self.file_system = self._lustre(name, st.lustre, self.size, vpc_id, vpc_cidr, subnet_id)
             outputs.update({"fileSystemId": self.file_system.id, "dnsName": self.file_system.dns_name,
                             "mountName": self.file_system.mount_name, "capacityGiB": self.size.capacity_gib,
-                            "throughputPerTiB": self.size.tier, "throughputGBps": round(self.size.throughput_gbps, 3),
-                            "checkpointWriteSeconds": None if self.size.checkpoint_seconds is None
-                            else round(self.size.checkpoint_seconds, 1)})
+                            "throughputPerTiB": self.size.tier_mbps_per_tib, "throughputGBps": round(self.size.throughput_gbps, 3),
+                            "checkpointWriteSeconds": None if self.size.write_seconds is None
+                            else round(self.size.write_seconds, 1)})
 
         linked = self._linked_buckets(st.lustre)
         fs_id = self.file_system.id if self.file_system is not None else None
@@ -209,7 +209,7 @@ class SharedStorage(pulumi.ComponentResource):
                     else {"mode": "USER_PROVISIONED", "iops": ls.metadata_iops})
         return aws.fsx.LustreFileSystem(
             f"{name}-lustre", deployment_type="PERSISTENT_2", storage_type="SSD",
-            storage_capacity=size.capacity_gib, per_unit_storage_throughput=size.tier,
+            storage_capacity=size.capacity_gib, per_unit_storage_throughput=size.tier_mbps_per_tib,
             subnet_ids=subnet_id, security_group_ids=[sg.id], kms_key_id=self.lustre_key.arn,
             data_compression_type="LZ4", file_system_type_version="2.15", metadata_configuration=metadata,
             automatic_backup_retention_days=backups,
