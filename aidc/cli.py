@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 
