@@ -241,7 +241,7 @@ def test_onprem_claims_the_existing_class_and_creates_nothing_on_aws(plan_of):
 
 def test_plan_line_reports_the_figures(planned):
     assert storage_line(planned("prod").spec) == (
-        "storage: Lustre 7200 GiB at 1000 MB/s/TiB = 7.03 GB/s; 1043 GiB checkpoint in 159 s; $4,320/month; "
+        "storage: Lustre 7200 GiB at 1000 MB/s/TiB = 7.03 GB/s; 913 GiB checkpoint in 139 s; $4,320/month; "
         "backups 30 days; buckets datasets, checkpoints, models")
     assert storage_line(planned("onprem").spec) == "storage: existing storageClass cephfs, 10240 GiB claims in training"
     assert storage_line(load_spec({"aws:region": "us-east-1", "aidc:environment": "dev"})) is None

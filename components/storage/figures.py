@@ -23,7 +23,7 @@ def planned_size(spec: "Spec") -> LustreSize | None:
 
 
 def storage_line(spec: "Spec") -> str | None:
-    """'storage: Lustre 7200 GiB at 1000 MB/s/TiB = 7.03 GB/s; 1043 GiB checkpoint in 159 s; ...'"""
+    """'storage: Lustre 7200 GiB at 1000 MB/s/TiB = 7.03 GB/s; 913 GiB checkpoint in 139 s; ...'"""
     st = spec.storage
     if st is None:
         return None
