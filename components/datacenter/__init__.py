@@ -6,9 +6,14 @@ import pulumi
 import pulumi_aws as aws
 
 from components.cluster import Cluster
+from components.gpu_pool import GpuNodePool
+from components.karpenter import Karpenter
 from components.network import Network
+from components.nvidia import NvidiaStack
 from components.spec import Spec
-from components.storage import SharedStorage, lustre_subnet_id
+from components.spec.gpu_pools import zone_index
+from components.spec.storage import lustre_zone_index
+from components.storage import SharedStorage
 
 
 class AiDatacenter(pulumi.ComponentResource):
@@ -17,6 +22,8 @@ class AiDatacenter(pulumi.ComponentResource):
         self.spec = spec
         tags = spec.resource_tags()
         self.network: Network | None = None
+        self.gpu_pools: dict[str, GpuNodePool] = {}
+        self.karpenter: Karpenter | None = None
         if spec.existing_cluster:
             self.cluster = Cluster(f"{name}", spec, opts=pulumi.ResourceOptions(parent=self))
         else:
@@ -27,12 +34,39 @@ class AiDatacenter(pulumi.ComponentResource):
             self.cluster = Cluster(f"{name}", spec, subnet_ids=self.network.private_subnet_ids, tags=tags,
                                    opts=aws_opts)
         self.k8s_opts = pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.cluster.provider})
+        if self.network is not None:
+            self._gpu_pools(name, spec, tags, aws_provider)
+        if spec.charts:
+            self.nvidia = NvidiaStack(f"{name}-nvidia", spec, opts=self.k8s_opts)
         self.storage: SharedStorage | None = None
         if spec.storage is not None:
             net = self.network
+            # Lustre shares the first training pool's zone and subnet (zone 0 without one).
             self.storage = SharedStorage(
                 f"{name}", spec, self.cluster, tags=tags,
                 vpc_id=net.vpc_id if net else None, vpc_cidr=spec.network.cidr if net else None,
-                subnet_id=lustre_subnet_id(spec, net.zone_names, net.private_subnet_ids) if net else None,
+                subnet_id=net.subnet_in(lustre_zone_index(spec)).id if net else None,
                 opts=aws_opts if net else pulumi.ResourceOptions(parent=self))
         self.register_outputs({"kubeconfig": self.cluster.kubeconfig})
+
+    def _gpu_pools(self, name: str, spec: Spec, tags: dict, aws_provider: aws.Provider) -> None:
+        """Each pool in the private subnet of its zone, joined with the cluster's node role."""
+        network, cluster = self.network, self.cluster
+        assert network is not None
+        both = pulumi.ResourceOptions(parent=self, providers={"aws": aws_provider, "kubernetes": cluster.provider})
+        elastic = [p for p in spec.gpu_pools if p.provisioner == "karpenter"]
+        if elastic:
+            self.karpenter = Karpenter(f"{name}-karpenter", cluster, region=spec.region or "", tags=tags,
+                                       reserved_capacity=any(p.capacity.reserved for p in elastic), opts=both)
+        for pool in spec.gpu_pools:
+            zone = zone_index(pool, spec.network, spec.region)
+            subnets = network.private_subnets if zone is None else [network.subnet_in(zone)]
+            zone_name = None if zone is None else network.zone_names.apply(lambda n, z=zone: n[z])
+            self.gpu_pools[pool.name] = GpuNodePool(
+                f"{name}-{pool.name}", pool, kubernetes_version=spec.kubernetes_version,
+                cluster_name=cluster.eks.name, node_role_arn=cluster.node_role.arn,
+                node_role_name=cluster.node_role.name,
+                cluster_security_group_id=cluster.eks.vpc_config.cluster_security_group_id,
+                vpc_id=network.vpc_id, subnet_ids=[s.id for s in subnets], zone_name=zone_name, tags=tags,
+                karpenter_release=self.karpenter.release if self.karpenter and pool.provisioner == "karpenter" else None,
+                depends_on=[cluster.node_access], opts=both)

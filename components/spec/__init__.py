@@ -2,12 +2,14 @@
 
 from .base import Problem, SpecError, key_path
 from .cluster import ClusterSpec, ExistingCluster
+from .cost import CostSpec
 from .gpu_pools import GpuPoolSpec
 from .network import NetworkSpec
+from .nvidia import NvidiaSpec
 from .root import ENVIRONMENTS, NAMESPACE, Spec, load_spec
 from .storage import StorageSpec
 
 __all__ = [
-    "ENVIRONMENTS", "NAMESPACE", "ClusterSpec", "ExistingCluster", "GpuPoolSpec", "NetworkSpec",
-    "Problem", "Spec", "SpecError", "StorageSpec", "key_path", "load_spec",
+    "ENVIRONMENTS", "NAMESPACE", "ClusterSpec", "CostSpec", "ExistingCluster", "GpuPoolSpec", "NetworkSpec",
+    "NvidiaSpec", "Problem", "Spec", "SpecError", "StorageSpec", "key_path", "load_spec",
 ]
