@@ -14,6 +14,7 @@ from aidc.cost import estimate
 from aidc.engine import PlannedStack, plan_stack
 from aidc.plan import Plan, dumps
 from aidc.policy import evaluate
+from components.storage.figures import storage_line
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
         print(line)
     print(verdict(evaluate(planned.plan)))
     print(total_line(estimate(planned.plan)))
+    if (storage := storage_line(spec)) is not None:
+        print(storage)
     if args.json:
         Path(args.json).write_text(text, encoding="utf-8")
         print(f"plan written to {args.json}")

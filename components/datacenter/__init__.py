@@ -12,6 +12,8 @@ from components.network import Network
 from components.nvidia import NvidiaStack
 from components.spec import Spec
 from components.spec.gpu_pools import zone_index
+from components.spec.storage import lustre_zone_index
+from components.storage import SharedStorage
 
 
 class AiDatacenter(pulumi.ComponentResource):
@@ -36,6 +38,15 @@ class AiDatacenter(pulumi.ComponentResource):
             self._gpu_pools(name, spec, tags, aws_provider)
         if spec.charts:
             self.nvidia = NvidiaStack(f"{name}-nvidia", spec, opts=self.k8s_opts)
+        self.storage: SharedStorage | None = None
+        if spec.storage is not None:
+            net = self.network
+            # Lustre shares the first training pool's zone and subnet (zone 0 without one).
+            self.storage = SharedStorage(
+                f"{name}", spec, self.cluster, tags=tags,
+                vpc_id=net.vpc_id if net else None, vpc_cidr=spec.network.cidr if net else None,
+                subnet_id=net.subnet_in(lustre_zone_index(spec)).id if net else None,
+                opts=aws_opts if net else pulumi.ResourceOptions(parent=self))
         self.register_outputs({"kubeconfig": self.cluster.kubeconfig})
 
     def _gpu_pools(self, name: str, spec: Spec, tags: dict, aws_provider: aws.Provider) -> None:

@@ -7,10 +7,9 @@ from .gpu_pools import GpuPoolSpec
 from .network import NetworkSpec
 from .nvidia import NvidiaSpec
 from .root import ENVIRONMENTS, NAMESPACE, Spec, load_spec
+from .storage import StorageSpec
 
 __all__ = [
-    "ENVIRONMENTS", "NAMESPACE", "ClusterSpec", "ExistingCluster", "GpuPoolSpec", "NetworkSpec",
-    "NvidiaSpec",
     "ENVIRONMENTS", "NAMESPACE", "ClusterSpec", "CostSpec", "ExistingCluster", "GpuPoolSpec", "NetworkSpec",
-    "Problem", "Spec", "SpecError", "key_path", "load_spec",
+    "NvidiaSpec", "Problem", "Spec", "SpecError", "StorageSpec", "key_path", "load_spec",
 ]

@@ -18,12 +18,14 @@ from . import cluster as cluster_section
 from . import gpu_pools as gpu_pools_section
 from . import network as network_section
 from . import nvidia as nvidia_section
+from . import storage as storage_section
 from .base import Model, Problem, SpecError, key_path
 from .cluster import ClusterSpec
 from .cost import CostSpec
 from .gpu_pools import GpuPoolSpec
 from .network import NetworkSpec
 from .nvidia import NvidiaSpec, charts_in_use
+from .storage import StorageSpec
 
 Environment = Literal["dev", "staging", "prod"]
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
@@ -44,6 +46,7 @@ class Spec(Model):
     gpu_pools: tuple[GpuPoolSpec, ...] = ()
     nvidia: NvidiaSpec = NvidiaSpec()
     cost: CostSpec = CostSpec()
+    storage: StorageSpec | None = None
 
     @field_validator("tags")
     @classmethod
@@ -94,6 +97,8 @@ def semantic_problems(spec: Spec, cat: Catalog) -> Iterator[Problem]:
         network=None if spec.existing_cluster else spec.network, region=spec.region)
     yield from nvidia_section.problems(spec.nvidia, cat, spec.charts, existing_cluster=spec.existing_cluster,
                                        kubernetes_version=k8s)
+    if spec.storage is not None:
+        yield from storage_section.problems(spec.storage, spec, cat.pricing.fsx_lustre_persistent2_usd_per_gb_month)
 
 
 @cache
@@ -146,6 +151,7 @@ def load_spec(config: Mapping[str, Any]) -> Spec:
         # An existing cluster has no AWS network or control plane to default.
         defaults.pop("cluster", None)
         defaults.pop("network", None)
+    storage_section.prune_defaults(defaults, data)
     merged = _merge(defaults, data)
     try:
         spec = Spec.model_validate(merged)
