@@ -284,8 +284,10 @@ def test_prod_installs_only_the_operators_its_services_use(plan_of):
         store = [r for r in plan.resources if r.type.endswith("SecretStore")][0]
         assert store.urn in es.dependencies
         assert releases["external-secrets"].urn in store.dependencies
-    # The pods wait for their token Secret's ExternalSecret.
+    # The pods that read a hub token wait for its ExternalSecret.
     for dep in by_kind["Deployment"]:
+        if not any(e["name"] == "HF_TOKEN" for e in dep.inputs["spec"]["template"]["spec"]["containers"][0]["env"]):
+            continue
         assert any(d.endswith("externalsecret-inference-" + dep.inputs["metadata"]["name"] + "-hub-token")
                    for d in dep.dependencies)
 
@@ -303,3 +305,17 @@ def test_prod_secret_reader_role_is_scoped_to_the_named_secret(plan_of):
     (assoc,) = [r for r in plan.resources if r.type == "aws:eks/podIdentityAssociation:PodIdentityAssociation"
                 and "aidc:inference:Inference" in r.urn]
     assert (assoc.inputs["namespace"], assoc.inputs["serviceAccount"]) == ("external-secrets", "external-secrets")
+
+
+def test_prod_bucket_model_uses_the_storage_namespace_and_claim(plan_of):
+    plan = plan_of("prod")
+    namespaces = [r for r in plan.resources if r.type == "kubernetes:core/v1:Namespace"
+                  and r.inputs["metadata"]["name"] == "inference"]
+    assert len(namespaces) == 1 and "aidc:storage:SharedStorage" in namespaces[0].urn
+    (dep,) = [r for r in plan.resources if r.type == "kubernetes:apps/v1:Deployment"
+              and r.inputs["metadata"]["name"] == "llama-8b"]
+    pod = dep.inputs["spec"]["template"]["spec"]
+    assert {"name": "models", "persistentVolumeClaim": {"claimName": "models", "readOnly": True}} in pod["volumes"]
+    assert pod["containers"][0]["args"][0] == "/models/meta-llama/Llama-3.1-8B-Instruct"
+    assert namespaces[0].urn in dep.dependencies
+    assert any(d.endswith("persistentvolumeclaim-inference-models") for d in dep.dependencies)

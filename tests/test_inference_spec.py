@@ -175,3 +175,14 @@ def test_bucket_model_needs_the_models_claim_in_its_namespace():
         "needs aidc:storage (the models bucket or the Lustre file system)"
     found = problems(cfg(services=[svc(model=bucket)], storage={"modelNamespaces": ["other"]}))
     assert "add it to aidc:storage.modelNamespaces" in found["aidc:inference.services[0].model.bucket"]
+
+
+def test_time_sliced_gpus_limit_the_memory_a_server_takes():
+    pools = [{"name": "dev-l4", "instanceType": "g6.xlarge", "provisioner": "karpenter",
+              "capacity": {"type": "spot"}, "size": {"min": 0, "max": 2}, "timeSlicing": {"replicas": 4}}]
+    config = cfg("dev", services=[svc(pool="dev-l4", model={"hub": {"id": "a/b"}, "paramsB": 1.5})])
+    config["aidc:gpuPools"] = pools
+    found = problems(config)
+    assert "time-slices each GPU between 4 pods" in found["aidc:inference.services[0].gpuMemoryUtilization"]
+    config["aidc:inference"]["services"][0]["gpuMemoryUtilization"] = 0.25
+    assert load_spec(config).inference.services[0].gpu_memory_utilization == 0.25

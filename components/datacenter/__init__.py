@@ -14,6 +14,8 @@ from components.nvidia import NvidiaStack
 from components.observability import Observability
 from components.spec import Spec
 from components.spec.gpu_pools import zone_index
+from components.spec.storage import lustre_zone_index
+from components.storage import SharedStorage
 
 
 class AiDatacenter(pulumi.ComponentResource):
@@ -39,6 +41,15 @@ class AiDatacenter(pulumi.ComponentResource):
             self._gpu_pools(name, spec, tags, aws_provider)
         if spec.charts:
             self.nvidia = NvidiaStack(f"{name}-nvidia", spec, opts=self.k8s_opts)
+        self.storage: SharedStorage | None = None
+        if spec.storage is not None:
+            net = self.network
+            # Lustre shares the first training pool's zone and subnet (zone 0 without one).
+            self.storage = SharedStorage(
+                f"{name}", spec, self.cluster, tags=tags,
+                vpc_id=net.vpc_id if net else None, vpc_cidr=spec.network.cidr if net else None,
+                subnet_id=net.subnet_in(lustre_zone_index(spec)).id if net else None,
+                opts=aws_opts if net else pulumi.ResourceOptions(parent=self))
         self._serving(name, spec, tags, aws_provider)
         self.register_outputs({"kubeconfig": self.cluster.kubeconfig})
 
@@ -55,7 +66,7 @@ class AiDatacenter(pulumi.ComponentResource):
         obs = self.observability
         # Shared storage creates the namespaces it puts claims in; then the model servers use
         # that namespace and wait for their claims rather than creating it a second time.
-        st, storage = getattr(spec, "storage", None), getattr(self, "storage", None)
+        st, storage = spec.storage, self.storage
         shared = st is not None and storage is not None and \
             spec.inference.namespace in (*st.namespaces, *st.model_namespaces)
         self.inference = Inference(name, spec, cluster=self.cluster, prometheus_url=obs.url if obs else None,

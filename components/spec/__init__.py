@@ -9,9 +9,10 @@ from .network import NetworkSpec
 from .nvidia import NvidiaSpec
 from .observability import ObservabilitySpec
 from .root import ENVIRONMENTS, NAMESPACE, Spec, load_spec
+from .storage import StorageSpec
 
 __all__ = [
     "ENVIRONMENTS", "NAMESPACE", "ClusterSpec", "CostSpec", "ExistingCluster", "GpuPoolSpec", "InferenceSpec",
-    "NetworkSpec", "NvidiaSpec", "ObservabilitySpec", "Problem", "ServiceSpec", "Spec", "SpecError", "key_path",
-    "load_spec",
+    "NetworkSpec", "NvidiaSpec", "ObservabilitySpec", "Problem", "ServiceSpec", "Spec", "SpecError", "StorageSpec",
+    "key_path", "load_spec",
 ]

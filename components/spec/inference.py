@@ -113,7 +113,7 @@ class ServiceSpec(Model):
     # Longest context the server accepts (tokens); None leaves the model's own.
     max_model_len: int | None = Field(default=None, ge=256)
     # Share of each GPU's memory vLLM may take (weights + KV cache).
-    gpu_memory_utilization: float = Field(default=0.90, gt=0.3, le=0.98)
+    gpu_memory_utilization: float = Field(default=0.90, ge=0.05, le=0.98)
 
     @property
     def nodes(self) -> int:
@@ -190,7 +190,12 @@ def problems(inf: InferenceSpec, spec: "Spec", cat: Catalog, path: str = "aidc:i
         elif svc.tensor_parallel & (svc.tensor_parallel - 1):
             yield Problem(f"{at}.tensorParallel", f"{svc.tensor_parallel} is not a power of two "
                                                   "(attention heads must split evenly across GPUs)")
-        if svc.precision in ("fp8",) and "fp8" not in gpu.dense_tflops:
+        shared = pool.time_slicing.replicas if pool.time_slicing is not None else 1
+        if shared > 1 and svc.gpu_memory_utilization > 1 / shared:
+            yield Problem(f"{at}.gpuMemoryUtilization",
+                          f"pool {pool.name} time-slices each GPU between {shared} pods, whose memory is not "
+                          f"isolated: use at most {1 / shared:.2f} ({svc.gpu_memory_utilization:g} would starve the others)")
+        if svc.precision == "fp8" and "fp8" not in gpu.dense_tflops:
             yield Problem(f"{at}.precision", f"{gpu.name} ({pool.instance_type}) has no FP8 support")
         need, have = memory_fit(svc, gpu.memory_gib)
         if need > have:

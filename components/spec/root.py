@@ -20,6 +20,7 @@ from . import inference as inference_section
 from . import network as network_section
 from . import nvidia as nvidia_section
 from . import observability as observability_section
+from . import storage as storage_section
 from .base import Model, Problem, SpecError, key_path
 from .cluster import ClusterSpec
 from .cost import CostSpec
@@ -28,6 +29,7 @@ from .inference import InferenceSpec
 from .network import NetworkSpec
 from .nvidia import NvidiaSpec, charts_in_use
 from .observability import ObservabilitySpec
+from .storage import StorageSpec
 
 Environment = Literal["dev", "staging", "prod"]
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
@@ -48,6 +50,7 @@ class Spec(Model):
     gpu_pools: tuple[GpuPoolSpec, ...] = ()
     nvidia: NvidiaSpec = NvidiaSpec()
     cost: CostSpec = CostSpec()
+    storage: StorageSpec | None = None
     inference: InferenceSpec = InferenceSpec()
     observability: ObservabilitySpec = ObservabilitySpec()
 
@@ -100,6 +103,8 @@ def semantic_problems(spec: Spec, cat: Catalog) -> Iterator[Problem]:
         network=None if spec.existing_cluster else spec.network, region=spec.region)
     yield from nvidia_section.problems(spec.nvidia, cat, spec.charts, existing_cluster=spec.existing_cluster,
                                        kubernetes_version=k8s)
+    if spec.storage is not None:
+        yield from storage_section.problems(spec.storage, spec, cat.pricing.fsx_lustre_persistent2_usd_per_gb_month)
     yield from inference_section.problems(spec.inference, spec, cat)
     yield from observability_section.problems(spec.observability)
 
@@ -154,6 +159,7 @@ def load_spec(config: Mapping[str, Any]) -> Spec:
         # An existing cluster has no AWS network or control plane to default.
         defaults.pop("cluster", None)
         defaults.pop("network", None)
+    storage_section.prune_defaults(defaults, data)
     merged = _merge(defaults, data)
     try:
         spec = Spec.model_validate(merged)
