@@ -1,0 +1,195 @@
+"""`--run-acceptance`: run the NCCL all-reduce acceptance job on a pool, read its bus bandwidth,
+compare it with the catalog's floor for the instance type, and delete what was created —
+always, whatever happened in between. Nothing else in the cluster is touched."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from . import nccl
+from .kube import NOT_FOUND, Kube, KubeError
+from .result import CheckResult
+
+AREA = "acceptance"
+# Workload kinds the acceptance template may use, and their custom-resource plural.
+CUSTOM_PLURALS = {"MPIJob": "mpijobs", "JobSet": "jobsets", "TrainJob": "trainjobs", "PyTorchJob": "pytorchjobs"}
+WORKLOAD_KINDS = {"Job", *CUSTOM_PLURALS}
+DONE_CONDITIONS = ("Complete", "Completed", "Succeeded")
+# Labels the job controllers put on the pods they create, each with the owning job's name.
+POD_JOB_LABELS = ("batch.kubernetes.io/job-name", "job-name", "training.kubeflow.org/job-name",
+                  "jobset.sigs.k8s.io/jobset-name")
+POLL_SECONDS = 5.0
+LOG_BYTES = 4 << 20  # nccl-tests prints a few KiB; cap what a runaway log costs
+
+
+class AcceptanceUnavailable(Exception):
+    """This build cannot render the acceptance job."""
+
+
+def render_acceptance_job(spec: Any, pool: Any, nodes: int) -> list[dict]:
+    """The NCCL acceptance job's manifests for `nodes` nodes of `pool`.
+
+    The training platform owns the template (`k8s/`, rendered by `aidc job render`); this is
+    the one call to wire to its renderer when it is merged."""
+    raise AcceptanceUnavailable("this build has no NCCL acceptance template: it comes with the training "
+                                "platform (aidc job render)")
+
+
+@dataclass
+class Created:
+    api_version: str
+    kind: str
+    namespace: str
+    name: str
+
+
+@dataclass
+class Run:
+    kube: Kube
+    timeout: float
+    poll: float = POLL_SECONDS
+    progress: TextIO | None = None
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    created: list[Created] = field(default_factory=list)
+
+    # -- create / read / delete one object --------------------------------------------------
+    def _custom(self, obj: Created) -> tuple[str, str, str]:
+        group, version = obj.api_version.split("/", 1)
+        return group, version, CUSTOM_PLURALS[obj.kind]
+
+    def create(self, manifest: dict) -> Created:
+        meta = manifest["metadata"]
+        obj = Created(manifest["apiVersion"], manifest["kind"], meta.get("namespace", "default"), meta["name"])
+        what = f"create {obj.kind} {obj.namespace}/{obj.name}"
+        k = self.kube
+        if obj.kind == "Job" and obj.api_version == "batch/v1":
+            k.call(what, k.batch.create_namespaced_job, obj.namespace, manifest, cache=False)
+        elif obj.kind == "ConfigMap" and obj.api_version == "v1":
+            k.call(what, k.core.create_namespaced_config_map, obj.namespace, manifest, cache=False)
+        elif obj.kind in CUSTOM_PLURALS:
+            group, version, plural = self._custom(obj)
+            k.call(what, k.custom.create_namespaced_custom_object, group, version, obj.namespace, plural,
+                   manifest, cache=False)
+        else:
+            raise KubeError("error", f"acceptance template holds a {obj.kind}; aidc creates only Job, ConfigMap, "
+                                     f"{', '.join(sorted(CUSTOM_PLURALS))}")
+        self.created.append(obj)
+        return obj
+
+    def status(self, obj: Created) -> dict:
+        k = self.kube
+        what = f"get {obj.kind} {obj.namespace}/{obj.name}"
+        if obj.kind == "Job":
+            job = k.call(what, k.batch.read_namespaced_job_status, obj.name, obj.namespace, cache=False)
+            return k.api.sanitize_for_serialization(job).get("status") or {}
+        group, version, plural = self._custom(obj)
+        found = k.call(what, k.custom.get_namespaced_custom_object, group, version, obj.namespace, plural,
+                       obj.name, cache=False)
+        return found.get("status") or {}
+
+    def delete(self, obj: Created) -> str | None:
+        """Delete one created object with its pods; None when gone, else why not."""
+        k = self.kube
+        what = f"delete {obj.kind} {obj.namespace}/{obj.name}"
+        try:
+            if obj.kind == "Job":
+                k.call(what, k.batch.delete_namespaced_job, obj.name, obj.namespace,
+                       propagation_policy="Background", cache=False)
+            elif obj.kind == "ConfigMap":
+                k.call(what, k.core.delete_namespaced_config_map, obj.name, obj.namespace, cache=False)
+            else:
+                group, version, plural = self._custom(obj)
+                k.call(what, k.custom.delete_namespaced_custom_object, group, version, obj.namespace, plural,
+                       obj.name, propagation_policy="Background", cache=False)
+        except KubeError as err:
+            return None if err.kind == NOT_FOUND else str(err)
+        return None
+
+    # -- the run --------------------------------------------------------------------------
+    def _show(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress.write(f"\r\033[K{text}")
+            self.progress.flush()
+
+    def wait(self, job: Created) -> tuple[str, str]:
+        """('done'|'failed'|'timeout', detail), polling until the deadline."""
+        start = self.clock()
+        deadline = start + self.timeout
+        while True:
+            conditions = {c.get("type"): c for c in self.status(job).get("conditions") or []
+                          if c.get("status") == "True"}
+            if "Failed" in conditions:
+                c = conditions["Failed"]
+                return "failed", c.get("message") or c.get("reason") or "job failed"
+            if any(d in conditions for d in DONE_CONDITIONS):
+                return "done", ""
+            now = self.clock()
+            if now >= deadline:
+                return "timeout", f"not finished after {self.timeout:g} s"
+            self._show(f"acceptance {job.kind} {job.namespace}/{job.name}: running {now - start:.0f} s "
+                       f"(timeout {self.timeout:g} s)")
+            self.sleep(min(self.poll, max(deadline - now, 0.0)))
+
+    def logs(self, job: Created) -> str:
+        """Logs of the job's pods; the one that printed the result table first."""
+        k = self.kube
+        pods = k.call(f"list pods in {job.namespace}", k.core.list_namespaced_pod, job.namespace, cache=False).items
+        mine = [p for p in pods if any((p.metadata.labels or {}).get(key) == job.name for key in POD_JOB_LABELS)]
+        texts = []
+        for pod in sorted(mine, key=lambda p: p.metadata.name):
+            text = k.call(f"read log of pod {job.namespace}/{pod.metadata.name}", k.core.read_namespaced_pod_log,
+                          pod.metadata.name, job.namespace, limit_bytes=LOG_BYTES, cache=False)
+            texts.append(text or "")
+        texts.sort(key=lambda t: "Avg bus bandwidth" not in t)
+        return texts[0] if texts else ""
+
+
+def run_acceptance(spec: Any, cat: Any, kube: Kube, pool: Any, nodes: int, timeout: float,
+                   progress: TextIO | None = None, poll: float | None = None,
+                   render: Callable[[Any, Any, int], list[dict]] | None = None) -> CheckResult:
+    check_id, title = f"acceptance/{pool.name}", f"{pool.name}: NCCL all-reduce on {nodes} nodes"
+    inst = cat.instances[pool.instance_type]
+
+    def result(ok: bool, reason: str) -> CheckResult:
+        return CheckResult(check_id, AREA, title, "pass" if ok else "fail", reason)
+
+    try:
+        manifests = (render or render_acceptance_job)(spec, pool, nodes)
+    except AcceptanceUnavailable as exc:
+        return result(False, str(exc))
+    workloads = [m for m in manifests if m.get("kind") in WORKLOAD_KINDS]
+    if not workloads:
+        return result(False, "the acceptance template renders no Job to run")
+    run = Run(kube, timeout, poll=POLL_SECONDS if poll is None else poll, progress=progress)
+    ok, reason, cleanup = False, "", []
+    try:
+        for manifest in manifests:
+            run.create(manifest)
+        job = next(c for c in run.created if c.kind in WORKLOAD_KINDS)
+        state, detail = run.wait(job)
+        text = run.logs(job)
+        if state == "timeout":
+            reason = f"{job.kind} {job.namespace}/{job.name} {detail}"
+        else:
+            try:
+                ok, reason = nccl.verdict(nccl.parse(text), inst.nccl_min_busbw_gbps)
+                ok = ok and state == "done"
+                if state == "failed":
+                    reason = f"job failed ({detail}); {reason}"
+            except nccl.NcclOutputError as exc:
+                reason = f"{job.kind} {job.namespace}/{job.name} {'failed: ' + detail if detail else 'finished'}; {exc}"
+    except KubeError as err:
+        reason = str(err)
+    finally:
+        run._show("")
+        for obj in reversed(run.created):
+            problem = run.delete(obj)
+            if problem:
+                cleanup.append(problem)
+    if cleanup:
+        ok, reason = False, f"{reason}; CLEANUP FAILED, delete by hand: {'; '.join(cleanup)}"
+    return result(ok, reason)
