@@ -50,6 +50,7 @@ class FakeKube:
     def __init__(self, routes: dict[tuple[str, str], Route] | None = None):
         self.routes: dict[tuple[str, str], Route] = dict(routes or {})
         self.requests: list[tuple[str, str, Any]] = []
+        self.queries: list[tuple[str, str, str]] = []  # (method, path, query string)
         self.default: Answer | None = None  # answer for every path (e.g. 401 everywhere)
         fake = self
 
@@ -58,7 +59,9 @@ class FakeKube:
                 pass
 
             def _answer(self) -> None:
-                path = urlsplit(self.path).path
+                url = urlsplit(self.path)
+                path = url.path
+                fake.queries.append((self.command, path, url.query))
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 body = json.loads(raw) if raw else None
