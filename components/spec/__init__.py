@@ -4,9 +4,11 @@ from .base import Problem, SpecError, key_path
 from .cluster import ClusterSpec, ExistingCluster
 from .gpu_pools import GpuPoolSpec
 from .network import NetworkSpec
+from .nvidia import NvidiaSpec
 from .root import ENVIRONMENTS, NAMESPACE, Spec, load_spec
 
 __all__ = [
     "ENVIRONMENTS", "NAMESPACE", "ClusterSpec", "ExistingCluster", "GpuPoolSpec", "NetworkSpec",
+    "NvidiaSpec",
     "Problem", "Spec", "SpecError", "key_path", "load_spec",
 ]
