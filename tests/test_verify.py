@@ -61,7 +61,12 @@ EXPECTED_IDS = [
 @pytest.fixture(autouse=True)
 def sections(monkeypatch):
     real = verify_cmd.load_stack_spec
-    monkeypatch.setattr(verify_cmd, "load_stack_spec", lambda stack: SpecView(real(stack), **SECTIONS))
+
+    def load(stack):
+        name, spec = real(stack)
+        return name, SpecView(spec, **SECTIONS)
+
+    monkeypatch.setattr(verify_cmd, "load_stack_spec", load)
 
 
 def _node(name: str, template: str) -> dict:
@@ -95,10 +100,10 @@ def healthy() -> dict:
         ("GET", "/apis/apps/v1/namespaces/aws-efa-device-plugin/daemonsets"):
             (200, item_list("DaemonSet", [efa_ds], "apps/v1")),
         ("GET", "/api/v1/namespaces/research/persistentvolumeclaims/shared-lustre"): (200, fixture("pvc.json")),
-        ("GET", "/apis/kueue.x-k8s.io/v1beta1/clusterqueues"):
-            (200, item_list("ClusterQueue", [fixture("clusterqueue.json")], "kueue.x-k8s.io/v1beta1")),
-        ("GET", "/apis/kueue.x-k8s.io/v1beta1/namespaces/research/localqueues"):
-            (200, item_list("LocalQueue", [fixture("localqueue.json")], "kueue.x-k8s.io/v1beta1")),
+        ("GET", "/apis/kueue.x-k8s.io/v1beta2/clusterqueues"):
+            (200, item_list("ClusterQueue", [fixture("clusterqueue.json")], "kueue.x-k8s.io/v1beta2")),
+        ("GET", "/apis/kueue.x-k8s.io/v1beta2/namespaces/research/localqueues"):
+            (200, item_list("LocalQueue", [fixture("localqueue.json")], "kueue.x-k8s.io/v1beta2")),
         ("GET", "/apis/apps/v1/namespaces/inference/deployments/llama-8b"): (200, fixture("deployment.json")),
     }
 
@@ -128,6 +133,8 @@ def test_healthy_cluster_passes_every_check_and_only_reads(tmp_path, capsys):
     assert "2 nodes labelled aidc.io/pool=train-h100, all Ready (bounds 2..2)" in checks["gpu-pool/train-h100/nodes"]["reason"]
     assert checks["gpu-pool/train-h100/gpus"]["reason"] == "8 nvidia.com/gpu allocatable on all 2 nodes"
     assert checks["gpu-pool/train-h100/efa"]["reason"] == "32 vpc.amazonaws.com/efa allocatable on all 2 nodes"
+    # The GPU pool's own label set (pool, purpose, GPU, count, type, capacity, EFA) + the kubelet's instance type.
+    assert checks["gpu-pool/train-h100/labels"]["reason"] == "8 expected labels on all 2 nodes"
     assert checks["gpu-pool/infer-l40s/gpus"]["reason"] == "4 nvidia.com/gpu allocatable on its 1 node"
     assert "3/3 available" in checks["nvidia/device-plugin"]["reason"]
     assert "2/2 available (covers 2 EFA nodes)" in checks["nvidia/efa-plugin"]["reason"]
@@ -184,7 +191,7 @@ def test_missing_efa_resource(tmp_path, capsys):
 
 def test_rbac_denial_on_one_list(tmp_path, capsys):
     routes = healthy()
-    routes[("GET", "/apis/kueue.x-k8s.io/v1beta1/clusterqueues")] = forbidden("list", "clusterqueues", "kueue.x-k8s.io")
+    routes[("GET", "/apis/kueue.x-k8s.io/v1beta2/clusterqueues")] = forbidden("list", "clusterqueues", "kueue.x-k8s.io")
     with FakeKube(routes) as fake:
         code, doc = verify(tmp_path, fake.url, capsys=capsys)
     assert code == 1
@@ -277,3 +284,62 @@ def test_daemonset_missing_gpu_nodes():
     assert out.status == "fail"
     assert "2/2 available, but the stack has 3 GPU nodes" in out.reason
 
+
+
+def _nodes(routes):
+    return routes[("GET", "/api/v1/nodes")][1]["items"]
+
+
+def _break_ready(r):
+    _nodes(r)[0]["status"]["conditions"][-1].update(status="False", reason="KubeletNotReady")
+
+
+def _break_taint(r):
+    _nodes(r)[2]["spec"]["taints"] = []
+
+
+def _break_label(r):
+    _nodes(r)[1]["metadata"]["labels"]["aidc.io/efa"] = "false"
+
+
+def _break_policy(r):
+    r[("GET", "/apis/nvidia.com/v1/clusterpolicies")][1]["items"][0]["status"]["state"] = "notReady"
+
+
+def _break_dcgm(r):
+    r[("GET", "/apis/apps/v1/namespaces/gpu-operator/daemonsets/nvidia-dcgm-exporter")][1]["status"]["numberAvailable"] = 2
+
+
+def _break_queue(r):
+    cq = r[("GET", "/apis/kueue.x-k8s.io/v1beta2/clusterqueues")][1]["items"][0]
+    cq["status"]["conditions"][0].update(status="False", reason="FlavorNotFound",
+                                         message="Can't admit new workloads: references missing ResourceFlavor(s): train-h100")
+
+
+def _break_local_queue(r):
+    r[("GET", "/apis/kueue.x-k8s.io/v1beta2/namespaces/research/localqueues")][1]["items"] = []
+
+
+def _break_replicas(r):
+    r[("GET", "/apis/apps/v1/namespaces/inference/deployments/llama-8b")][1]["status"]["availableReplicas"] = 1
+
+
+@pytest.mark.parametrize("breaks, check, reason", [
+    (_break_ready, "gpu-pool/train-h100/nodes", f"2 nodes labelled aidc.io/pool=train-h100, 1 not Ready: {P5_NODES[0]}"),
+    (_break_taint, "gpu-pool/infer-l40s/taints",
+     "1 of 1 nodes: ip-10-40-77-9.ec2.internal lacks taint nvidia.com/gpu=true:NoSchedule"),
+    (_break_label, "gpu-pool/train-h100/labels", f"1 of 2 nodes: {P5_NODES[1]} aidc.io/efa=false (want true)"),
+    (_break_policy, "nvidia/cluster-policy", "ClusterPolicy cluster-policy is notReady"),
+    (_break_dcgm, "nvidia/dcgm-exporter", "gpu-operator/nvidia-dcgm-exporter: 2/3 available; 1 pods not available"),
+    (_break_queue, "training/research/cluster-queue", "ClusterQueue research is not active: FlavorNotFound: "
+     "Can't admit new workloads: references missing ResourceFlavor(s): train-h100"),
+    (_break_local_queue, "training/research/local-queue", "no LocalQueue in research points at ClusterQueue research"),
+    (_break_replicas, "inference/llama-8b", "Deployment inference/llama-8b has 1 available replicas, minReplicas is 2"),
+])
+def test_each_broken_object_fails_exactly_its_check(tmp_path, capsys, breaks, check, reason):
+    routes = healthy()
+    breaks(routes)
+    with FakeKube(routes) as fake:
+        code, doc = verify(tmp_path, fake.url, capsys=capsys)
+    assert code == 1
+    assert failures(doc) == {check: reason}

@@ -5,6 +5,7 @@ was created is deleted — also when the run times out or a create is denied."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,12 @@ def test_parse_realistic_all_reduce_output():
     assert result.large_busbw == pytest.approx(489.40)  # best out-of-place value at >= 1 GiB
     assert result.rows[-5].busbw == pytest.approx(482.91)  # 1 GiB row, out-of-place column (not in-place 484.68)
     assert result.errors == 0 and result.out_of_bounds == 0
+
+
+def test_untagged_output_parses_the_same():
+    plain = re.sub(r"^\[1,\d+\]<stdout>:", "", NCCL_LOG, flags=re.MULTILINE)
+    assert "<stdout>" not in plain
+    assert nccl.parse(plain) == nccl.parse(NCCL_LOG)
 
 
 def test_verdict_against_the_floor():
@@ -66,7 +73,7 @@ def mpijob(nodes: int) -> list[dict]:
                                             "/opt/nccl-tests/build/all_reduce_perf", "-b", "8", "-e", "16G",
                                             "-f", "2", "-g", "1", "-c", "1", "-n", "20"]}]}
     return [{"apiVersion": "kubeflow.org/v2beta1", "kind": "MPIJob",
-             "metadata": {"name": "nccl-acceptance", "namespace": NS, "labels": {"kueue.x-k8s.io/queue-name": NS}},
+             "metadata": {"name": "nccl-tests-train-h100", "namespace": NS, "labels": {"kueue.x-k8s.io/queue-name": NS}},
              "spec": {"slotsPerWorker": 8, "runPolicy": {"cleanPodPolicy": "Running"},
                       "mpiReplicaSpecs": {"Launcher": {"replicas": 1, "template": {"spec": launcher}},
                                           "Worker": {"replicas": nodes, "template": {"spec": worker}}}}}]
@@ -89,24 +96,24 @@ def acceptance_routes(states: list[str]) -> dict:
         state = states[min(seen["n"], len(states) - 1)]
         seen["n"] += 1
         conds = [] if state == "Running" else [{"type": state, "status": "True", "reason": f"MPIJob{state}",
-                                                "message": f"MPIJob {NS}/nccl-acceptance {state.lower()}"}]
+                                                "message": f"MPIJob {NS}/nccl-tests-train-h100 {state.lower()}"}]
         conds.insert(0, {"type": "Running", "status": "False" if conds else "True", "reason": "MPIJobRunning"})
         return 200, {**mpijob(2)[0], "status": {"conditions": conds}}
 
-    job_labels = {"training.kubeflow.org/job-name": "nccl-acceptance", "training.kubeflow.org/operator-name":
+    job_labels = {"training.kubeflow.org/job-name": "nccl-tests-train-h100", "training.kubeflow.org/operator-name":
                   "mpijob-controller"}
-    pods = [_pod("nccl-acceptance-launcher-x7k2p", {**job_labels, "training.kubeflow.org/job-role": "launcher"}),
-            _pod("nccl-acceptance-worker-0", {**job_labels, "training.kubeflow.org/job-role": "worker"}),
-            _pod("nccl-acceptance-worker-1", {**job_labels, "training.kubeflow.org/job-role": "worker"}),
+    pods = [_pod("nccl-tests-train-h100-launcher-x7k2p", {**job_labels, "training.kubeflow.org/job-role": "launcher"}),
+            _pod("nccl-tests-train-h100-worker-0", {**job_labels, "training.kubeflow.org/job-role": "worker"}),
+            _pod("nccl-tests-train-h100-worker-1", {**job_labels, "training.kubeflow.org/job-role": "worker"}),
             _pod("train-llama-0", {"training.kubeflow.org/job-name": "train-llama"})]
     routes.update({
         ("POST", MPIJOBS): create,
-        ("GET", f"{MPIJOBS}/nccl-acceptance"): get,
-        ("DELETE", f"{MPIJOBS}/nccl-acceptance"): (200, {"kind": "Status", "apiVersion": "v1", "status": "Success"}),
+        ("GET", f"{MPIJOBS}/nccl-tests-train-h100"): get,
+        ("DELETE", f"{MPIJOBS}/nccl-tests-train-h100"): (200, {"kind": "Status", "apiVersion": "v1", "status": "Success"}),
         ("GET", f"/api/v1/namespaces/{NS}/pods"): (200, item_list("Pod", pods)),
-        ("GET", f"/api/v1/namespaces/{NS}/pods/nccl-acceptance-launcher-x7k2p/log"): (200, NCCL_LOG),
-        ("GET", f"/api/v1/namespaces/{NS}/pods/nccl-acceptance-worker-0/log"): (200, "Server listening on :: port 2222.\n"),
-        ("GET", f"/api/v1/namespaces/{NS}/pods/nccl-acceptance-worker-1/log"): (200, "Server listening on :: port 2222.\n"),
+        ("GET", f"/api/v1/namespaces/{NS}/pods/nccl-tests-train-h100-launcher-x7k2p/log"): (200, NCCL_LOG),
+        ("GET", f"/api/v1/namespaces/{NS}/pods/nccl-tests-train-h100-worker-0/log"): (200, "Server listening on :: port 2222.\n"),
+        ("GET", f"/api/v1/namespaces/{NS}/pods/nccl-tests-train-h100-worker-1/log"): (200, "Server listening on :: port 2222.\n"),
     })
     return routes
 
@@ -123,7 +130,7 @@ def run(tmp_path: Path, fake: FakeKube, capsys, *extra: str) -> tuple[int, dict]
 
 
 def test_acceptance_run_passes_and_cleans_up(tmp_path, capsys, monkeypatch, fast_poll):
-    monkeypatch.setattr(acceptance, "render_acceptance_job", lambda spec, pool, nodes: mpijob(nodes))
+    monkeypatch.setattr(acceptance, "render_acceptance_job", lambda spec, stack, pool, team, nodes: mpijob(nodes))
     with FakeKube(acceptance_routes(["Running", "Running", "Succeeded"])) as fake:
         code, doc = run(tmp_path, fake, capsys, "--pool", "train-h100", "--timeout", "30")
     check = doc["checks"][-1]
@@ -134,18 +141,18 @@ def test_acceptance_run_passes_and_cleans_up(tmp_path, capsys, monkeypatch, fast
                                ">= floor 350 GB/s")
     created = [b for m, p, b in fake.requests if m == "POST"]
     assert len(created) == 1 and created[0]["spec"]["mpiReplicaSpecs"]["Worker"]["replicas"] == 2
-    assert fake.seen("GET", f"{MPIJOBS}/nccl-acceptance") == 3  # polled until Succeeded
-    assert fake.seen("DELETE", f"{MPIJOBS}/nccl-acceptance") == 1
+    assert fake.seen("GET", f"{MPIJOBS}/nccl-tests-train-h100") == 3  # polled until Succeeded
+    assert fake.seen("DELETE", f"{MPIJOBS}/nccl-tests-train-h100") == 1
     assert fake.seen("GET", f"/api/v1/namespaces/{NS}/pods/train-llama-0/log") == 0  # not ours
     assert {m for m, _, _ in fake.requests} == {"GET", "POST", "DELETE"}
 
 
 def test_acceptance_failed_job_below_floor(tmp_path, capsys, monkeypatch, fast_poll):
-    monkeypatch.setattr(acceptance, "render_acceptance_job", lambda spec, pool, nodes: mpijob(nodes))
+    monkeypatch.setattr(acceptance, "render_acceptance_job", lambda spec, stack, pool, team, nodes: mpijob(nodes))
     slow = NCCL_LOG.replace("489.40", "301.20").replace("483.39", "300.10").replace("479.85", "299.00") \
         .replace("480.73", "298.00").replace("482.91", "297.00")
     routes = acceptance_routes(["Succeeded"])
-    routes[("GET", f"/api/v1/namespaces/{NS}/pods/nccl-acceptance-launcher-x7k2p/log")] = (200, slow)
+    routes[("GET", f"/api/v1/namespaces/{NS}/pods/nccl-tests-train-h100-launcher-x7k2p/log")] = (200, slow)
     with FakeKube(routes) as fake:
         code, doc = run(tmp_path, fake, capsys, "--pool", "train-h100")
     check = doc["checks"][-1]
@@ -153,53 +160,54 @@ def test_acceptance_failed_job_below_floor(tmp_path, capsys, monkeypatch, fast_p
     assert check["status"] == "fail"
     assert "busbw 301.2 GB/s at large messages" in check["reason"]
     assert "below the catalog floor 350 GB/s" in check["reason"]
-    assert fake.seen("DELETE", f"{MPIJOBS}/nccl-acceptance") == 1
+    assert fake.seen("DELETE", f"{MPIJOBS}/nccl-tests-train-h100") == 1
 
 
 def test_acceptance_timeout_still_deletes(tmp_path, capsys, monkeypatch, fast_poll):
-    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "nccl-acceptance", "namespace": NS},
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "nccl-tests-train-h100", "namespace": NS},
            "spec": {"template": {"spec": {"restartPolicy": "Never",
                                           "containers": [{"name": "nccl", "image": "x"}]}}}}
-    monkeypatch.setattr(acceptance, "render_acceptance_job", lambda spec, pool, nodes: [job])
+    monkeypatch.setattr(acceptance, "render_acceptance_job", lambda spec, stack, pool, team, nodes: [job])
     routes = healthy()
     routes.update({
         ("POST", JOBS): (201, job),
-        ("GET", f"{JOBS}/nccl-acceptance/status"): (200, {**job, "status": {"active": 2}}),
+        ("GET", f"{JOBS}/nccl-tests-train-h100/status"): (200, {**job, "status": {"active": 2}}),
         ("GET", f"/api/v1/namespaces/{NS}/pods"): (200, item_list("Pod", [])),
-        ("DELETE", f"{JOBS}/nccl-acceptance"): (200, {"kind": "Status", "apiVersion": "v1", "status": "Success"}),
+        ("DELETE", f"{JOBS}/nccl-tests-train-h100"): (200, {"kind": "Status", "apiVersion": "v1", "status": "Success"}),
     })
     with FakeKube(routes) as fake:
         code, doc = run(tmp_path, fake, capsys, "--timeout", "0.2")
     check = doc["checks"][-1]
     assert code == 1
-    assert check["reason"] == "Job research/nccl-acceptance not finished after 0.2 s"
-    assert fake.seen("DELETE", f"{JOBS}/nccl-acceptance") == 1
+    assert check["reason"] == "Job research/nccl-tests-train-h100 not finished after 0.2 s"
+    assert fake.seen("DELETE", f"{JOBS}/nccl-tests-train-h100") == 1
     deleted = [q for m, p, q in fake.queries if m == "DELETE"]
     assert deleted == ["propagationPolicy=Background"]  # its pods go too
 
 
 def test_denied_create_deletes_what_was_created(tmp_path, capsys, monkeypatch, fast_poll):
-    config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "nccl-acceptance-hostfile",
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "nccl-tests-train-h100-hostfile",
                                                                           "namespace": NS}, "data": {"hosts": ""}}
-    monkeypatch.setattr(acceptance, "render_acceptance_job", lambda spec, pool, nodes: [config_map, *mpijob(nodes)])
+    monkeypatch.setattr(acceptance, "render_acceptance_job", lambda spec, stack, pool, team, nodes: [config_map, *mpijob(nodes)])
     routes = acceptance_routes(["Succeeded"])
     routes[("POST", f"/api/v1/namespaces/{NS}/configmaps")] = (201, config_map)
     routes[("POST", MPIJOBS)] = forbidden("create", "mpijobs", "kubeflow.org", NS)
-    routes[("DELETE", f"/api/v1/namespaces/{NS}/configmaps/nccl-acceptance-hostfile")] = (200, {"status": "Success"})
+    routes[("DELETE", f"/api/v1/namespaces/{NS}/configmaps/nccl-tests-train-h100-hostfile")] = (200, {"status": "Success"})
     with FakeKube(routes) as fake:
         code, doc = run(tmp_path, fake, capsys)
     check = doc["checks"][-1]
     assert code == 1
-    assert check["reason"].startswith("create MPIJob research/nccl-acceptance: RBAC denies it (403 Forbidden)")
-    assert fake.seen("DELETE", f"/api/v1/namespaces/{NS}/configmaps/nccl-acceptance-hostfile") == 1
-    assert fake.seen("DELETE", f"{MPIJOBS}/nccl-acceptance") == 0  # never created, nothing to delete
+    assert check["reason"].startswith("create MPIJob research/nccl-tests-train-h100: RBAC denies it (403 Forbidden)")
+    assert fake.seen("DELETE", f"/api/v1/namespaces/{NS}/configmaps/nccl-tests-train-h100-hostfile") == 1
+    assert fake.seen("DELETE", f"{MPIJOBS}/nccl-tests-train-h100") == 0  # never created, nothing to delete
 
 
-def test_without_the_training_template_nothing_is_created(tmp_path, capsys):
+def test_acceptance_that_cannot_render_is_bad_input_before_any_request(tmp_path, capsys):
+    """Without the training template (or without a team that may run it) nothing is sent."""
     with FakeKube(healthy()) as fake:
-        code, doc = run(tmp_path, fake, capsys)
-    check = doc["checks"][-1]
-    assert code == 1
-    assert check["id"] == "acceptance/train-h100"  # the EFA pool is the default
-    assert "no NCCL acceptance template" in check["reason"]
-    assert {m for m, _, _ in fake.requests} == {"GET"}
+        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", fake.url)
+        code = main(["verify", STACK, "--kubeconfig", str(kubeconfig), "--run-acceptance"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("aidc: --run-acceptance") and "Traceback" not in err
+    assert fake.requests == []

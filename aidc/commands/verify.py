@@ -14,8 +14,7 @@ from typing import Any
 
 from aidc.engine import validate_stack
 from aidc.errors import Problem, UserError
-from aidc.verify import Kube, build_checks, run_checks
-from aidc.verify.acceptance import run_acceptance
+from aidc.verify import Kube, acceptance, build_checks, names, run_checks
 from aidc.verify.kube import load_client
 from aidc.verify.result import CheckResult
 from components.catalog import catalog
@@ -32,6 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--run-acceptance", action="store_true",
                    help="also run the NCCL all-reduce acceptance job on the pool (creates and deletes it)")
     p.add_argument("--nodes", type=int, default=2, metavar="N", help="nodes for the acceptance job (default 2)")
+    p.add_argument("--team", metavar="T", help="team whose namespace and queue run the acceptance job "
+                                               "(default: a team with a quota on the pool)")
     p.add_argument("--timeout", type=float, default=1800.0, metavar="S",
                    help="seconds to wait for the acceptance job (default 1800)")
     p.add_argument("--request-timeout", type=float, default=10.0, metavar="S",
@@ -39,9 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def load_stack_spec(stack: str) -> Any:
-    """The stack's validated spec (SpecError/UserError -> exit 2)."""
-    return validate_stack(stack)[1]
+def load_stack_spec(stack: str) -> tuple[str, Any]:
+    """The stack's name and validated spec (SpecError/UserError -> exit 2)."""
+    sf, spec = validate_stack(stack)
+    return sf.name, spec
 
 
 def _pools(spec: Any, args: argparse.Namespace) -> list[Any] | None:
@@ -55,13 +57,24 @@ def _pools(spec: Any, args: argparse.Namespace) -> list[Any] | None:
     return chosen
 
 
-def _acceptance_pool(spec: Any, args: argparse.Namespace, pools: list[Any] | None) -> Any:
+def _acceptance(spec: Any, stack: str, args: argparse.Namespace, pools: list[Any] | None) -> tuple[Any, list[dict]]:
+    """The pool and the rendered manifests of the acceptance run; every reason it could never
+    run is bad input, found before anything touches the cluster."""
     if pools:
-        return pools[0]
-    candidates = [p for p in getattr(spec, "gpu_pools", ()) if p.efa] or list(getattr(spec, "gpu_pools", ()))
-    if not candidates:
-        raise UserError("--run-acceptance needs a GPU pool; the stack has none")
-    return candidates[0]
+        pool = pools[0]
+    else:
+        candidates = [p for p in getattr(spec, "gpu_pools", ()) if p.efa] or list(getattr(spec, "gpu_pools", ()))
+        if not candidates:
+            raise UserError("--run-acceptance needs a GPU pool; the stack has none")
+        pool = candidates[0]
+    team = args.team
+    training = getattr(spec, "training", None)
+    if team is None and training is not None:
+        found = names.acceptance_team(training, pool.name)
+        if found is None:
+            raise UserError("--run-acceptance needs a team (aidc:training.teams) whose queue admits the job")
+        team = found.name
+    return pool, acceptance.render_acceptance_job(spec, stack, pool, team or "", args.nodes)
 
 
 def table(results: list[CheckResult]) -> list[str]:
@@ -73,20 +86,21 @@ def table(results: list[CheckResult]) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    spec = load_stack_spec(args.stack)
+    stack, spec = load_stack_spec(args.stack)
     if args.nodes < 1:
         raise UserError("--nodes must be at least 1")
     pools = _pools(spec, args)
-    acceptance_pool = _acceptance_pool(spec, args, pools) if args.run_acceptance else None
+    run_on = _acceptance(spec, stack, args, pools) if args.run_acceptance else None
     kube = Kube(load_client(args.kubeconfig, args.request_timeout), args.request_timeout)
     cat = catalog()
     tty = sys.stderr.isatty()
     if tty:
         print(f"verifying {args.stack} against {kube.server} ...", file=sys.stderr, end="\r")
     results = run_checks(build_checks(spec, cat, kube, pools))
-    if acceptance_pool is not None:
-        results.append(run_acceptance(spec, cat, kube, acceptance_pool, args.nodes, args.timeout,
-                                      progress=sys.stderr if tty else None))
+    if run_on is not None:
+        pool, manifests = run_on
+        results.append(acceptance.run_acceptance(cat, kube, pool, manifests, args.nodes, args.timeout,
+                                                 progress=sys.stderr if tty else None))
     if tty:
         print("\r\033[K", file=sys.stderr, end="")
     failed = sum(r.status == "fail" for r in results)

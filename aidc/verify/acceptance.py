@@ -9,6 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+import yaml
+
+from aidc.errors import Problem, UserError
+
 from . import nccl
 from .kube import NOT_FOUND, Kube, KubeError
 from .result import CheckResult
@@ -20,22 +24,27 @@ WORKLOAD_KINDS = {"Job", *CUSTOM_PLURALS}
 DONE_CONDITIONS = ("Complete", "Completed", "Succeeded")
 # Labels the job controllers put on the pods they create, each with the owning job's name.
 POD_JOB_LABELS = ("batch.kubernetes.io/job-name", "job-name", "training.kubeflow.org/job-name",
-                  "jobset.sigs.k8s.io/jobset-name")
+                  "jobset.sigs.k8s.io/jobset-name", "aidc.io/job")
 POLL_SECONDS = 5.0
 LOG_BYTES = 4 << 20  # nccl-tests prints a few KiB; cap what a runaway log costs
 
 
-class AcceptanceUnavailable(Exception):
-    """This build cannot render the acceptance job."""
-
-
-def render_acceptance_job(spec: Any, pool: Any, nodes: int) -> list[dict]:
-    """The NCCL acceptance job's manifests for `nodes` nodes of `pool`.
-
-    The training platform owns the template (`k8s/`, rendered by `aidc job render`); this is
-    the one call to wire to its renderer when it is merged."""
-    raise AcceptanceUnavailable("this build has no NCCL acceptance template: it comes with the training "
-                                "platform (aidc job render)")
+def render_acceptance_job(spec: Any, stack: str, pool: Any, team: str, nodes: int) -> list[dict]:
+    """The NCCL acceptance job's manifests, rendered by the training platform from its template
+    in `k8s/` (the same as `aidc job render --template nccl-tests`). UserError when this build
+    has no template or the request could never run (team, quota, node count)."""
+    try:
+        from components.training.jobs import JobError, JobRequest, render_job
+    except ImportError:
+        raise UserError("--run-acceptance: this build has no NCCL acceptance template (it comes with the "
+                        "training platform, aidc:training)") from None
+    req = JobRequest(stack=stack, pool=pool.name, team=team, nodes=nodes, template="nccl-tests")
+    try:
+        text = render_job(spec, req)
+    except JobError as err:
+        raise UserError("--run-acceptance: cannot render the NCCL acceptance job",
+                        [Problem(err.field, str(err))]) from None
+    return [doc for doc in yaml.safe_load_all(text) if doc]
 
 
 @dataclass
@@ -148,19 +157,15 @@ class Run:
         return texts[0] if texts else ""
 
 
-def run_acceptance(spec: Any, cat: Any, kube: Kube, pool: Any, nodes: int, timeout: float,
-                   progress: TextIO | None = None, poll: float | None = None,
-                   render: Callable[[Any, Any, int], list[dict]] | None = None) -> CheckResult:
+def run_acceptance(cat: Any, kube: Kube, pool: Any, manifests: list[dict], nodes: int, timeout: float,
+                   progress: TextIO | None = None, poll: float | None = None) -> CheckResult:
+    """Create `manifests`, wait for the workload, judge its busbw; delete everything created."""
     check_id, title = f"acceptance/{pool.name}", f"{pool.name}: NCCL all-reduce on {nodes} nodes"
     inst = cat.instances[pool.instance_type]
 
     def result(ok: bool, reason: str) -> CheckResult:
         return CheckResult(check_id, AREA, title, "pass" if ok else "fail", reason)
 
-    try:
-        manifests = (render or render_acceptance_job)(spec, pool, nodes)
-    except AcceptanceUnavailable as exc:
-        return result(False, str(exc))
     workloads = [m for m in manifests if m.get("kind") in WORKLOAD_KINDS]
     if not workloads:
         return result(False, "the acceptance template renders no Job to run")

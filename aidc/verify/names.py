@@ -56,12 +56,15 @@ def dcgm_exporter_enabled(spec: Any) -> bool:
     return bool(getattr(nvidia, "dcgm_exporter", True))
 
 
-# --- Storage (components/storage/volumes.py) ---------------------------------------------
+# --- Storage (components/storage/volumes.py; the training tenancy repeats them) ---------------
 try:
     from components.storage.volumes import LUSTRE_CLAIM, MODELS_CLAIM
-except ImportError:  # storage branch not merged yet
-    LUSTRE_CLAIM = "shared-lustre"
-    MODELS_CLAIM = "models"
+except ImportError:
+    try:
+        from components.training.tenancy import LUSTRE_CLAIM, MODELS_CLAIM
+    except ImportError:  # neither storage nor training merged yet
+        LUSTRE_CLAIM = "shared-lustre"
+        MODELS_CLAIM = "models"
 
 
 def storage_claims(storage: Any) -> list[tuple[str, str]]:
@@ -71,21 +74,36 @@ def storage_claims(storage: Any) -> list[tuple[str, str]]:
     return out
 
 
-# --- Training (Kueue queues per team) -----------------------------------------------------
-KUEUE_GROUP, KUEUE_VERSION = "kueue.x-k8s.io", "v1beta1"
+# --- Training (components/training/queues.py: Kueue queues per team) -----------------------
+try:
+    from components.training.queues import KUEUE_API
+except ImportError:  # training branch not merged yet
+    KUEUE_API = "kueue.x-k8s.io/v1beta2"
+KUEUE_GROUP, KUEUE_VERSION = KUEUE_API.split("/")
 
 
 def teams(training: Any) -> list[Any]:
+    """Teams whose jobs queue through Kueue (a Volcano team has a Volcano Queue instead)."""
     found = getattr(training, "teams", ()) or ()
-    return list(found.values()) if isinstance(found, dict) else list(found)
+    found = list(found.values()) if isinstance(found, dict) else list(found)
+    return [t for t in found if getattr(t, "scheduler", "kueue") == "kueue"]
 
 
 def team_namespace(team: Any) -> str:
+    # The training platform names the namespace, the ClusterQueue and the LocalQueue after the team.
     return getattr(team, "namespace", None) or team.name
 
 
 def cluster_queue_name(team: Any) -> str:
     return getattr(team, "cluster_queue", None) or team.name
+
+
+def acceptance_team(training: Any, pool_name: str) -> Any | None:
+    """The team an acceptance run goes through by default: one with a quota on the pool whose
+    namespace admits the MPI workers (podSecurity baseline), else any team with a quota there."""
+    with_quota = [t for t in teams(training) if any(q.pool == pool_name for q in getattr(t, "quotas", ()))]
+    baseline = [t for t in with_quota if getattr(t, "pod_security", "restricted") == "baseline"]
+    return (baseline or with_quota or teams(training) or [None])[0]
 
 
 # --- Inference (Deployments or KServe InferenceServices) -----------------------------------

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 _AVG = re.compile(r"^#\s*Avg bus bandwidth\s*:\s*([0-9.]+)", re.MULTILINE)
 _OUT_OF_BOUNDS = re.compile(r"^#\s*Out of bounds values\s*:\s*(\d+)", re.MULTILINE)
+# `mpirun --tag-output` prefixes each line with its job and rank: `[1,0]<stdout>:`.
+_MPI_TAG = re.compile(r"^\[\d+,\d+\]<std(?:out|err)>:", re.MULTILINE)
 # The catalog's floor is for large messages (>= 1 GiB): small sizes measure latency, not the fabric.
 LARGE_MESSAGE_BYTES = 1 << 30
 
@@ -54,6 +56,7 @@ def _columns(header: str) -> tuple[int, int]:
 
 
 def parse(text: str) -> NcclResult:
+    text = _MPI_TAG.sub("", text)
     busbw_at = wrong_at = None
     rows: list[Row] = []
     for line in text.splitlines():
