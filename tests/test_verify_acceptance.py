@@ -211,3 +211,23 @@ def test_acceptance_that_cannot_render_is_bad_input_before_any_request(tmp_path,
     assert code == 2
     assert err.startswith("aidc: --run-acceptance") and "Traceback" not in err
     assert fake.requests == []
+
+
+def test_progress_line_while_waiting(tmp_path):
+    """On a terminal the wait shows elapsed time on one rewritten stderr line, cleared at the end."""
+    import io
+
+    from aidc.verify.kube import Kube, load_client
+    from components.catalog import catalog
+
+    pool = type("Pool", (), {"name": "train-h100", "instance_type": "p5.48xlarge"})()
+    with FakeKube(acceptance_routes(["Running", "Running", "Succeeded"])) as fake:
+        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", fake.url)
+        kube = Kube(load_client(str(kubeconfig), 2.0), 2.0)
+        out = io.StringIO()
+        result = acceptance.run_acceptance(catalog(), kube, pool, mpijob(2), 2, 30, progress=out, poll=0.01)
+    assert result.status == "pass"
+    shown = out.getvalue()
+    assert shown.count("acceptance MPIJob research/nccl-tests-train-h100: running") == 2
+    assert "(timeout 30 s)" in shown
+    assert shown.endswith("\r\033[K")
