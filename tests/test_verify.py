@@ -41,10 +41,14 @@ class SpecView:
         return getattr(self._spec, name)
 
 
+# Shaped like StorageSpec, TrainingSpec (Team) and InferenceSpec (ServiceSpec) of the sibling branches.
 SECTIONS = {
     "storage": NS(namespaces=("research",), model_namespaces=()),
-    "training": NS(teams=(NS(name="research", namespace="research"),)),
-    "inference": NS(kserve=False, services=(NS(name="llama-8b", namespace="inference", min_replicas=2),)),
+    "training": NS(teams=(NS(name="research", scheduler="kueue", pod_security="baseline",
+                             quotas=(NS(pool="train-h100", gpus=16),)),
+                          NS(name="vision", scheduler="volcano", pod_security="restricted", quotas=()))),
+    "inference": NS(kserve=False, namespace="inference",
+                    services=(NS(name="llama-8b", min_replicas=2, multi_node=None),)),
 }
 EXPECTED_IDS = [
     "gpu-pool/train-h100/nodes", "gpu-pool/train-h100/gpus", "gpu-pool/train-h100/efa",
@@ -58,15 +62,23 @@ EXPECTED_IDS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def sections(monkeypatch):
-    real = verify_cmd.load_stack_spec
+REAL_LOAD = verify_cmd.load_stack_spec
+
+
+def use_sections(monkeypatch, **overrides):
+    """Serve the stack's spec with the stand-in sections (and any overrides)."""
+    sections = {**SECTIONS, **overrides}
 
     def load(stack):
-        name, spec = real(stack)
-        return name, SpecView(spec, **SECTIONS)
+        name, spec = REAL_LOAD(stack)
+        return name, SpecView(spec, **sections)
 
     monkeypatch.setattr(verify_cmd, "load_stack_spec", load)
+
+
+@pytest.fixture(autouse=True)
+def sections(monkeypatch):
+    use_sections(monkeypatch)
 
 
 def _node(name: str, template: str) -> dict:
@@ -360,3 +372,49 @@ def test_existing_cluster_checks_the_nvidia_stack_on_its_gpu_nodes(tmp_path, cap
     assert checks["nvidia/device-plugin"]["reason"] == ("gpu-operator/nvidia-device-plugin-daemonset: 2/2 available, "
                                                         "but the stack has 3 GPU nodes (selector or tolerations miss some)")
     assert checks["nvidia/dcgm-exporter"]["status"] == "pass"
+
+
+KSERVE = NS(kserve=True, namespace="inference", services=(NS(name="llama-8b", min_replicas=2, multi_node=None),))
+ISVC = "/apis/serving.kserve.io/v1beta1/namespaces/inference/inferenceservices/llama-8b"
+PREDICTOR = "/apis/apps/v1/namespaces/inference/deployments/llama-8b-predictor"
+
+
+def test_kserve_service_ready_with_its_predictor(tmp_path, capsys, monkeypatch):
+    use_sections(monkeypatch, inference=KSERVE)
+    routes = healthy()
+    routes[("GET", ISVC)] = (200, fixture("inferenceservice.json"))
+    routes[("GET", PREDICTOR)] = routes.pop(("GET", "/apis/apps/v1/namespaces/inference/deployments/llama-8b"))
+    with FakeKube(routes) as fake:
+        code, doc = verify(tmp_path, fake.url, capsys=capsys)
+    assert code == 0, failures(doc)
+    assert by_id(doc)["inference/llama-8b"]["reason"] == ("InferenceService llama-8b Ready; Deployment "
+                                                          "inference/llama-8b-predictor: 2 available (min 2)")
+
+
+def test_kserve_service_not_ready(tmp_path, capsys, monkeypatch):
+    use_sections(monkeypatch, inference=KSERVE)
+    routes = healthy()
+    isvc = fixture("inferenceservice.json")
+    isvc["status"]["conditions"][-1] = {"type": "Ready", "status": "False", "reason": "PredictorNotReady"}
+    routes[("GET", ISVC)] = (200, isvc)
+    with FakeKube(routes) as fake:
+        code, doc = verify(tmp_path, fake.url, capsys=capsys)
+    assert code == 1
+    assert failures(doc) == {"inference/llama-8b": "InferenceService inference/llama-8b not Ready: PredictorNotReady"}
+
+
+def test_multi_node_service_counts_ready_groups(tmp_path, capsys, monkeypatch):
+    big = NS(name="llama-405b", min_replicas=1, multi_node=NS(nodes=2))
+    use_sections(monkeypatch, inference=NS(kserve=False, namespace="inference", services=(big,)))
+    lws = {"apiVersion": "leaderworkerset.x-k8s.io/v1", "kind": "LeaderWorkerSet",
+           "metadata": {"name": "llama-405b", "namespace": "inference"},
+           "spec": {"replicas": 1, "leaderWorkerTemplate": {"size": 2}},
+           "status": {"replicas": 1, "readyReplicas": 0, "updatedReplicas": 1,
+                      "conditions": [{"type": "Progressing", "status": "True", "reason": "GroupsProgressing"}]}}
+    routes = healthy()
+    routes[("GET", "/apis/leaderworkerset.x-k8s.io/v1/namespaces/inference/leaderworkersets/llama-405b")] = (200, lws)
+    with FakeKube(routes) as fake:
+        code, doc = verify(tmp_path, fake.url, capsys=capsys)
+    assert code == 1
+    assert failures(doc) == {"inference/llama-405b":
+                             "LeaderWorkerSet inference/llama-405b has 0 ready groups, minReplicas is 1"}

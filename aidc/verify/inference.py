@@ -1,5 +1,6 @@
 """Inference: every model server is up with at least its minimum replicas available, as a
-Deployment or, when the stack uses KServe, a Ready InferenceService and its predictor."""
+Deployment, a LeaderWorkerSet (multi-node) or, when the stack uses KServe, a Ready
+InferenceService and its predictor Deployment."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def _inference_service(kube: Kube, namespace: str, svc: Any, minimum: int) -> Ou
     if ready is None or ready.get("status") != "True":
         why = (ready or {}).get("reason") or (ready or {}).get("message") or "no Ready condition"
         return failed(f"InferenceService {namespace}/{svc.name} not Ready: {why}")
-    return _deployment(kube, namespace, names.deployment_name(svc, True), minimum,
+    return _deployment(kube, namespace, names.workload_name(svc, True), minimum,
                        prefix=f"InferenceService {svc.name} Ready; ")
 
 
@@ -49,7 +50,19 @@ def checks(spec: Any, cat: Any, kube: Kube, pools: list[Any]) -> Iterator[Check]
                     lambda s=svc, n=ns, m=minimum: _service(kube, n, s, m, kserve))
 
 
+def _leader_worker_set(kube: Kube, namespace: str, svc: Any, minimum: int) -> Outcome:
+    lws = kube.namespaced_object(names.LWS_GROUP, names.LWS_VERSION, namespace, names.LWS_PLURAL, svc.name)
+    if lws is None:
+        return failed(f"LeaderWorkerSet {namespace}/{svc.name} not found")
+    ready = int((lws.get("status") or {}).get("readyReplicas") or 0)  # groups with leader and workers Ready
+    if ready < minimum:
+        return failed(f"LeaderWorkerSet {namespace}/{svc.name} has {ready} ready groups, minReplicas is {minimum}")
+    return passed(f"LeaderWorkerSet {namespace}/{svc.name}: {ready} ready groups (min {minimum})")
+
+
 def _service(kube: Kube, namespace: str, svc: Any, minimum: int, kserve: bool) -> Outcome:
     if kserve:
         return _inference_service(kube, namespace, svc, minimum)
-    return _deployment(kube, namespace, names.deployment_name(svc, False), minimum)
+    if names.multi_node(svc):
+        return _leader_worker_set(kube, namespace, svc, minimum)
+    return _deployment(kube, namespace, names.workload_name(svc, False), minimum)

@@ -106,9 +106,16 @@ def acceptance_team(training: Any, pool_name: str) -> Any | None:
     return (baseline or with_quota or teams(training) or [None])[0]
 
 
-# --- Inference (Deployments or KServe InferenceServices) -----------------------------------
+# --- Inference (components/inference/objects.py) -----------------------------------------
 KSERVE_GROUP, KSERVE_VERSION, KSERVE_PLURAL = "serving.kserve.io", "v1beta1", "inferenceservices"
+LWS_GROUP, LWS_VERSION, LWS_PLURAL = "leaderworkerset.x-k8s.io", "v1", "leaderworkersets"
 DEFAULT_INFERENCE_NAMESPACE = "inference"
+try:
+    from components.inference.objects import workload_name
+except ImportError:  # inference branch not merged yet
+    def workload_name(svc: Any, kserve: bool) -> str:
+        # KServe's raw (Standard) deployment mode names the predictor's Deployment `<isvc>-predictor`.
+        return f"{svc.name}-predictor" if kserve else svc.name
 
 
 def services(inference: Any) -> list[Any]:
@@ -121,6 +128,11 @@ def kserve_enabled(inference: Any) -> bool:
     return bool(getattr(ks, "enabled", ks)) if ks is not None else False
 
 
+def multi_node(svc: Any) -> bool:
+    """A model served across nodes runs as a LeaderWorkerSet, not a Deployment."""
+    return getattr(svc, "multi_node", None) is not None
+
+
 def service_namespace(inference: Any, svc: Any) -> str:
     return (getattr(svc, "namespace", None) or getattr(inference, "namespace", None)
             or DEFAULT_INFERENCE_NAMESPACE)
@@ -129,11 +141,6 @@ def service_namespace(inference: Any, svc: Any) -> str:
 def min_replicas(svc: Any) -> int:
     value = getattr(svc, "min_replicas", None)
     return 1 if value is None else int(value)  # 0 (scale to zero, dev) is a real minimum
-
-
-def deployment_name(svc: Any, kserve: bool) -> str:
-    # KServe's raw-deployment mode names the predictor's Deployment `<isvc>-predictor`.
-    return f"{svc.name}-predictor" if kserve else svc.name
 
 
 def names_of(items: Iterable[Any]) -> list[str]:
