@@ -20,6 +20,7 @@ from . import network as network_section
 from . import nvidia as nvidia_section
 from .base import Model, Problem, SpecError, key_path
 from .cluster import ClusterSpec
+from .cost import CostSpec
 from .gpu_pools import GpuPoolSpec
 from .network import NetworkSpec
 from .nvidia import NvidiaSpec, charts_in_use
@@ -42,6 +43,7 @@ class Spec(Model):
     cluster: ClusterSpec = ClusterSpec()
     gpu_pools: tuple[GpuPoolSpec, ...] = ()
     nvidia: NvidiaSpec = NvidiaSpec()
+    cost: CostSpec = CostSpec()
 
     @field_validator("tags")
     @classmethod
