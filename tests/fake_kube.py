@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 FIXTURES = Path(__file__).parent / "fixtures" / "verify"
 
 Answer = tuple[int, Any]  # (HTTP status, JSON body or str for text/plain)
-Route = Answer | Callable[[Any], Answer]
+Route = Answer | Callable[[Any], Answer | None]  # a callable returning None drops the connection
 
 
 def fixture(name: str) -> Any:
@@ -70,7 +70,11 @@ class FakeKube:
                 if route is None:
                     code, out = status(404, "NotFound", f"the server could not find the requested resource ({path})")
                 else:
-                    code, out = route(body) if callable(route) else copy.deepcopy(route)
+                    answer = route(body) if callable(route) else copy.deepcopy(route)
+                    if answer is None:  # drop the connection without a response: a network blip
+                        self.close_connection = True
+                        return
+                    code, out = answer
                 data = out.encode() if isinstance(out, str) else json.dumps(out).encode()
                 self.send_response(code)
                 self.send_header("Content-Type", "text/plain" if isinstance(out, str) else "application/json")

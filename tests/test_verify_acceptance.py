@@ -95,6 +95,8 @@ def acceptance_routes(states: list[str]) -> dict:
     def get(_body):
         state = states[min(seen["n"], len(states) - 1)]
         seen["n"] += 1
+        if state == "drop":
+            return None
         conds = [] if state == "Running" else [{"type": state, "status": "True", "reason": f"MPIJob{state}",
                                                 "message": f"MPIJob {NS}/nccl-tests-train-h100 {state.lower()}"}]
         conds.insert(0, {"type": "Running", "status": "False" if conds else "True", "reason": "MPIJobRunning"})
@@ -145,6 +147,15 @@ def test_acceptance_run_passes_and_cleans_up(tmp_path, capsys, monkeypatch, fast
     assert fake.seen("DELETE", f"{MPIJOBS}/nccl-tests-train-h100") == 1
     assert fake.seen("GET", f"/api/v1/namespaces/{NS}/pods/train-llama-0/log") == 0  # not ours
     assert {m for m, _, _ in fake.requests} == {"GET", "POST", "DELETE"}
+
+
+def test_a_network_blip_while_waiting_is_survived(tmp_path, capsys, monkeypatch, fast_poll):
+    monkeypatch.setattr(acceptance, "render_acceptance_job", lambda spec, stack, pool, team, nodes: mpijob(nodes))
+    with FakeKube(acceptance_routes(["Running", "drop", "Succeeded"])) as fake:
+        code, doc = run(tmp_path, fake, capsys, "--pool", "train-h100", "--timeout", "30")
+    assert code == 0, doc["checks"][-1]
+    assert fake.seen("GET", f"{MPIJOBS}/nccl-tests-train-h100") == 3
+    assert fake.seen("DELETE", f"{MPIJOBS}/nccl-tests-train-h100") == 1
 
 
 def test_acceptance_failed_job_below_floor(tmp_path, capsys, monkeypatch, fast_poll):

@@ -109,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"stack": args.stack, "server": kube.server, "ok": failed == 0, "summary": counts,
                           "checks": [r.as_dict() for r in results]}, indent=2))
     else:
-        for line in table(results):
+        for line in table(results) if results else ["no checks apply: the stack has no GPU pools, storage, "
+                                                     "training or inference to verify"]:
             print(line)
         print(f"{counts['pass']} passed, {counts['fail']} failed, {counts['skipped']} skipped "
               f"in {time.perf_counter() - started:.1f} s")

@@ -14,7 +14,7 @@ import yaml
 from aidc.errors import Problem, UserError
 
 from . import nccl
-from .kube import NOT_FOUND, Kube, KubeError
+from .kube import NOT_FOUND, UNREACHABLE, Kube, KubeError
 from .result import CheckResult
 
 AREA = "acceptance"
@@ -73,6 +73,18 @@ class Run:
     def create(self, manifest: dict) -> Created:
         meta = manifest["metadata"]
         obj = Created(manifest["apiVersion"], manifest["kind"], meta.get("namespace", "default"), meta["name"])
+        try:
+            self._create(obj, manifest)
+        except KubeError as err:
+            if err.kind == UNREACHABLE:
+                # The request may have landed before the connection failed: try to delete it too
+                # (a 404 then is fine). A refusal (403, 409 exists) created nothing of ours.
+                self.created.append(obj)
+            raise
+        self.created.append(obj)
+        return obj
+
+    def _create(self, obj: Created, manifest: dict) -> None:
         what = f"create {obj.kind} {obj.namespace}/{obj.name}"
         k = self.kube
         if obj.kind == "Job" and obj.api_version == "batch/v1":
@@ -86,8 +98,6 @@ class Run:
         else:
             raise KubeError("error", f"acceptance template holds a {obj.kind}; aidc creates only Job, ConfigMap, "
                                      f"{', '.join(sorted(CUSTOM_PLURALS))}")
-        self.created.append(obj)
-        return obj
 
     def status(self, obj: Created) -> dict:
         k = self.kube
@@ -128,9 +138,15 @@ class Run:
         """('done'|'failed'|'timeout', detail), polling until the deadline."""
         start = self.clock()
         deadline = start + self.timeout
+        lost: KubeError | None = None
         while True:
-            conditions = {c.get("type"): c for c in self.status(job).get("conditions") or []
-                          if c.get("status") == "True"}
+            try:
+                status, lost = self.status(job), None
+            except KubeError as err:
+                if err.kind != UNREACHABLE:
+                    raise
+                status, lost = {}, err  # a blip in a long run: keep polling until the deadline
+            conditions = {c.get("type"): c for c in status.get("conditions") or [] if c.get("status") == "True"}
             if "Failed" in conditions:
                 c = conditions["Failed"]
                 return "failed", c.get("message") or c.get("reason") or "job failed"
@@ -138,7 +154,7 @@ class Run:
                 return "done", ""
             now = self.clock()
             if now >= deadline:
-                return "timeout", f"not finished after {self.timeout:g} s"
+                return "timeout", f"not finished after {self.timeout:g} s" + (f" ({lost})" if lost else "")
             self._show(f"acceptance {job.kind} {job.namespace}/{job.name}: running {now - start:.0f} s "
                        f"(timeout {self.timeout:g} s)")
             self.sleep(min(self.poll, max(deadline - now, 0.0)))
@@ -176,12 +192,11 @@ def run_acceptance(cat: Any, kube: Kube, pool: Any, manifests: list[dict], nodes
             run.create(manifest)
         job = next(c for c in run.created if c.kind in WORKLOAD_KINDS)
         state, detail = run.wait(job)
-        text = run.logs(job)
         if state == "timeout":
             reason = f"{job.kind} {job.namespace}/{job.name} {detail}"
         else:
             try:
-                ok, reason = nccl.verdict(nccl.parse(text), inst.nccl_min_busbw_gbps)
+                ok, reason = nccl.verdict(nccl.parse(run.logs(job)), inst.nccl_min_busbw_gbps)
                 ok = ok and state == "done"
                 if state == "failed":
                     reason = f"job failed ({detail}); {reason}"

@@ -54,6 +54,8 @@ def classify(exc: BaseException, what: str, server: str) -> KubeError:
             text = "connection refused"
         elif isinstance(cause, urllib3.exceptions.TimeoutError) or "timed out" in text.lower():
             text = "timed out"
+        elif isinstance(cause, urllib3.exceptions.ProtocolError):
+            text = "connection dropped without an answer"
         return KubeError(UNREACHABLE, f"API server {server} unreachable ({text})")
     return KubeError(ERROR, f"{what}: {type(exc).__name__}: {exc}")
 
@@ -75,8 +77,9 @@ def load_client(kubeconfig: str, request_timeout: float) -> client.ApiClient:
 
 
 class Kube:
-    """Read-only view of one cluster. Once the API server is found unreachable, later calls
-    fail at once with the same reason, so a dead server costs one timeout, not one per check."""
+    """Read-only view of one cluster (plus the acceptance job's own create/delete). Once the API
+    server is found unreachable, later reads fail at once with the same reason, so a dead server
+    costs one timeout, not one per check; uncached calls (polls, cleanup) are always attempted."""
 
     def __init__(self, api: client.ApiClient, request_timeout: float = 10.0):
         self.api = api
@@ -96,8 +99,8 @@ class Kube:
             if isinstance(hit, KubeError):
                 raise hit
             return hit
-        if self._down is not None:
-            raise self._down
+        if cache and self._down is not None:
+            raise self._down  # reads give up on a dead server; polls and cleanup still try
         try:
             value = fn(*args, _request_timeout=self.timeout, **kwargs)
         except Exception as exc:  # noqa: BLE001 - every client failure becomes a reported KubeError
