@@ -14,7 +14,7 @@ import aidc.verify.acceptance as acceptance
 from aidc.cli import main
 from aidc.verify import nccl
 from tests.fake_kube import FakeKube, fixture, forbidden, item_list, write_kubeconfig
-from tests.test_verify import STACK, healthy
+from tests.verify_cluster import STACK, healthy
 
 NCCL_LOG = fixture("nccl-all-reduce-2x-p5.log")
 NS = "research"
