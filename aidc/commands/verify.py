@@ -1,0 +1,117 @@
+"""`aidc verify STACK --kubeconfig FILE`: post-deploy checks of a live cluster against its stack.
+
+Read-only, except `--run-acceptance`, which creates the NCCL acceptance job and deletes it.
+Exit 0 when every check passes (skipped checks do not fail), 1 when any fails, 2 on bad
+input (unknown stack, invalid stack, unreadable kubeconfig, unknown pool)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+from aidc.engine import validate_stack
+from aidc.errors import Problem, UserError
+from aidc.verify import Kube, acceptance, build_checks, names, run_checks
+from aidc.verify.kube import load_client
+from aidc.verify.result import CheckResult
+from components.catalog import catalog
+
+MARK = {"pass": "PASS", "fail": "FAIL", "skipped": "SKIP"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("verify", help="check a live cluster against its stack (post-deploy)")
+    p.add_argument("stack", help="a stack name in stacks/ or a path to Pulumi.<name>.yaml")
+    p.add_argument("--kubeconfig", required=True, metavar="FILE", help="kubeconfig of the cluster (current context)")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--pool", metavar="P", help="check only this GPU pool (and run acceptance on it)")
+    p.add_argument("--run-acceptance", action="store_true",
+                   help="also run the NCCL all-reduce acceptance job on the pool (creates and deletes it)")
+    p.add_argument("--nodes", type=int, default=2, metavar="N", help="nodes for the acceptance job (default 2)")
+    p.add_argument("--team", metavar="T", help="team whose namespace and queue run the acceptance job "
+                                               "(default: a team with a quota on the pool)")
+    p.add_argument("--timeout", type=float, default=1800.0, metavar="S",
+                   help="seconds to wait for the acceptance job (default 1800)")
+    p.add_argument("--request-timeout", type=float, default=10.0, metavar="S",
+                   help="seconds per API request (default 10)")
+    p.set_defaults(run=run)
+
+
+def load_stack_spec(stack: str) -> tuple[str, Any]:
+    """The stack's name and validated spec (SpecError/UserError -> exit 2)."""
+    sf, spec = validate_stack(stack)
+    return sf.name, spec
+
+
+def _pools(spec: Any, args: argparse.Namespace) -> list[Any] | None:
+    pools = list(getattr(spec, "gpu_pools", ()))
+    if args.pool is None:
+        return None
+    chosen = [p for p in pools if p.name == args.pool]
+    if not chosen:
+        known = ", ".join(p.name for p in pools) or "none"
+        raise UserError(f"unknown pool {args.pool!r}", [Problem("--pool", f"not a GPU pool of {args.stack} ({known})")])
+    return chosen
+
+
+def _acceptance(spec: Any, stack: str, args: argparse.Namespace, pools: list[Any] | None) -> tuple[Any, list[dict]]:
+    """The pool and the rendered manifests of the acceptance run; every reason it could never
+    run is bad input, found before anything touches the cluster."""
+    if pools:
+        pool = pools[0]
+    else:
+        candidates = [p for p in getattr(spec, "gpu_pools", ()) if p.efa] or list(getattr(spec, "gpu_pools", ()))
+        if not candidates:
+            raise UserError("--run-acceptance needs a GPU pool; the stack has none")
+        pool = candidates[0]
+    team = args.team
+    training = getattr(spec, "training", None)
+    if team is None and training is not None:
+        found = names.acceptance_team(training, pool.name)
+        if found is None:
+            raise UserError("--run-acceptance needs a team (aidc:training.teams) whose queue admits the job")
+        team = found.name
+    return pool, acceptance.render_acceptance_job(spec, stack, pool, team or "", args.nodes)
+
+
+def table(results: list[CheckResult]) -> list[str]:
+    width = max((len(r.id) for r in results), default=10)
+    lines = [f"{'STATUS':<6}  {'CHECK':<{width}}  REASON"]
+    lines += [f"{MARK[r.status]:<6}  {r.id:<{width}}  {r.reason}" for r in results]
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    stack, spec = load_stack_spec(args.stack)
+    if args.nodes < 1:
+        raise UserError("--nodes must be at least 1")
+    pools = _pools(spec, args)
+    run_on = _acceptance(spec, stack, args, pools) if args.run_acceptance else None
+    kube = Kube(load_client(args.kubeconfig, args.request_timeout), args.request_timeout)
+    cat = catalog()
+    tty = sys.stderr.isatty()
+    if tty:
+        print(f"verifying {args.stack} against {kube.server} ...", file=sys.stderr, end="\r")
+    results = run_checks(build_checks(spec, cat, kube, pools))
+    if run_on is not None:
+        pool, manifests = run_on
+        results.append(acceptance.run_acceptance(cat, kube, pool, manifests, args.nodes, args.timeout,
+                                                 progress=sys.stderr if tty else None))
+    if tty:
+        print("\r\033[K", file=sys.stderr, end="")
+    failed = sum(r.status == "fail" for r in results)
+    counts = {s: sum(r.status == s for r in results) for s in ("pass", "fail", "skipped")}
+    if args.json:
+        print(json.dumps({"stack": args.stack, "server": kube.server, "ok": failed == 0, "summary": counts,
+                          "checks": [r.as_dict() for r in results]}, indent=2))
+    else:
+        for line in table(results) if results else ["no checks apply: the stack has no GPU pools, storage, "
+                                                     "training or inference to verify"]:
+            print(line)
+        print(f"{counts['pass']} passed, {counts['fail']} failed, {counts['skipped']} skipped "
+              f"in {time.perf_counter() - started:.1f} s")
+    return 1 if failed else 0

@@ -1,0 +1,140 @@
+"""GPU pools: the nodes the stack asked for are there, Ready, and advertise every GPU and EFA
+interface their instance type has, with the labels and taint that steer work onto them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from . import names
+from .kube import Kube
+from .result import Check, Outcome, failed, passed, skipped
+
+AREA = "gpu-pools"
+
+
+def applies(spec: Any) -> bool:
+    return bool(getattr(spec, "gpu_pools", ()))
+
+
+def pool_nodes(kube: Kube, pool_name: str) -> list[Any]:
+    return [n for n in kube.nodes() if (n.metadata.labels or {}).get(names.POOL_LABEL) == pool_name]
+
+
+def _ready(node: Any) -> bool:
+    return any(c.type == "Ready" and c.status == "True" for c in (node.status.conditions or []))
+
+
+def _allocatable(node: Any, resource: str) -> int:
+    value = (node.status.allocatable or {}).get(resource)
+    try:
+        return int(value) if value is not None else 0
+    except ValueError:
+        return 0
+
+
+def _listed(items: list[str], limit: int = 5) -> str:
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
+def bounds(pool: Any) -> tuple[int, int]:
+    """Node count the pool may have: a Karpenter pool starts at zero whatever min says."""
+    low = 0 if getattr(pool, "provisioner", "managed") == "karpenter" else pool.size.min
+    return low, pool.size.max
+
+
+def expected_gpus(pool: Any, inst: Any) -> tuple[int, bool]:
+    """(nvidia.com/gpu per node, exact?) — time-slicing multiplies it, MIG splits it unknowably."""
+    sliced = getattr(pool, "time_slicing", None)
+    if sliced is not None:
+        return inst.gpu_count * sliced.replicas, True
+    if getattr(pool, "mig", None) is not None:
+        return inst.gpu_count, False  # single strategy: at least one slice per GPU
+    return inst.gpu_count, True
+
+
+def _node_count(kube: Kube, pool: Any) -> Outcome:
+    nodes = pool_nodes(kube, pool.name)
+    low, high = bounds(pool)
+    not_ready = [n.metadata.name for n in nodes if not _ready(n)]
+    where = f"{len(nodes)} node{'s' * (len(nodes) != 1)} labelled {names.POOL_LABEL}={pool.name}"
+    if not low <= len(nodes) <= high:
+        return failed(f"{where}; the pool allows {low}..{high}")
+    if not_ready:
+        return failed(f"{where}, {len(not_ready)} not Ready: {_listed(not_ready)}")
+    return passed(f"{where}, all Ready (bounds {low}..{high})")
+
+
+def _per_node(kube: Kube, pool: Any, what: str, bad_of) -> Outcome:
+    nodes = pool_nodes(kube, pool.name)
+    if not nodes:
+        return skipped(f"no nodes in pool {pool.name} to inspect")
+    bad = [f"{n.metadata.name} {why}" for n in nodes if (why := bad_of(n))]
+    if bad:
+        return failed(f"{len(bad)} of {len(nodes)} nodes: " + "; ".join(bad[:5]) + (" ..." if len(bad) > 5 else ""))
+    return passed(f"{what} on all {len(nodes)} nodes" if len(nodes) > 1 else f"{what} on its 1 node")
+
+
+def _gpus(kube: Kube, pool: Any, inst: Any) -> Outcome:
+    want, exact = expected_gpus(pool, inst)
+
+    def bad(n: Any) -> str | None:
+        have = _allocatable(n, names.GPU_RESOURCE)
+        if have == want or (not exact and have >= want):
+            return None
+        return f"allocates {have} {names.GPU_RESOURCE}, {pool.instance_type} has {want}"
+
+    return _per_node(kube, pool, f"{want}{'' if exact else '+'} {names.GPU_RESOURCE} allocatable", bad)
+
+
+def _efa(kube: Kube, pool: Any, inst: Any) -> Outcome:
+    want = inst.efa_interfaces
+
+    def bad(n: Any) -> str | None:
+        have = _allocatable(n, names.EFA_RESOURCE)
+        if have == want:
+            return None
+        if have == 0:
+            return f"advertises no {names.EFA_RESOURCE} (EFA device plugin not running there?), expected {want}"
+        return f"allocates {have} {names.EFA_RESOURCE}, {pool.instance_type} has {want} EFA interfaces"
+
+    return _per_node(kube, pool, f"{want} {names.EFA_RESOURCE} allocatable", bad)
+
+
+def _labels(kube: Kube, pool: Any, cat: Any) -> Outcome:
+    want = {**names.expected_node_labels(pool, cat), names.INSTANCE_TYPE_LABEL: pool.instance_type}
+
+    def bad(n: Any) -> str | None:
+        have = n.metadata.labels or {}
+        wrong = [f"{k}={have.get(k, '<missing>')} (want {v})" for k, v in sorted(want.items()) if have.get(k) != v]
+        return ", ".join(wrong) or None
+
+    return _per_node(kube, pool, f"{len(want)} expected labels", bad)
+
+
+def _taints(kube: Kube, pool: Any) -> Outcome:
+    want = names.expected_taints(pool)
+
+    def bad(n: Any) -> str | None:
+        have = {(t.key, t.value or "", t.effect) for t in (n.spec.taints or [])}
+        missing = [f"{t['key']}={t.get('value', '')}:{t['effect']}" for t in want
+                   if (t["key"], t.get("value", ""), t["effect"]) not in have]
+        return f"lacks taint {', '.join(missing)}" if missing else None
+
+    return _per_node(kube, pool, "GPU taint", bad)
+
+
+def checks(spec: Any, cat: Any, kube: Kube, pools: list[Any]) -> Iterator[Check]:
+    for pool in pools:
+        inst = cat.instances[pool.instance_type]
+        base = f"gpu-pool/{pool.name}"
+        yield Check(f"{base}/nodes", AREA, f"{pool.name}: nodes Ready, count within bounds",
+                    lambda p=pool: _node_count(kube, p))
+        yield Check(f"{base}/gpus", AREA, f"{pool.name}: {names.GPU_RESOURCE} per node",
+                    lambda p=pool, i=inst: _gpus(kube, p, i))
+        if pool.efa:
+            yield Check(f"{base}/efa", AREA, f"{pool.name}: {names.EFA_RESOURCE} per node",
+                        lambda p=pool, i=inst: _efa(kube, p, i))
+        yield Check(f"{base}/labels", AREA, f"{pool.name}: node labels", lambda p=pool: _labels(kube, p, cat))
+        yield Check(f"{base}/taints", AREA, f"{pool.name}: GPU taint", lambda p=pool: _taints(kube, p))

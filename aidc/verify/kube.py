@@ -1,0 +1,152 @@
+"""The live cluster, through the official `kubernetes` client: read-only calls, each answer
+cached for the run, every failure turned into a `KubeError` that says what went wrong
+(unreachable, credentials rejected, RBAC denial) instead of a traceback."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import urllib3
+import yaml
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+
+from aidc.errors import UserError
+
+# Words for each failure kind, used in reasons and the JSON output.
+UNREACHABLE, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, ERROR = "unreachable", "unauthorized", "forbidden", "not found", "error"
+
+
+class KubeError(Exception):
+    def __init__(self, kind: str, message: str):
+        self.kind = kind
+        super().__init__(message)
+
+
+def _server_message(exc: ApiException) -> str:
+    try:
+        return str(json.loads(exc.body or "{}").get("message") or exc.reason or "")
+    except (ValueError, AttributeError):
+        return str(exc.reason or "")
+
+
+def classify(exc: BaseException, what: str, server: str) -> KubeError:
+    """One failed call -> a KubeError whose message names the call and the cause."""
+    if isinstance(exc, ApiException) and exc.status:
+        msg = _server_message(exc)
+        if exc.status == 401:
+            return KubeError(UNAUTHORIZED, f"{what}: credentials rejected (401 Unauthorized; token expired or "
+                                           f"invalid?){': ' + msg if msg else ''}")
+        if exc.status == 403:
+            return KubeError(FORBIDDEN, f"{what}: RBAC denies it (403 Forbidden){': ' + msg if msg else ''}")
+        if exc.status == 404:
+            return KubeError(NOT_FOUND, f"{what}: not found{' (' + msg + ')' if msg else ''}")
+        return KubeError(ERROR, f"{what}: API server answered {exc.status} {exc.reason or ''}".rstrip())
+    if isinstance(exc, ApiException | urllib3.exceptions.HTTPError | OSError):
+        cause = exc
+        while getattr(cause, "reason", None) is not None and isinstance(cause.reason, BaseException):
+            cause = cause.reason  # MaxRetryError -> NewConnectionError -> ...
+        text = str(cause)
+        if "refused" in text.lower():
+            text = "connection refused"
+        elif isinstance(cause, urllib3.exceptions.TimeoutError) or "timed out" in text.lower():
+            text = "timed out"
+        elif isinstance(cause, urllib3.exceptions.ProtocolError):
+            text = "connection dropped without an answer"
+        return KubeError(UNREACHABLE, f"API server {server} unreachable ({text})")
+    return KubeError(ERROR, f"{what}: {type(exc).__name__}: {exc}")
+
+
+def load_client(kubeconfig: str, request_timeout: float) -> client.ApiClient:
+    """An ApiClient for the kubeconfig's current context, or UserError (exit 2) when the file
+    cannot be read or names no usable cluster."""
+    cfg = client.Configuration()
+    try:
+        config.load_kube_config(config_file=kubeconfig, client_configuration=cfg, persist_config=False)
+    except FileNotFoundError:
+        raise UserError(f"cannot read kubeconfig {kubeconfig}: no such file") from None
+    except (OSError, yaml.YAMLError, ConfigException, TypeError, ValueError, KeyError) as exc:
+        raise UserError(f"cannot use kubeconfig {kubeconfig}: {exc}") from None
+    cfg.retries = 0  # one attempt per call: an answer or a clear "unreachable", never a silent retry loop
+    api = client.ApiClient(cfg)
+    api._aidc_timeout = request_timeout  # type: ignore[attr-defined]
+    return api
+
+
+class Kube:
+    """Read-only view of one cluster (plus the acceptance job's own create/delete). Once the API
+    server is found unreachable, later reads fail at once with the same reason, so a dead server
+    costs one timeout, not one per check; uncached calls (polls, cleanup) are always attempted."""
+
+    def __init__(self, api: client.ApiClient, request_timeout: float = 10.0):
+        self.api = api
+        self.core = client.CoreV1Api(api)
+        self.apps = client.AppsV1Api(api)
+        self.batch = client.BatchV1Api(api)
+        self.custom = client.CustomObjectsApi(api)
+        self.server = api.configuration.host
+        self.timeout = request_timeout
+        self._cache: dict[tuple, Any] = {}
+        self._down: KubeError | None = None
+
+    def call(self, what: str, fn: Callable[..., Any], *args: Any, cache: bool = True, **kwargs: Any) -> Any:
+        key = (what, fn.__name__, args, tuple(sorted(kwargs.items())))
+        if cache and key in self._cache:
+            hit = self._cache[key]
+            if isinstance(hit, KubeError):
+                raise hit
+            return hit
+        if cache and self._down is not None:
+            raise self._down  # reads give up on a dead server; polls and cleanup still try
+        try:
+            value = fn(*args, _request_timeout=self.timeout, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - every client failure becomes a reported KubeError
+            err = classify(exc, what, self.server)
+            if err.kind == UNREACHABLE:
+                self._down = err
+            if cache:
+                self._cache[key] = err
+            raise err from None
+        if cache:
+            self._cache[key] = value
+        return value
+
+    # -- reads the checks use -------------------------------------------------------------
+    def nodes(self) -> list[Any]:
+        return self.call("list nodes", self.core.list_node).items
+
+    def daemonsets(self, namespace: str) -> list[Any]:
+        return self.call(f"list daemonsets in {namespace}", self.apps.list_namespaced_daemon_set, namespace).items
+
+    def daemonset(self, namespace: str, name: str) -> Any | None:
+        return self._get(f"get daemonset {namespace}/{name}", self.apps.read_namespaced_daemon_set, name, namespace)
+
+    def deployment(self, namespace: str, name: str) -> Any | None:
+        return self._get(f"get deployment {namespace}/{name}", self.apps.read_namespaced_deployment, name, namespace)
+
+    def pvc(self, namespace: str, name: str) -> Any | None:
+        return self._get(f"get persistentvolumeclaim {namespace}/{name}",
+                         self.core.read_namespaced_persistent_volume_claim, name, namespace)
+
+    def cluster_objects(self, group: str, version: str, plural: str) -> list[dict]:
+        return self.call(f"list {plural}.{group}", self.custom.list_cluster_custom_object,
+                         group, version, plural).get("items", [])
+
+    def namespaced_objects(self, group: str, version: str, namespace: str, plural: str) -> list[dict]:
+        return self.call(f"list {plural}.{group} in {namespace}", self.custom.list_namespaced_custom_object,
+                         group, version, namespace, plural).get("items", [])
+
+    def namespaced_object(self, group: str, version: str, namespace: str, plural: str, name: str) -> dict | None:
+        return self._get(f"get {plural}.{group} {namespace}/{name}", self.custom.get_namespaced_custom_object,
+                         group, version, namespace, plural, name)
+
+    def _get(self, what: str, fn: Callable[..., Any], *args: Any) -> Any | None:
+        try:
+            return self.call(what, fn, *args)
+        except KubeError as err:
+            if err.kind == NOT_FOUND:
+                return None
+            raise
