@@ -16,15 +16,21 @@ def _kind(res: Resource) -> str:
 
 
 def _gpus(workload: dict[str, Any]) -> str:
+    """GPUs of one replica: of its pod, or of every pod of a LeaderWorkerSet group."""
     spec = workload.get("spec", {})
+    nodes = 1
     if "predictor" in spec:
         pod = spec["predictor"]
     elif "leaderWorkerTemplate" in spec:
         pod = spec["leaderWorkerTemplate"]["workerTemplate"]["spec"]
+        nodes = int(spec["leaderWorkerTemplate"].get("size", 1))
     else:
         pod = spec.get("template", {}).get("spec", {})
     limits = (pod.get("containers") or [{}])[0].get("resources", {}).get("limits", {})
-    return str(limits.get("nvidia.com/gpu", "?"))
+    per_pod = limits.get("nvidia.com/gpu")
+    if per_pod is None:
+        return "?"
+    return f"{int(per_pod) * nodes} ({nodes} nodes)" if nodes > 1 else str(per_pod)
 
 
 def server_lines(plan: Plan) -> list[str]:
