@@ -8,6 +8,7 @@ import pulumi_aws as aws
 from components.cluster import Cluster
 from components.network import Network
 from components.spec import Spec
+from components.training import TrainingPlatform
 
 
 class AiDatacenter(pulumi.ComponentResource):
@@ -26,4 +27,7 @@ class AiDatacenter(pulumi.ComponentResource):
             self.cluster = Cluster(f"{name}", spec, subnet_ids=self.network.private_subnet_ids, tags=tags,
                                    opts=aws_opts)
         self.k8s_opts = pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.cluster.provider})
+        self.training: TrainingPlatform | None = None
+        if spec.training is not None:
+            self.training = TrainingPlatform(f"{name}-training", spec, self.k8s_opts)
         self.register_outputs({"kubeconfig": self.cluster.kubeconfig})

@@ -5,8 +5,9 @@ from .cluster import ClusterSpec, ExistingCluster
 from .gpu_pools import GpuPoolSpec
 from .network import NetworkSpec
 from .root import ENVIRONMENTS, NAMESPACE, Spec, load_spec
+from .training import TrainingSpec
 
 __all__ = [
     "ENVIRONMENTS", "NAMESPACE", "ClusterSpec", "ExistingCluster", "GpuPoolSpec", "NetworkSpec",
-    "Problem", "Spec", "SpecError", "key_path", "load_spec",
+    "Problem", "Spec", "SpecError", "TrainingSpec", "key_path", "load_spec",
 ]

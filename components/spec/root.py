@@ -17,10 +17,12 @@ from components.catalog import Catalog, catalog
 from . import cluster as cluster_section
 from . import gpu_pools as gpu_pools_section
 from . import network as network_section
+from . import training as training_section
 from .base import Model, Problem, SpecError, key_path
 from .cluster import ClusterSpec
 from .gpu_pools import GpuPoolSpec
 from .network import NetworkSpec
+from .training import TrainingSpec
 
 Environment = Literal["dev", "staging", "prod"]
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
@@ -39,6 +41,7 @@ class Spec(Model):
     network: NetworkSpec = NetworkSpec()
     cluster: ClusterSpec = ClusterSpec()
     gpu_pools: tuple[GpuPoolSpec, ...] = ()
+    training: TrainingSpec | None = None
 
     @field_validator("tags")
     @classmethod
@@ -77,6 +80,8 @@ def semantic_problems(spec: Spec, cat: Catalog) -> Iterator[Problem]:
         yield from network_section.problems(spec.network)
     yield from cluster_section.problems(spec.cluster, cat)
     yield from gpu_pools_section.problems(spec.gpu_pools, cat)
+    if spec.training is not None:
+        yield from training_section.problems(spec.training, spec.gpu_pools, cat)
 
 
 @cache

@@ -1,0 +1,72 @@
+"""A team's namespace guardrails: the ResourceQuota backstop behind Kueue, default requests,
+default-deny networking with the few allowances jobs need, and the workload service account."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from components.catalog import catalog
+from components.kube import render
+from components.spec.training import pool_capacity
+
+from .pools import GPU_RESOURCE
+from .queues import TEAM_LABEL
+
+if TYPE_CHECKING:
+    from components.catalog import Catalog
+    from components.spec import GpuPoolSpec
+    from components.spec.training import Team
+
+# The service account every team job runs as; EKS Pod Identity binds it to the storage role.
+SERVICE_ACCOUNT = "training"
+# EKS Pod Identity agent (link-local, on every node): where the SDKs fetch role credentials.
+POD_IDENTITY_AGENT = "169.254.170.23/32"
+# Claims the storage component creates in each namespace it serves.
+LUSTRE_CLAIM = "shared-lustre"
+MODELS_CLAIM = "models"
+
+
+def ceilings(team: "Team", pools: tuple["GpuPoolSpec", ...], cat: "Catalog | None" = None) -> dict[str, int]:
+    """The most Kueue can ever admit for the team, summed over its pools: nominal plus the
+    borrowing limit, or the whole pool when it may borrow without limit from a cohort."""
+    cat = cat or catalog()
+    by_name = {p.name: p for p in pools}
+    out = {"gpus": 0, "cpu": 0, "memory_gib": 0}
+    for q in team.quotas:
+        cap = pool_capacity(by_name[q.pool], cat)
+        for field in out:
+            nominal = getattr(q, field)
+            limit = getattr(q.borrowing_limit, field) if q.borrowing_limit else None
+            if team.cohort is None:
+                out[field] += nominal
+            else:
+                out[field] += cap[field] if limit is None else min(nominal + limit, cap[field])
+    return out
+
+
+def resource_quota_hard(team: "Team", pools: tuple["GpuPoolSpec", ...], cat: "Catalog | None" = None) -> dict[str, str]:
+    """ResourceQuota `hard`: pods that bypass Kueue still cannot exceed what it would admit,
+    and nothing in a team namespace opens a load balancer or node port."""
+    hard = {"services.loadbalancers": "0", "services.nodeports": "0", "persistentvolumeclaims": "20"}
+    if team.quotas:
+        c = ceilings(team, pools, cat)
+        hard.update({"requests.cpu": str(c["cpu"]), "requests.memory": f"{c['memory_gib']}Gi",
+                     f"requests.{GPU_RESOURCE}": str(c["gpus"])})
+    return hard
+
+
+def tenancy_objects(team: "Team", pools: tuple["GpuPoolSpec", ...], cat: "Catalog | None" = None) -> list[dict[str, Any]]:
+    """Objects inside the team namespace (the namespace itself comes from components.kube)."""
+    return render("training/tenancy.yaml.j2", team=team.name, team_label=TEAM_LABEL,
+                  hard=resource_quota_hard(team, pools, cat), service_account=SERVICE_ACCOUNT,
+                  pod_identity_agent=POD_IDENTITY_AGENT, egress_cidrs=[str(c) for c in team.egress_cidrs])
+
+
+def namespace_labels(team: "Team") -> dict[str, str]:
+    """Team label (Kueue manages jobs only in labelled namespaces) and, for a baseline team,
+    the Pod Security level that replaces the default restricted one."""
+    labels = {TEAM_LABEL: team.name}
+    if team.pod_security != "restricted":
+        labels.update({f"pod-security.kubernetes.io/{m}": team.pod_security for m in ("enforce", "audit", "warn")})
+        labels["pod-security.kubernetes.io/warn"] = "restricted"  # still say what restricted would reject
+    return labels
