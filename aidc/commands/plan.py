@@ -10,6 +10,7 @@ from pathlib import Path
 
 from aidc.engine import PlannedStack, plan_stack
 from aidc.plan import Plan, dumps
+from aidc.queues import queue_lines
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     spec = planned.spec
     print(f"stack {planned.stack.name} ({planned.stack.display_path}): environment {spec.environment}, "
           f"{'existing cluster' if spec.existing_cluster else spec.region}")
-    for line in summary_lines(planned.plan):
+    for line in summary_lines(planned.plan) + queue_lines(planned.plan):
         print(line)
     if args.json:
         Path(args.json).write_text(text, encoding="utf-8")

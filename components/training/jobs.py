@@ -121,6 +121,8 @@ def check(spec: "Spec", req: JobRequest, cat: "Catalog | None" = None) -> None:
             raise JobError("--team", f"nccl-tests workers run sshd as root (MPI operator); team {req.team}'s namespace "
                                      "enforces restricted. Use a team with podSecurity: baseline")
     gpus = req.nodes * cat.instances[pool.instance_type].gpu_count
+    if not any(q.pool == req.pool for q in team.quotas):
+        raise JobError("--pool", f"team {req.team} has no quota on pool {req.pool}: Kueue would never admit the job")
     most = _team_ceiling_gpus(spec, req.team, req.pool, cat)
     if gpus > most:
         raise JobError("--nodes", f"{gpus} GPUs on {req.pool}, but team {req.team} can be admitted at most {most} there "
