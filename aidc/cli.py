@@ -15,7 +15,7 @@ from components.spec import SpecError
 from . import __version__
 from .errors import UserError
 
-COMMANDS = ("plan", "job")
+COMMANDS = ("plan", "size", "job")
 EXIT_BAD_INPUT = 2
 
 

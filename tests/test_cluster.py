@@ -105,3 +105,13 @@ def test_kubeconfig_uses_exec_auth_not_a_stored_token():
     assert "token" not in user
     assert user["exec"]["args"][:4] == ["eks", "get-token", "--cluster-name", "aidc-prod"]
     assert cfg["clusters"][0]["cluster"]["server"] == "https://x.eks"
+
+
+@pytest.mark.parametrize("stack,support,retention", [("dev", "STANDARD", 7), ("staging", "STANDARD", 30),
+                                                      ("prod", "EXTENDED", 365)])
+def test_support_policy_and_log_retention_per_environment(plan_of, stack, support, retention):
+    plan = plan_of(stack)
+    assert eks(plan).inputs["upgradePolicy"] == {"supportType": support}
+    group = only(plan.of_type("aws:cloudwatch/logGroup:LogGroup"), "-control-plane")
+    assert group.inputs["retentionInDays"] == retention
+    assert group.inputs["name"] == f"/aws/eks/aidc-{stack}/cluster"

@@ -14,9 +14,11 @@ from .model import (
     Ami,
     Chart,
     Constraint,
+    GenerationMfu,
     Gpu,
     Instance,
     KubernetesVersion,
+    ModelPreset,
     Pricing,
     Recipe,
     Source,
@@ -27,6 +29,7 @@ HERE = Path(__file__).parent
 __all__ = [
     "Addon", "Ami", "Catalog", "CatalogError", "Chart", "Constraint", "Gpu", "Instance",
     "KubernetesVersion", "Pricing", "Recipe", "Source", "catalog", "version_tuple",
+    "GenerationMfu", "ModelPreset",
 ]
 
 
@@ -49,6 +52,8 @@ class Catalog:
         self.pricing = pricing
         # Further data files (sizing presets, replace-on-change lists, ...) keyed by file stem.
         self.extra = extra
+        # Sizing data (models.yaml, mfu.yaml), typed; still listed in extra by file stem.
+        self.models, self.mfu = _sizing_data(extra)
         self._check_references()
 
     def instance(self, name: str) -> Instance:
@@ -84,6 +89,15 @@ class Catalog:
                     problems.append(f"recipe.constraints.{c.id}.require: unknown chart {dep!r}")
         if problems:
             raise CatalogError("; ".join(problems))
+
+
+def _sizing_data(extra: dict[str, object]) -> tuple[dict[str, ModelPreset], dict[str, GenerationMfu]]:
+    try:
+        models = {k: ModelPreset.model_validate(v) for k, v in (extra.get("models") or {}).items()}
+        mfu = {k: GenerationMfu.model_validate(v) for k, v in (extra.get("mfu") or {}).items()}
+    except ValidationError as exc:
+        raise CatalogError(str(exc)) from exc
+    return models, mfu
 
 
 def _read(name: str) -> dict:

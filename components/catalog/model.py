@@ -178,3 +178,47 @@ class Recipe(Entry):
             if not tag or tag == "latest":
                 raise ValueError(f"image {name} ({ref}) needs an exact tag")
         return v
+
+
+class ModelPreset(Entry):
+    """A published model's architecture: what sizing needs for FLOPs, memory and KV cache."""
+
+    name: str
+    params: int = Field(gt=0)  # all weights (every expert of a mixture of experts)
+    active_params: int = Field(gt=0)  # weights used per token (= params for a dense model)
+    layers: int = Field(gt=0)
+    hidden_size: int = Field(gt=0)
+    attention_heads: int = Field(gt=0)
+    kv_heads: int = Field(gt=0)  # < attention_heads with grouped-query attention
+    head_dim: int = Field(gt=0)
+    vocab: int = Field(gt=0)
+    max_context: int = Field(gt=0)
+    experts: int = Field(default=1, ge=1)
+    experts_per_token: int = Field(default=1, ge=1)
+    source: Source
+
+    @model_validator(mode="after")
+    def _shape(self) -> "ModelPreset":
+        if self.active_params > self.params:
+            raise ValueError("activeParams cannot exceed params")
+        if self.attention_heads % self.kv_heads:
+            raise ValueError("attentionHeads must be a multiple of kvHeads")
+        if self.experts_per_token > self.experts:
+            raise ValueError("expertsPerToken cannot exceed experts")
+        return self
+
+
+class GenerationMfu(Entry):
+    """Default effective model FLOPs utilisation of one GPU generation, per training precision."""
+
+    mfu: dict[Literal["bf16", "fp16", "fp8"], float]
+    source: Source
+    reasoning: str
+
+    @field_validator("mfu")
+    @classmethod
+    def _fraction(cls, v: dict[str, float]) -> dict[str, float]:
+        for precision, value in v.items():
+            if not 0 < value <= 1:
+                raise ValueError(f"mfu.{precision} must be in (0, 1], got {value}")
+        return v

@@ -94,7 +94,7 @@ class Cluster(pulumi.ComponentResource):
             encryption_config={"provider": {"key_arn": self.secrets_key.arn}, "resources": ["secrets"]},
             enabled_cluster_log_types=list(cs.log_types),
             access_config={"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": True},
-            upgrade_policy={"support_type": "STANDARD" if spec.environment == "dev" else "EXTENDED"},
+            upgrade_policy={"support_type": cs.support_type.upper()},
             tags=tags_for(tags, cluster_name),
             opts=stateful(self, spec.protect, depends_on=[attach, logs]))
         self.name = self.eks.name

@@ -42,7 +42,10 @@ class ClusterSpec(Model):
     endpoint_access: Literal["private", "publicAndPrivate", "public"] = "private"
     public_access_cidrs: tuple[str, ...] = ()
     log_types: tuple[LogType, ...] = ALL_LOG_TYPES
-    log_retention_days: int = Field(default=90, ge=1)
+    log_retention_days: int = Field(default=7, ge=1)
+    # What EKS does when the version leaves standard support: upgrade it (standard) or keep
+    # it at the extended-support rate (extended).
+    support_type: Literal["standard", "extended"] = "standard"
     authentication: Literal["podIdentity", "irsa"] = "podIdentity"
     admin_role_arns: tuple[str, ...] = ()
     system_nodes: SystemNodes = SystemNodes()

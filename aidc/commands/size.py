@@ -1,0 +1,230 @@
+"""`aidc size train|serve ...`: capacity planning from the workload (docs/sizing.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from aidc.errors import Problem, UserError
+from aidc.sizing import ServeWorkload, TrainWorkload, plan_serve, plan_train, resolve_hardware
+from aidc.sizing.hardware import nodes_carrying
+from aidc.sizing.serve import DEFAULT_HEADROOM, Architecture, ServePlan, plan_serve_cheapest
+from aidc.sizing.stack import CAPACITY_TYPES, fragment
+from aidc.sizing.train import DEFAULT_CHECKPOINT_WRITE_SECONDS, PRECISIONS, TrainPlan
+from components.catalog import catalog
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (70e9, 2e12, 0.4 ...)") from None
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--instance-type", help="GPU instance type from the catalog (e.g. p5.48xlarge)")
+    p.add_argument("--gpu", help="GPU model from the catalog; sizes on its largest node")
+    p.add_argument("--preset", help="model preset from the catalog (models.yaml), e.g. llama-3.1-70b")
+    p.add_argument("--params", type=_number, help="parameters (all experts for a mixture of experts)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--emit-stack", action="store_true", help="print a gpuPools stack fragment")
+    p.add_argument("--pool-name", help="name of the emitted pool (default train-<gpu> / infer-<gpu>)")
+    p.add_argument("--capacity", choices=CAPACITY_TYPES, help="capacity type of the emitted pool")
+    p.add_argument("--reservation-id", help="cr-... of a Capacity Block or reservation (emitted pool)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    size = sub.add_parser("size", help="size GPU pools, fabric and storage from a workload")
+    kinds = size.add_subparsers(dest="kind", required=True)
+    t = kinds.add_parser("train", help="GPUs or days, nodes, checkpoint storage and cost of a training run")
+    _common(t)
+    t.add_argument("--active-params", type=_number, help="parameters used per token (mixture of experts)")
+    t.add_argument("--tokens", type=_number, required=True, help="training tokens")
+    t.add_argument("--gpus", type=_number, help="GPUs you have (answer: days)")
+    t.add_argument("--days", type=_number, help="days you have (answer: GPUs, whole nodes)")
+    t.add_argument("--mfu", type=_number, help="effective model FLOPs utilisation (default: catalog per generation)")
+    t.add_argument("--precision", default="bf16", choices=PRECISIONS, help="training precision (peak FLOPs)")
+    t.add_argument("--checkpoint-write-seconds", type=_number, default=DEFAULT_CHECKPOINT_WRITE_SECONDS,
+                   help="longest acceptable checkpoint write (default %(default)g s)")
+    t.set_defaults(run=run_train)
+    s = kinds.add_parser("serve", help="tensor parallelism, replicas, KV cache and cost of an inference deployment")
+    _common(s)
+    s.add_argument("--precision", default="bf16", help="weight precision: bf16, fp8, int4")
+    s.add_argument("--kv-precision", default="bf16", help="KV-cache precision: bf16 (default), fp8")
+    s.add_argument("--context", type=_number, required=True, help="tokens per sequence (prompt + output)")
+    s.add_argument("--concurrency", type=_number, required=True, help="sequences in flight")
+    s.add_argument("--layers", type=_number, help="transformer layers (without --preset)")
+    s.add_argument("--kv-heads", type=_number, help="key/value heads (without --preset)")
+    s.add_argument("--head-dim", type=_number, help="head dimension (without --preset)")
+    s.add_argument("--heads", type=_number, help="attention heads (optional; TP must divide it)")
+    s.add_argument("--headroom", type=_number, default=DEFAULT_HEADROOM,
+                   help="share of GPU memory kept free (default %(default)g)")
+    s.set_defaults(run=run_serve)
+
+
+def _preset(name: str | None):
+    if name is None:
+        return None
+    models = catalog().models
+    if name not in models:
+        raise UserError("unknown preset", [Problem("--preset", f"unknown preset {name!r}; known: {', '.join(models)}")])
+    return models[name]
+
+
+def _exclusive(args: argparse.Namespace, flags: tuple[str, ...]) -> None:
+    clash = [f for f in flags if getattr(args, f.lstrip("-").replace("-", "_")) is not None]
+    if args.preset and clash:
+        raise UserError("conflicting options", [Problem(f, "comes from --preset; give one or the other") for f in clash])
+
+
+def _emit_or_print(args: argparse.Namespace, plan, payload: dict, lines: list[str]) -> int:
+    if args.emit_stack and args.json:
+        raise UserError("conflicting options", [Problem("--emit-stack", "give --emit-stack or --json, not both")])
+    if args.emit_stack:
+        print(fragment(plan, args.pool_name, args.capacity, args.reservation_id), end="")
+    elif args.json:
+        print(json.dumps(payload, indent=2))
+    else:
+        print("\n".join(lines))
+    return 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    cat = catalog()
+    preset = _preset(args.preset)
+    _exclusive(args, ("--params", "--active-params"))
+    params = preset.params if preset else args.params
+    if params is None:
+        raise UserError("no model size", [Problem("--params", "give --params (or --preset)")])
+    active = preset.active_params if preset else args.active_params
+    hw = resolve_hardware(cat, args.instance_type, args.gpu)
+    gpus = args.gpus
+    w = TrainWorkload(params=params, tokens=args.tokens, active_params=active,
+                      gpus=int(gpus) if gpus and gpus > 0 and gpus == int(gpus) else gpus, days=args.days,
+                      mfu=args.mfu, precision=args.precision, checkpoint_write_seconds=args.checkpoint_write_seconds)
+    plan = plan_train(w, hw, cat)
+    return _emit_or_print(args, plan, train_json(plan), train_lines(plan, preset.name if preset else None))
+
+
+def train_json(p: TrainPlan) -> dict:
+    hw, w, lu = p.hardware, p.workload, p.lustre
+    return {
+        "gpus": p.gpus, "nodes": p.nodes, "days": round(p.days, 2), "gpuHours": round(p.gpu_hours),
+        "instanceType": hw.instance_type, "checkpointGiB": round(p.checkpoint_gib, 1), "costUsd": round(p.cost_usd),
+        "costUsdReserved": None if p.cost_usd_reserved is None else round(p.cost_usd_reserved),
+        "gpu": hw.gpu.name, "gpusPerNode": hw.gpus_per_node, "params": w.params,
+        "activeParams": w.active_params or w.params, "tokens": w.tokens, "precision": w.precision,
+        "trainingFlops": p.flops, "peakTflopsPerGpu": p.peak_flops_per_gpu / 1e12, "mfu": p.mfu,
+        "mfuSource": p.mfu_source, "stateGiB": round(p.state_gib, 1), "minGpusForState": p.min_gpus_for_state,
+        "usdPerHour": round(p.nodes * hw.usd_per_node_hour, 2),
+        "fabric": {"efaInterfacesPerNode": hw.instance.efa_interfaces, "networkGbpsPerNode": hw.instance.network_gbps,
+                   "gpudirectRdma": hw.instance.gpudirect_rdma},
+        "lustre": {"deploymentType": "PERSISTENT_2", "capacityGiB": lu.capacity_gib,
+                   "tierMBpsPerTiB": lu.tier_mbps_per_tib, "throughputMBps": round(lu.throughput_mbps, 1),
+                   "writeSeconds": round(lu.write_seconds, 1), "maxWriteSeconds": w.checkpoint_write_seconds,
+                   "usdPerMonth": None if lu.usd_per_month is None else round(lu.usd_per_month, 2)},
+        "assumptions": p.assumptions,
+    }
+
+
+def train_lines(p: TrainPlan, model: str | None) -> list[str]:
+    hw, w, lu = p.hardware, p.workload, p.lustre
+    active = w.active_params or w.params
+    what = model or f"{w.params / 1e9:,.1f}B-parameter model" + (
+        f" ({active / 1e9:,.1f}B active)" if active != w.params else "")
+    asked = f"{w.gpus:g} GPUs given" if w.days is None else f"to finish within {w.days:g} days"
+    return [
+        f"Training {what} on {w.tokens / 1e12:,.3g}T tokens, {hw.instance_type} "
+        f"({hw.gpus_per_node} x {hw.gpu.name}), {asked}",
+        f"  compute     {p.flops:.3g} FLOPs  (6 x {active / 1e9:,.1f}B active params x {w.tokens / 1e12:,.3g}T tokens)",
+        f"  GPU-hours   {p.gpu_hours:,.0f}  at {p.peak_flops_per_gpu / 1e12:,.0f} TFLOPS {w.precision} peak "
+        f"x MFU {p.mfu:.2f}",
+        f"  GPUs        {p.gpus:,} on {p.nodes:,} nodes -> {p.days:,.1f} days",
+        f"  memory      at least {p.min_gpus_for_state:,} GPUs to hold {p.state_gib:,.0f} GiB of sharded "
+        "weights, gradients and optimizer state",
+        f"  checkpoint  {p.checkpoint_gib:,.0f} GiB -> FSx for Lustre PERSISTENT_2 {lu.capacity_gib:,} GiB at "
+        f"{lu.tier_mbps_per_tib} MB/s/TiB ({lu.throughput_mbps / 1000:,.1f} GB/s): written in "
+        f"{lu.write_seconds:,.0f} s (limit {w.checkpoint_write_seconds:g} s)"
+        + (f", ${lu.usd_per_month:,.0f}/month" if lu.usd_per_month is not None else ""),
+        f"  fabric      {hw.instance.efa_interfaces} EFA interface{'s' * (hw.instance.efa_interfaces != 1)} and "
+        f"{hw.instance.network_gbps:,g} Gb/s per node"
+        + (", GPUDirect RDMA" if hw.instance.gpudirect_rdma else ""),
+        f"  cost        ${p.cost_usd:,.0f} on demand ({p.nodes:,} x ${hw.usd_per_node_hour:,.2f}/h x "
+        f"{p.days * 24:,.0f} h)"
+        + (f", ${p.cost_usd_reserved:,.0f} reserved" if p.cost_usd_reserved is not None else ""),
+        "assumptions:",
+        *[f"  - {a}" for a in p.assumptions],
+    ]
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    cat = catalog()
+    preset = _preset(args.preset)
+    _exclusive(args, ("--params", "--layers", "--kv-heads", "--head-dim", "--heads"))
+    if preset:
+        arch = Architecture(preset.params, preset.layers, preset.kv_heads, preset.head_dim,
+                            preset.attention_heads, preset.name)
+    else:
+        missing = [f for f in ("--params", "--layers", "--kv-heads", "--head-dim")
+                   if getattr(args, f.lstrip("-").replace("-", "_")) is None]
+        if missing:
+            raise UserError("no model architecture",
+                            [Problem(f, "required without --preset") for f in missing])
+        arch = Architecture(args.params, _whole(args.layers), _whole(args.kv_heads), _whole(args.head_dim),
+                            _whole(args.heads) if args.heads else None)
+    hw = resolve_hardware(cat, args.instance_type, args.gpu)
+    w = ServeWorkload(arch, args.precision, _whole(args.context), _whole(args.concurrency),
+                      args.kv_precision, args.headroom)
+    # --gpu: every node type carrying it is a candidate; the cheapest per month wins.
+    plan = plan_serve_cheapest(w, nodes_carrying(cat, hw.gpu_key), cat) if args.gpu else plan_serve(w, hw, cat)
+    return _emit_or_print(args, plan, serve_json(plan), serve_lines(plan))
+
+
+def _whole(x: float) -> int | float:
+    return int(x) if x == int(x) else x
+
+
+def serve_json(p: ServePlan) -> dict:
+    hw, w = p.hardware, p.workload
+    return {
+        "tensorParallel": p.tensor_parallel, "replicas": p.replicas, "gpus": p.gpus,
+        "kvCacheGiB": round(p.kv_cache_gib, 1), "costUsd": round(p.usd_per_month), "costPeriod": "month",
+        "nodes": p.nodes, "instanceType": hw.instance_type, "gpu": hw.gpu.name, "gpusPerNode": hw.gpus_per_node,
+        "model": w.arch.name, "params": w.arch.params, "precision": w.precision, "kvPrecision": w.kv_precision,
+        "context": w.context, "concurrency": w.concurrency, "weightsGiB": round(p.weights_gib, 1),
+        "kvBytesPerToken": p.kv_bytes_per_token, "kvGiBPerSequence": round(p.kv_gib_per_sequence, 3),
+        "headroom": w.headroom, "usableGiBPerGpu": round(p.usable_gib_per_gpu, 1),
+        "minTensorParallel": p.min_tensor_parallel, "sequencesPerReplica": p.seqs_per_replica,
+        "decodeTokensPerSecond": round(p.decode_tokens_per_s), "decodeTokensPerSecondPerSequence":
+            round(p.decode_tokens_per_s_per_seq, 1),
+        "usdPerHour": round(p.nodes * hw.usd_per_node_hour, 2),
+        "usdPerMillionTokens": round(p.usd_per_million_tokens, 3),
+        "options": [{"tensorParallel": o.tp, "sequencesPerReplica": o.seqs_per_replica, "replicas": o.replicas,
+                     "nodes": o.nodes} for o in p.options],
+        "assumptions": p.assumptions,
+    }
+
+
+def serve_lines(p: ServePlan) -> list[str]:
+    hw, w = p.hardware, p.workload
+    spare = p.nodes * hw.gpus_per_node - p.gpus
+    opts = ", ".join(f"TP{o.tp}: {o.replicas} x {o.seqs_per_replica} seqs on {o.nodes} node{'s' * (o.nodes > 1)}"
+                     for o in p.options)
+    return [
+        f"Serving {w.arch.name} ({w.arch.params / 1e9:,.1f}B) at {w.precision}, {w.concurrency:,} sequences x "
+        f"{w.context:,} tokens, {hw.instance_type} ({hw.gpus_per_node} x {hw.gpu.name} {hw.gpu.memory_gib:g} GiB)",
+        f"  weights          {p.weights_gib:,.1f} GiB",
+        f"  KV cache         {p.kv_bytes_per_token / 1024:,.0f} KiB/token, {p.kv_gib_per_sequence:,.2f} GiB/sequence, "
+        f"{p.kv_cache_gib:,.1f} GiB for all {w.concurrency:,}",
+        f"  parallelism      tensor-parallel {p.tensor_parallel} (smallest that fits: {p.min_tensor_parallel}), "
+        f"{p.replicas} replica{'s' * (p.replicas > 1)} of up to {p.seqs_per_replica} sequences",
+        f"  GPUs             {p.gpus} on {p.nodes} node{'s' * (p.nodes > 1)}"
+        + (f" ({spare} GPU{'s' * (spare > 1)} free for more replicas)" if spare else ""),
+        f"  decode bound     {p.decode_tokens_per_s:,.0f} tokens/s in all, {p.decode_tokens_per_s_per_seq:,.1f} "
+        "tokens/s per sequence (HBM bandwidth, full context)",
+        f"  cost             ${p.usd_per_month:,.0f}/month on demand, ${p.usd_per_million_tokens:,.2f} per 1M "
+        "output tokens at the bound",
+        f"  options          {opts}",
+        "assumptions:",
+        *[f"  - {a}" for a in p.assumptions],
+    ]

@@ -1,0 +1,89 @@
+"""Which GPU and node a sizing question is about, looked up in the catalog."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from aidc.errors import Problem, UserError
+from components.catalog import Catalog, Gpu, Instance
+
+HOURS_PER_MONTH = 730  # AWS's billing month: 8,760 h / 12
+GIB = 1 << 30
+
+
+@dataclass(frozen=True)
+class Hardware:
+    gpu_key: str
+    gpu: Gpu
+    instance_type: str
+    instance: Instance
+
+    @property
+    def gpus_per_node(self) -> int:
+        return self.instance.gpu_count
+
+    @property
+    def usd_per_node_hour(self) -> float:
+        return self.instance.price.on_demand_usd_per_hour
+
+    @property
+    def reserved_usd_per_node_hour(self) -> float | None:
+        """A reserved/Savings Plans rate when the catalog carries one (instances.yaml has only
+        on-demand rates today; the field name is the one to add there)."""
+        return getattr(self.instance.price, "reserved_usd_per_hour", None)
+
+    def peak_flops(self, precision: str, flag: str = "--precision") -> float:
+        """Dense peak FLOP/s of one GPU at a precision (catalog `denseTflops`)."""
+        tflops = self.gpu.dense_tflops.get(precision)
+        if not tflops:
+            known = ", ".join(sorted(self.gpu.dense_tflops))
+            raise UserError("precision not supported by this GPU",
+                            [Problem(flag, f"{self.gpu.name} has no dense {precision} peak in the catalog "
+                                           f"(known: {known})")])
+        return tflops * 1e12
+
+
+def nodes_carrying(cat: Catalog, gpu_key: str) -> list[Hardware]:
+    return [Hardware(gpu_key, cat.gpus[gpu_key], name, inst)
+            for name, inst in sorted(cat.instances.items()) if inst.gpu == gpu_key]
+
+
+def _unknown(flag: str, what: str, name: str, known: list[str]) -> UserError:
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(sorted(known))}"
+    return UserError(f"unknown {what}", [Problem(flag, f"unknown {what} {name!r}; {hint}")])
+
+
+def resolve_hardware(cat: Catalog, instance_type: str | None, gpu: str | None) -> Hardware:
+    """From --instance-type, or from --gpu (then the catalog's largest node carrying it)."""
+    if instance_type and gpu:
+        raise UserError("conflicting options", [Problem("--gpu", "give --instance-type or --gpu, not both")])
+    if instance_type:
+        inst = cat.instances.get(instance_type)
+        if inst is None:
+            raise _unknown("--instance-type", "GPU instance type", instance_type, list(cat.instances))
+        return Hardware(inst.gpu, cat.gpus[inst.gpu], instance_type, inst)
+    if not gpu:
+        raise UserError("no GPU given", [Problem("--instance-type", "give --instance-type (or --gpu)")])
+    key = next((k for k, g in cat.gpus.items() if gpu.lower() in (k.lower(), g.name.lower())), None)
+    if key is None:
+        raise _unknown("--gpu", "GPU", gpu, list(cat.gpus))
+    nodes = [(name, i) for name, i in cat.instances.items() if i.gpu == key]
+    if not nodes:
+        raise UserError("no node carries this GPU",
+                        [Problem("--gpu", f"no instance type in the catalog carries {gpu}; use --instance-type")])
+    # Largest node first (training spans nodes), then one you can buy on demand, then the cheapest.
+    name, inst = min(nodes, key=lambda ni: (-ni[1].gpu_count, ni[1].capacity_block_only,
+                                            ni[1].price.on_demand_usd_per_hour, ni[0]))
+    return Hardware(key, cat.gpus[key], name, inst)
+
+
+def positive(flag: str, value: float | None, problems: list[Problem], integer: bool = False) -> None:
+    """Collect a problem when a given size is zero, negative or (for counts) not whole."""
+    if value is None:
+        return
+    if value <= 0:
+        problems.append(Problem(flag, f"must be positive, got {value:g}"))
+    elif integer and value != int(value):
+        problems.append(Problem(flag, f"must be a whole number, got {value:g}"))

@@ -1,0 +1,197 @@
+"""Inference sizing: weights and KV cache -> tensor parallelism, replicas, nodes, a decode
+throughput bound from HBM bandwidth, and cost."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from aidc.errors import Problem, UserError
+from components.catalog import Catalog
+
+from .hardware import GIB, HOURS_PER_MONTH, Hardware, positive
+
+# Bytes per weight. int4 (AWQ/GPTQ) adds per-group scales: ~3% at group size 128, not counted.
+WEIGHT_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int4": 0.5}
+KV_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0}
+# Share of each GPU's memory the server may use for weights + KV cache (vLLM's default
+# gpu_memory_utilization is 0.90); the rest is for activations, CUDA graphs, the runtime.
+DEFAULT_HEADROOM = 0.10
+
+
+@dataclass(frozen=True)
+class Architecture:
+    params: float
+    layers: int
+    kv_heads: int
+    head_dim: int
+    attention_heads: int | None = None  # TP must divide it when known
+    name: str = "custom"
+
+
+@dataclass(frozen=True)
+class ServeWorkload:
+    arch: Architecture
+    precision: str  # weights
+    context: int  # tokens per sequence (prompt + output)
+    concurrency: int  # sequences in flight
+    kv_precision: str = "bf16"
+    headroom: float = DEFAULT_HEADROOM
+
+
+@dataclass(frozen=True)
+class TpOption:
+    tp: int
+    seqs_per_replica: int
+    replicas: int
+    nodes: int
+
+
+@dataclass(frozen=True)
+class ServePlan:
+    hardware: Hardware
+    workload: ServeWorkload
+    weights_gib: float
+    kv_bytes_per_token: float
+    kv_gib_per_sequence: float
+    kv_cache_gib: float  # concurrency x context
+    usable_gib_per_gpu: float
+    min_tensor_parallel: int
+    tensor_parallel: int
+    seqs_per_replica: int
+    replicas: int
+    gpus: int
+    nodes: int
+    decode_tokens_per_s: float  # aggregate bound, every sequence at full context
+    decode_tokens_per_s_per_seq: float
+    usd_per_month: float
+    usd_per_million_tokens: float
+    options: list[TpOption] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+
+
+def kv_bytes_per_token(layers: int, kv_heads: int, head_dim: int, kv_bytes: float) -> float:
+    """K and V, per layer, per KV head: 2 x layers x kv_heads x head_dim x bytes."""
+    return 2.0 * layers * kv_heads * head_dim * kv_bytes
+
+
+def weight_bytes(params: float, precision: str) -> float:
+    return params * WEIGHT_BYTES[precision]
+
+
+def _replica_kv_per_token(arch: Architecture, tp: int, kv_bytes: float) -> float:
+    # With more shards than KV heads each shard still keeps one head: heads are replicated.
+    return kv_bytes_per_token(arch.layers, max(arch.kv_heads, tp), arch.head_dim, kv_bytes)
+
+
+def tp_degrees(gpus_per_node: int, attention_heads: int | None) -> list[int]:
+    """Powers of two within one node (NVLink domain) that divide the attention heads."""
+    out, tp = [], 1
+    while tp <= gpus_per_node:
+        if attention_heads is None or attention_heads % tp == 0:
+            out.append(tp)
+        tp *= 2
+    return out
+
+
+def _validate(w: ServeWorkload, hw: Hardware) -> None:
+    problems: list[Problem] = []
+    a = w.arch
+    positive("--params", a.params, problems)
+    positive("--layers", a.layers, problems, integer=True)
+    positive("--kv-heads", a.kv_heads, problems, integer=True)
+    positive("--head-dim", a.head_dim, problems, integer=True)
+    positive("--context", w.context, problems, integer=True)
+    positive("--concurrency", w.concurrency, problems, integer=True)
+    if not 0 <= w.headroom < 1:
+        problems.append(Problem("--headroom", f"must be a fraction in [0, 1), got {w.headroom:g}"))
+    if w.precision not in WEIGHT_BYTES:
+        problems.append(Problem("--precision", f"{w.precision!r} is not one of: {', '.join(WEIGHT_BYTES)}"))
+    if w.kv_precision not in KV_BYTES:
+        problems.append(Problem("--kv-precision", f"{w.kv_precision!r} is not one of: {', '.join(KV_BYTES)}"))
+    if problems:
+        raise UserError("invalid serving workload", problems)
+    # Weights at fp8 need FP8 tensor cores to be served as fp8; int4 is dequantised on any GPU.
+    if w.precision == "fp8" or w.kv_precision == "fp8":
+        hw.peak_flops("fp8", "--precision" if w.precision == "fp8" else "--kv-precision")
+
+
+def plan_serve(w: ServeWorkload, hw: Hardware, cat: Catalog | None = None) -> ServePlan:
+    _validate(w, hw)
+    a, gpn = w.arch, hw.gpus_per_node
+    weights = weight_bytes(a.params, w.precision)
+    kv_bytes = KV_BYTES[w.kv_precision]
+    per_token = kv_bytes_per_token(a.layers, a.kv_heads, a.head_dim, kv_bytes)
+    usable = hw.gpu.memory_gib * GIB * (1 - w.headroom)
+    options: list[TpOption] = []
+    for tp in tp_degrees(gpn, a.attention_heads):
+        per_seq = _replica_kv_per_token(a, tp, kv_bytes) * w.context
+        seqs = math.floor((tp * usable - weights) / per_seq) if tp * usable > weights else 0
+        if seqs < 1:
+            continue
+        seqs = min(seqs, w.concurrency)
+        replicas = math.ceil(w.concurrency / seqs)
+        options.append(TpOption(tp, seqs, replicas, math.ceil(replicas / (gpn // tp))))
+    if not options:
+        need = (weights + per_token * w.context) / GIB
+        raise UserError("the model does not fit one node", [Problem(
+            "--instance-type",
+            f"{a.name} at {w.precision} needs {weights / GIB:,.0f} GiB of weights + {per_token * w.context / GIB:,.1f} "
+            f"GiB KV for one {w.context}-token sequence ({need:,.0f} GiB); one {hw.instance_type} offers "
+            f"{gpn} x {usable / GIB:,.0f} GiB = {gpn * usable / GIB:,.0f} GiB after {w.headroom:.0%} headroom"
+            f"{_fits_hint(cat, hw, need * GIB, w.headroom)}")])
+    # Fewest nodes, then the smallest TP degree (less all-reduce, more independent replicas).
+    best = min(options, key=lambda o: (o.nodes, o.tp))
+    tp = best.tp
+    replica_per_token = _replica_kv_per_token(a, tp, kv_bytes)
+    seqs_each = w.concurrency / best.replicas
+    bandwidth = tp * hw.gpu.memory_bandwidth_gbps * 1e9
+    step_s = (weights + seqs_each * w.context * replica_per_token) / bandwidth
+    per_seq_tps = 1.0 / step_s
+    total_tps = w.concurrency * per_seq_tps
+    usd_hour = best.nodes * hw.usd_per_node_hour
+    kv_total = w.concurrency * w.context * per_token
+    assumptions = [
+        f"weights {WEIGHT_BYTES[w.precision]:g} B/param at {w.precision}; KV cache {w.kv_precision} "
+        f"({kv_bytes:g} B/value), 2 x {a.layers} layers x {a.kv_heads} KV heads x {a.head_dim} head dim",
+        f"{1 - w.headroom:.0%} of each GPU's {hw.gpu.memory_gib:g} GiB for weights + KV "
+        f"({w.headroom:.0%} headroom for activations, CUDA graphs, runtime)",
+        "every sequence reserves its full context of KV (no prefix sharing, no eviction)",
+        "tensor parallelism within one node (powers of two dividing the attention heads); the smallest "
+        "degree among those needing the fewest nodes",
+        "decode bound: each step streams the weights and every sequence's KV from HBM at the catalog "
+        f"bandwidth ({hw.gpu.memory_bandwidth_gbps:,.0f} GB/s/GPU), all sequences at full context; "
+        "real servers reach roughly 50-80% of it",
+        f"cost: {best.nodes} x {hw.instance_type} on demand at ${hw.usd_per_node_hour:,.2f}/h "
+        f"({hw.instance.price.source.date}), {HOURS_PER_MONTH} h/month",
+    ]
+    return ServePlan(
+        hardware=hw, workload=w, weights_gib=weights / GIB, kv_bytes_per_token=per_token,
+        kv_gib_per_sequence=per_token * w.context / GIB, kv_cache_gib=kv_total / GIB,
+        usable_gib_per_gpu=usable / GIB, min_tensor_parallel=min(o.tp for o in options),
+        tensor_parallel=tp, seqs_per_replica=best.seqs_per_replica, replicas=best.replicas,
+        gpus=best.replicas * tp, nodes=best.nodes, decode_tokens_per_s=total_tps,
+        decode_tokens_per_s_per_seq=per_seq_tps, usd_per_month=usd_hour * HOURS_PER_MONTH,
+        usd_per_million_tokens=usd_hour / (total_tps * 3600) * 1e6, options=options, assumptions=assumptions)
+
+
+def plan_serve_cheapest(w: ServeWorkload, candidates: list[Hardware], cat: Catalog | None = None) -> ServePlan:
+    """The cheapest plan per month over several node types carrying the same GPU (for --gpu):
+    many small nodes can cost less than one large node when no replica needs NVLink."""
+    plans, first_error = [], None
+    for hw in candidates:
+        try:
+            plans.append(plan_serve(w, hw, cat))
+        except UserError as err:
+            first_error = first_error or err
+    if not plans:
+        raise first_error or UserError("no node carries this GPU", [Problem("--gpu", "no instance type")])
+    return min(plans, key=lambda p: (p.usd_per_month, p.nodes, p.hardware.instance_type))
+
+
+def _fits_hint(cat: Catalog | None, hw: Hardware, need_bytes: float, headroom: float) -> str:
+    if cat is None:
+        return ""
+    fits = sorted(name for name, i in cat.instances.items()
+                  if i.gpu_count * cat.gpus[i.gpu].memory_gib * GIB * (1 - headroom) >= need_bytes)
+    return f"; instance types that fit: {', '.join(fits)}" if fits else "; no catalog instance type fits it: use a lower precision"

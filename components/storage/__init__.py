@@ -1,0 +1,1 @@
+"""Shared storage: FSx for Lustre and S3 (the component lands with the storage issue)."""

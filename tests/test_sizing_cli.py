@@ -1,0 +1,120 @@
+"""`aidc size`: exit codes, --json keys, and stack fragments that load as a stack."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from aidc.cli import main
+from components.spec import load_spec
+
+TRAIN = ["size", "train", "--params", "70e9", "--tokens", "2e12", "--instance-type", "p5.48xlarge"]
+SERVE = ["size", "serve", "--preset", "llama-3.1-70b", "--precision", "fp8", "--context", "8192",
+         "--concurrency", "64", "--instance-type", "p5.48xlarge"]
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_json_has_the_contract_keys(capsys):
+    code, out, _ = run(capsys, *TRAIN, "--days", "30", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    for key in ("gpus", "nodes", "days", "gpuHours", "instanceType", "checkpointGiB", "costUsd"):
+        assert key in doc
+    assert doc["instanceType"] == "p5.48xlarge"
+    assert doc["nodes"] * 8 == doc["gpus"] and doc["days"] <= 30
+    assert doc["lustre"]["writeSeconds"] <= doc["lustre"]["maxWriteSeconds"] == 300
+    assert doc["assumptions"]
+
+
+def test_serve_json_has_the_contract_keys(capsys):
+    code, out, _ = run(capsys, *SERVE, "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert {k: doc[k] for k in ("tensorParallel", "replicas", "gpus", "kvCacheGiB")} == {
+        "tensorParallel": 2, "replicas": 3, "gpus": 6, "kvCacheGiB": 160.0}
+    assert doc["costUsd"] > 0 and doc["costPeriod"] == "month"
+
+
+def test_human_output_states_assumptions(capsys):
+    code, out, _ = run(capsys, *TRAIN, "--gpus", "1024")
+    assert code == 0 and "assumptions:" in out and "MFU" in out
+    code, out, _ = run(capsys, *SERVE)
+    assert code == 0 and "tensor-parallel 2" in out and "assumptions:" in out
+
+
+def _stack_with(fragment: str) -> dict:
+    config = {"aws:region": "us-east-1", "aidc:environment": "staging"}
+    config.update(yaml.safe_load(fragment))
+    return config
+
+
+def test_train_fragment_loads_as_a_stack(capsys):
+    code, out, _ = run(capsys, *TRAIN, "--days", "30", "--emit-stack")
+    assert code == 0
+    spec = load_spec(_stack_with(out))
+    (pool,) = spec.gpu_pools
+    assert (pool.instance_type, pool.purpose, pool.efa) == ("p5.48xlarge", "training", True)
+    assert pool.size.min == pool.size.max == json.loads(run(capsys, *TRAIN, "--days", "30", "--json")[1])["nodes"]
+    assert "perUnitStorageThroughput" in out  # Lustre sizing rides along as a commented block
+
+
+def test_serve_fragment_on_a_capacity_block_loads(capsys):
+    code, out, _ = run(capsys, *SERVE, "--emit-stack", "--capacity", "capacityBlock",
+                       "--reservation-id", "cr-0abc1234def567890", "--pool-name", "infer-70b")
+    assert code == 0
+    (pool,) = load_spec(_stack_with(out)).gpu_pools
+    assert (pool.name, pool.capacity.type, pool.purpose, pool.size.max) == ("infer-70b", "capacityBlock", "inference", 1)
+
+
+@pytest.mark.parametrize("argv, flag", [
+    ([*TRAIN, "--gpus", "64", "--days", "30"], "--days"),
+    ([*TRAIN], "--gpus"),
+    (["size", "train", "--params", "0", "--tokens", "2e12", "--instance-type", "p5.48xlarge", "--gpus", "8"], "--params"),
+    (["size", "train", "--params", "7e9", "--tokens", "-5", "--instance-type", "p5.48xlarge", "--gpus", "8"], "--tokens"),
+    (["size", "train", "--params", "7e9", "--tokens", "1e12", "--instance-type", "p9.huge", "--gpus", "8"],
+     "--instance-type"),
+    (["size", "train", "--params", "7e9", "--tokens", "1e12", "--gpu", "Z900", "--gpus", "8"], "--gpu"),
+    (["size", "train", "--preset", "llama-9", "--tokens", "1e12", "--instance-type", "p5.48xlarge", "--gpus", "8"],
+     "--preset"),
+    (["size", "serve", "--preset", "llama-3.1-405b", "--precision", "bf16", "--context", "8192",
+      "--concurrency", "8", "--instance-type", "p5.48xlarge"], "--instance-type"),
+    ([*SERVE, "--params", "7e9"], "--params"),
+    (["size", "serve", "--params", "7e9", "--context", "4096", "--concurrency", "8",
+      "--instance-type", "p5.48xlarge"], "--layers"),
+    ([*SERVE, "--emit-stack", "--capacity", "capacityBlock"], "--reservation-id"),
+    ([*SERVE, "--emit-stack", "--json"], "--emit-stack"),
+])
+def test_bad_input_exits_2_naming_the_flag(capsys, argv, flag):
+    full = [*argv, "--json"] if "--emit-stack" not in argv else argv
+    code, out, err = run(capsys, *full)
+    assert code == 2
+    assert "Traceback" not in err
+    if "--json" in full:
+        assert flag in [p["path"] for p in json.loads(err)["problems"]]
+    else:
+        assert f"  {flag}: " in err
+
+
+def test_unparsable_number_exits_2(capsys):
+    code, _, err = run(capsys, "size", "train", "--params", "seventy", "--tokens", "2e12", "--gpus", "8",
+                       "--instance-type", "p5.48xlarge")
+    assert code == 2 and "seventy" in err and "Traceback" not in err
+
+
+def test_gpu_name_picks_a_node_carrying_it(capsys):
+    code, out, _ = run(capsys, "size", "train", "--preset", "llama-3.1-8b", "--tokens", "1e12", "--gpu", "H200",
+                       "--gpus", "64", "--json")
+    assert code == 0
+    # H200 comes on p5en (on demand) and p5e (Capacity Blocks only): the one you can buy wins.
+    assert json.loads(out)["instanceType"] == "p5en.48xlarge"
+    code, out, _ = run(capsys, "size", "serve", "--preset", "llama-3.1-8b", "--context", "8192",
+                       "--concurrency", "32", "--gpu", "L4", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["instanceType"].startswith("g6.") and doc["gpu"] == "NVIDIA L4"

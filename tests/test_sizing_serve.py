@@ -1,0 +1,126 @@
+"""Serving sizing: weights, KV cache, tensor parallelism, replicas, decode bound, bad input."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aidc.errors import UserError
+from aidc.sizing import ServeWorkload, kv_bytes_per_token, plan_serve
+from aidc.sizing.serve import Architecture, tp_degrees
+from components.catalog import catalog
+from tests.sizing_fixtures import A100, H100
+
+LLAMA_70B = Architecture(70_553_706_496, 80, 8, 128, 64, "Llama 3.1 70B")
+GIB = 1 << 30
+
+
+def test_kv_bytes_per_token_worked_examples():
+    # 2 (K and V) x 80 layers x 8 KV heads x 128 dims x 2 bytes = 327,680 B = 320 KiB.
+    assert kv_bytes_per_token(80, 8, 128, 2) == 327_680
+    # Llama 3.1 8B: 2 x 32 x 8 x 128 x 2 = 128 KiB; GPT-3 (no GQA): 2 x 96 x 96 x 128 x 2 = 4.5 MiB.
+    assert kv_bytes_per_token(32, 8, 128, 2) == 131_072
+    assert kv_bytes_per_token(96, 96, 128, 2) == 4_718_592
+
+
+def test_llama_70b_fp8_on_h100_worked_example():
+    plan = plan_serve(ServeWorkload(LLAMA_70B, "fp8", 8192, 64), H100)
+    # Weights 70.55e9 B = 65.71 GiB; usable 0.9 x 80 = 72 GiB/GPU; KV 320 KiB x 8192 = 2.5 GiB/seq.
+    assert plan.weights_gib == pytest.approx(65.708, abs=0.001)
+    assert plan.kv_gib_per_sequence == pytest.approx(2.5)
+    assert plan.kv_cache_gib == pytest.approx(160.0)
+    # TP1: (72 - 65.7) / 2.5 = 2 seqs -> 32 replicas on 4 nodes. TP2: (144 - 65.7) / 2.5 = 31 seqs
+    # -> 3 replicas, 6 GPUs, one node. TP4 and TP8 also need one node: the smallest degree wins.
+    assert [(o.tp, o.seqs_per_replica, o.replicas, o.nodes) for o in plan.options] == [
+        (1, 2, 32, 4), (2, 31, 3, 1), (4, 64, 1, 1), (8, 64, 1, 1)]
+    assert (plan.min_tensor_parallel, plan.tensor_parallel, plan.replicas, plan.gpus, plan.nodes) == (1, 2, 3, 6, 1)
+    # Decode step per replica: (70.55e9 B + 64/3 seqs x 8192 x 327,680 B) / (2 x 3.35e12 B/s) = 19.08 ms.
+    step = (70_553_706_496 + 64 / 3 * 8192 * 327_680) / (2 * 3350e9)
+    assert plan.decode_tokens_per_s_per_seq == pytest.approx(1 / step)
+    assert plan.decode_tokens_per_s == pytest.approx(64 / step)  # ~3,355 tokens/s
+    assert plan.usd_per_month == pytest.approx(55.04 * 730)
+    assert plan.usd_per_million_tokens == pytest.approx(55.04 / (64 / step * 3600) * 1e6)
+
+
+def test_bf16_70b_needs_more_gpus_than_fp8():
+    fp8 = plan_serve(ServeWorkload(LLAMA_70B, "fp8", 8192, 64), H100)
+    bf16 = plan_serve(ServeWorkload(LLAMA_70B, "bf16", 8192, 64), H100)
+    # 131.4 GiB of weights: TP2 (144 GiB) leaves room for 5 sequences -> 13 replicas on 4 nodes;
+    # TP4 holds 62 -> 2 replicas, 8 GPUs, one node.
+    assert (bf16.min_tensor_parallel, bf16.tensor_parallel, bf16.replicas, bf16.nodes) == (2, 4, 2, 1)
+    assert bf16.gpus > fp8.gpus
+
+
+def test_more_shards_than_kv_heads_replicate_them():
+    two_kv = Architecture(7e9, 32, 2, 128, 32, "gqa-2")
+    plan = plan_serve(ServeWorkload(two_kv, "bf16", 4096, 512), H100)
+    tp8 = next(o for o in plan.options if o.tp == 8)
+    # At TP8 every shard keeps one KV head: 8 heads' worth per token, not 2.
+    per_seq = kv_bytes_per_token(32, 8, 128, 2) * 4096
+    assert tp8.seqs_per_replica == min(512, int((8 * 72 * GIB - 14e9) // per_seq))
+
+
+def test_tp_degrees_divide_heads_and_stay_in_a_node():
+    assert tp_degrees(8, 64) == [1, 2, 4, 8]
+    assert tp_degrees(8, 96) == [1, 2, 4, 8]
+    assert tp_degrees(8, 12) == [1, 2, 4]
+    assert tp_degrees(4, None) == [1, 2, 4]
+
+
+def test_405b_bf16_does_not_fit_an_h100_node():
+    arch = Architecture(405_853_388_800, 126, 8, 128, 128, "Llama 3.1 405B")
+    with pytest.raises(UserError) as err:
+        plan_serve(ServeWorkload(arch, "bf16", 8192, 8), H100, catalog())
+    (problem,) = err.value.problems
+    assert problem.path == "--instance-type"
+    assert "756 GiB of weights" in problem.message
+    # fp8 halves the weights (378 GiB) and fits.
+    assert plan_serve(ServeWorkload(arch, "fp8", 8192, 8), H100).tensor_parallel == 8
+
+
+@pytest.mark.parametrize("change, flag", [
+    ({"precision": "int3"}, "--precision"),
+    ({"kv_precision": "int4"}, "--kv-precision"),
+    ({"context": 0}, "--context"),
+    ({"concurrency": -4}, "--concurrency"),
+    ({"headroom": 1.0}, "--headroom"),
+])
+def test_bad_serving_input_names_the_flag(change, flag):
+    args = {"arch": LLAMA_70B, "precision": "fp8", "context": 8192, "concurrency": 64, **change}
+    with pytest.raises(UserError) as err:
+        plan_serve(ServeWorkload(**args), H100)
+    assert flag in [p.path for p in err.value.problems]
+
+
+def test_fp8_weights_need_fp8_tensor_cores():
+    with pytest.raises(UserError) as err:
+        plan_serve(ServeWorkload(LLAMA_70B, "fp8", 8192, 8), A100)
+    assert [p.path for p in err.value.problems] == ["--precision"]
+    assert plan_serve(ServeWorkload(LLAMA_70B, "int4", 8192, 8), A100).weights_gib == pytest.approx(32.85, abs=0.01)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 2000), st.integers(1, 2000))
+def test_more_concurrency_never_fewer_gpus(c1, c2):
+    lo, hi = sorted((c1, c2))
+    a = plan_serve(ServeWorkload(LLAMA_70B, "fp8", 4096, lo), H100)
+    b = plan_serve(ServeWorkload(LLAMA_70B, "fp8", 4096, hi), H100)
+    assert b.nodes >= a.nodes
+    assert b.kv_cache_gib >= a.kv_cache_gib
+
+
+def test_gpu_choice_takes_the_cheapest_node_type():
+    from aidc.sizing.serve import plan_serve_cheapest
+    from tests.sizing_fixtures import hardware
+
+    small = hardware("H100", "hopper", 80, 3350, {"bf16": 989, "fp8": 1979}, 1, 6.0)
+    big = hardware("H100", "hopper", 80, 3350, {"bf16": 989, "fp8": 1979}, 8, 55.04)
+    llama_8b = Architecture(8_030_261_248, 32, 8, 128, 32, "Llama 3.1 8B")
+    work = ServeWorkload(llama_8b, "bf16", 8192, 64)
+    # 8B bf16 on one 72 GiB GPU leaves room for 57 sequences: two 1-GPU nodes ($12/h) beat one
+    # 8-GPU node ($55.04/h).
+    plan = plan_serve_cheapest(work, [big, small])
+    assert (plan.hardware is small, plan.nodes, plan.usd_per_month) == (True, 2, 12.0 * 730)
+    # 70B bf16 does not fit one GPU: only the 8-GPU node can serve it.
+    assert plan_serve_cheapest(ServeWorkload(LLAMA_70B, "bf16", 8192, 64), [small, big]).hardware is big

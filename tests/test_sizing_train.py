@@ -1,0 +1,146 @@
+"""Training sizing: formulas against hand-worked examples, monotonicity, bad input."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aidc.errors import UserError
+from aidc.sizing import TrainWorkload, plan_train, training_flops
+from aidc.sizing.train import (
+    checkpoint_gib,
+    gpu_hours_for,
+    gpus_within,
+    lustre_for_checkpoint,
+    min_gpus_for_state,
+)
+from components.catalog import catalog
+from components.storage.sizing import lustre_size, valid_capacity_gib
+from tests.sizing_fixtures import A100, H100
+
+PRICES = {125: 0.145, 250: 0.21, 500: 0.34, 1000: 0.6}
+
+
+def test_flops_and_gpu_hours_worked_example():
+    # 70B dense on 2T tokens: 6 x 70e9 x 2e12 = 8.4e23 FLOPs.
+    assert training_flops(70e9, 2e12) == pytest.approx(8.4e23)
+    # 8.4e23 / (312e12 x 0.43) s = 6.2612e9 GPU-seconds = 1,739,217 GPU-hours.
+    assert gpu_hours_for(8.4e23, 312e12, 0.43) == pytest.approx(1_739_216.9, abs=1)
+    # In 30 days: 1,739,217 / 720 h = 2,415.6 GPUs -> 2,416 = 302 nodes of 8.
+    assert gpus_within(1_739_216.9, 30, 8) == 2416
+    assert gpus_within(1_739_216.9, 30, 7) == 2422  # 346 nodes of 7
+
+
+def test_state_and_checkpoint_worked_example():
+    # 16 B/param: 70e9 x 16 = 1,043.1 GiB; 75% of 80 GiB = 60 GiB per GPU -> 17.4 -> 18 GPUs.
+    assert min_gpus_for_state(70e9, 80) == 18
+    # 14 B/param: 70e9 x 14 / 2^30 = 912.7 GiB.
+    assert checkpoint_gib(70e9) == pytest.approx(912.70, abs=0.01)
+
+
+def test_lustre_for_a_70b_checkpoint():
+    # 912.7 GiB in 300 s = 3,266.7 MB/s. Per tier: 125 -> 28,800 GiB ($4,176), 250 -> 14,400
+    # ($3,024), 500 -> 7,200 ($2,448), 1000 -> 4,800 ($2,880): the 500 tier is cheapest.
+    size = lustre_size(912.68, 300, PRICES)
+    assert (size.capacity_gib, size.tier_mbps_per_tib) == (7200, 500)
+    assert size.throughput_mbps == pytest.approx(3515.6, abs=0.1)
+    assert size.write_seconds == pytest.approx(278.8, abs=0.1)
+    assert size.usd_per_month == pytest.approx(2448)
+
+
+def test_lustre_rules_and_the_one_tb_checkpoint():
+    assert [valid_capacity_gib(x) for x in (1, 1200, 1201, 2400, 2401, 4800)] == [1200, 1200, 2400, 2400, 4800, 4800]
+    # The anchors' fixed 1.2 TiB at 500 MB/s/TiB = 600 MB/s writes 1 TB in ~28 minutes: asking
+    # for 30 minutes keeps the smallest filesystem, asking for 5 needs more capacity.
+    one_tb_gib = 1e12 / (1 << 30)
+    slow = lustre_size(one_tb_gib, 1800)
+    # 555.6 MB/s needed: 1,200 GiB at 500 MB/s/TiB gives 585.9 MB/s (1,707 s); 250 would need 2,400 GiB.
+    assert (slow.capacity_gib, slow.tier_mbps_per_tib) == (1200, 500)
+    assert slow.write_seconds == pytest.approx(1706.7, abs=0.1)
+    assert lustre_size(one_tb_gib, 1800, PRICES).write_seconds <= 1800
+    fast = lustre_size(one_tb_gib, 300, PRICES)
+    assert fast.write_seconds <= 300 and fast.capacity_gib % 2400 == 0
+    cap, tier, secs = lustre_for_checkpoint(one_tb_gib, 300)
+    assert secs <= 300 and cap >= one_tb_gib and tier in (125, 250, 500, 1000)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(1, 500_000), st.floats(10, 10_000))
+def test_lustre_meets_the_target_and_holds_the_checkpoint(ckpt, secs):
+    size = lustre_size(ckpt, secs, PRICES)
+    assert size.write_seconds <= secs * (1 + 1e-9)
+    assert size.capacity_gib >= ckpt
+    assert size.capacity_gib == valid_capacity_gib(size.capacity_gib)
+
+
+def test_plan_with_days_and_with_gpus():
+    cat = catalog()
+    by_days = plan_train(TrainWorkload(70e9, 2e12, days=30, mfu=0.43), A100, cat)
+    assert (by_days.gpus, by_days.nodes) == (2416, 302)
+    assert by_days.days == pytest.approx(1_739_216.9 / 2416 / 24, rel=1e-6)
+    assert by_days.cost_usd == pytest.approx(302 * 40.0 * by_days.days * 24)
+    by_gpus = plan_train(TrainWorkload(70e9, 2e12, gpus=2048, mfu=0.43), A100, cat)
+    assert by_gpus.days == pytest.approx(1_739_216.9 / 2048 / 24, rel=1e-6)  # 35.4 days
+    assert by_gpus.nodes == 256
+    # A mixture of experts: FLOPs from active parameters, memory and checkpoint from all.
+    moe = plan_train(TrainWorkload(46.7e9, 1e12, active_params=12.9e9, gpus=64, mfu=0.35), H100, cat)
+    assert moe.flops == pytest.approx(6 * 12.9e9 * 1e12)
+    assert moe.checkpoint_gib == pytest.approx(checkpoint_gib(46.7e9))
+
+
+def test_days_target_never_below_the_memory_floor():
+    # A tiny run would finish on one GPU, but 405B needs its sharded state somewhere.
+    plan = plan_train(TrainWorkload(405e9, 1e9, days=365, mfu=0.35), H100, catalog())
+    assert plan.gpus == 8 * math.ceil(min_gpus_for_state(405e9, 80) / 8)
+
+
+@pytest.mark.parametrize("kwargs, flag", [
+    ({"params": 0, "tokens": 1e12, "gpus": 8}, "--params"),
+    ({"params": 7e9, "tokens": -1, "gpus": 8}, "--tokens"),
+    ({"params": 7e9, "tokens": 1e12, "gpus": 0}, "--gpus"),
+    ({"params": 7e9, "tokens": 1e12, "gpus": 8.5}, "--gpus"),
+    ({"params": 7e9, "tokens": 1e12, "days": 0}, "--days"),
+    ({"params": 7e9, "tokens": 1e12, "gpus": 8, "days": 3}, "--days"),
+    ({"params": 7e9, "tokens": 1e12}, "--gpus"),
+    ({"params": 7e9, "tokens": 1e12, "gpus": 8, "mfu": 1.5}, "--mfu"),
+    ({"params": 7e9, "tokens": 1e12, "gpus": 8, "active_params": 8e9}, "--active-params"),
+    ({"params": 70e9, "tokens": 1e12, "gpus": 8}, "--gpus"),  # 1,043 GiB of state on 8 x 80 GiB
+    ({"params": 7e9, "tokens": 1e12, "gpus": 8, "precision": "fp8"}, "--precision"),  # A100: no fp8
+])
+def test_bad_training_input_names_the_flag(kwargs, flag):
+    with pytest.raises(UserError) as err:
+        plan_train(TrainWorkload(**kwargs), A100, catalog())
+    assert flag in [p.path for p in err.value.problems]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.floats(1e9, 1e12), st.floats(1e9, 1e14), st.floats(1e9, 1e14))
+def test_more_tokens_never_fewer_gpu_hours(params, t1, t2):
+    lo, hi = sorted((t1, t2))
+    a = plan_train(TrainWorkload(params, lo, days=30), H100, catalog())
+    b = plan_train(TrainWorkload(params, hi, days=30), H100, catalog())
+    assert b.gpu_hours >= a.gpu_hours
+    assert b.gpus >= a.gpus
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.floats(1e9, 2e11), st.integers(0, 20_000), st.integers(0, 20_000))
+def test_more_gpus_never_more_days(params, extra1, extra2):
+    floor = min_gpus_for_state(params, 80)
+    g1, g2 = sorted((floor + extra1, floor + extra2))
+    a = plan_train(TrainWorkload(params, 1e12, gpus=g1), H100, catalog())
+    b = plan_train(TrainWorkload(params, 1e12, gpus=g2), H100, catalog())
+    assert b.days <= a.days
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(1e9, 2e11), st.floats(0.5, 400), st.floats(0.5, 400))
+def test_more_days_never_more_gpus(params, d1, d2):
+    lo, hi = sorted((d1, d2))
+    a = plan_train(TrainWorkload(params, 2e12, days=lo), H100, catalog())
+    b = plan_train(TrainWorkload(params, 2e12, days=hi), H100, catalog())
+    assert b.gpus <= a.gpus
+    assert a.days <= lo * (1 + 1e-9) or a.gpus == 8 * math.ceil(min_gpus_for_state(params, 80) / 8)
