@@ -29,6 +29,7 @@ def _computed(typ: str, name: str, inputs: dict[str, Any], region: str) -> dict[
                 "certificateAuthority": {"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="},
                 "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{d.upper()}"}]}],
                 "clusterSecurityGroupId": f"sg-{d}", "status": "ACTIVE",
+                "vpcConfig": {**inputs.get("vpcConfig", {}), "clusterSecurityGroupId": f"sg-{d}"},
                 "arn": f"arn:aws:eks:{region}:{ACCOUNT_ID}:cluster/{cname}"}
     if typ == "aws:ec2/launchTemplate:LaunchTemplate":
         return {"latestVersion": 1, "defaultVersion": 1}

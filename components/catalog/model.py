@@ -51,6 +51,8 @@ class Gpu(Entry):
     memory_bandwidth_gbps: float = Field(gt=0)  # GB/s of HBM/GDDR bandwidth
     board_power_w: float = Field(gt=0)
     dense_tflops: dict[Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4"], float]
+    # Multi-Instance GPU: the board can be partitioned (A100, H100, H200, B200; not L4/L40S/A10G).
+    mig: bool = False
     source: Source
 
 
@@ -65,6 +67,9 @@ class Instance(Entry):
     network_gbps: float = Field(gt=0)
     network_cards: int = Field(ge=1)
     efa_interfaces: int = Field(ge=0)  # maximum EFA interfaces; 0 = no EFA
+    # Secondary EFA interfaces may be `efa-only` (no ENA device, no VPC IP address). When
+    # false every interface is `efa` (EFA with ENA), which also works but uses an IP each.
+    efa_only: bool = False
     gpudirect_rdma: bool = False  # FI_EFA_USE_DEVICE_RDMA works on this type
     nvme_gb: float = Field(ge=0)  # local instance store, 0 when none
     nvme_disks: int = Field(ge=0)
@@ -79,6 +84,8 @@ class Instance(Entry):
     def _fabric(self) -> "Instance":
         if self.efa_interfaces > self.network_cards:
             raise ValueError("efaInterfaces cannot exceed networkCards")
+        if self.efa_only and self.efa_interfaces == 0:
+            raise ValueError("efaOnly needs efaInterfaces")
         if (self.nvme_gb == 0) != (self.nvme_disks == 0):
             raise ValueError("nvmeGb and nvmeDisks must both be zero or both positive")
         return self

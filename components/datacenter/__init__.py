@@ -6,8 +6,12 @@ import pulumi
 import pulumi_aws as aws
 
 from components.cluster import Cluster
+from components.gpu_pool import GpuNodePool
+from components.karpenter import Karpenter
 from components.network import Network
+from components.nvidia import NvidiaStack
 from components.spec import Spec
+from components.spec.gpu_pools import zone_index
 from components.training import TrainingPlatform
 
 
@@ -17,6 +21,8 @@ class AiDatacenter(pulumi.ComponentResource):
         self.spec = spec
         tags = spec.resource_tags()
         self.network: Network | None = None
+        self.gpu_pools: dict[str, GpuNodePool] = {}
+        self.karpenter: Karpenter | None = None
         if spec.existing_cluster:
             self.cluster = Cluster(f"{name}", spec, opts=pulumi.ResourceOptions(parent=self))
         else:
@@ -27,7 +33,33 @@ class AiDatacenter(pulumi.ComponentResource):
             self.cluster = Cluster(f"{name}", spec, subnet_ids=self.network.private_subnet_ids, tags=tags,
                                    opts=aws_opts)
         self.k8s_opts = pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.cluster.provider})
+        if self.network is not None:
+            self._gpu_pools(name, spec, tags, aws_provider)
+        if spec.charts:
+            self.nvidia = NvidiaStack(f"{name}-nvidia", spec, opts=self.k8s_opts)
         self.training: TrainingPlatform | None = None
         if spec.training is not None:
             self.training = TrainingPlatform(f"{name}-training", spec, self.k8s_opts)
         self.register_outputs({"kubeconfig": self.cluster.kubeconfig})
+
+    def _gpu_pools(self, name: str, spec: Spec, tags: dict, aws_provider: aws.Provider) -> None:
+        """Each pool in the private subnet of its zone, joined with the cluster's node role."""
+        network, cluster = self.network, self.cluster
+        assert network is not None
+        both = pulumi.ResourceOptions(parent=self, providers={"aws": aws_provider, "kubernetes": cluster.provider})
+        elastic = [p for p in spec.gpu_pools if p.provisioner == "karpenter"]
+        if elastic:
+            self.karpenter = Karpenter(f"{name}-karpenter", cluster, region=spec.region or "", tags=tags,
+                                       reserved_capacity=any(p.capacity.reserved for p in elastic), opts=both)
+        for pool in spec.gpu_pools:
+            zone = zone_index(pool, spec.network, spec.region)
+            subnets = network.private_subnets if zone is None else [network.subnet_in(zone)]
+            zone_name = None if zone is None else network.zone_names.apply(lambda n, z=zone: n[z])
+            self.gpu_pools[pool.name] = GpuNodePool(
+                f"{name}-{pool.name}", pool, kubernetes_version=spec.kubernetes_version,
+                cluster_name=cluster.eks.name, node_role_arn=cluster.node_role.arn,
+                node_role_name=cluster.node_role.name,
+                cluster_security_group_id=cluster.eks.vpc_config.cluster_security_group_id,
+                vpc_id=network.vpc_id, subnet_ids=[s.id for s in subnets], zone_name=zone_name, tags=tags,
+                karpenter_release=self.karpenter.release if self.karpenter and pool.provisioner == "karpenter" else None,
+                depends_on=[cluster.node_access], opts=both)

@@ -4,10 +4,11 @@ from .base import Problem, SpecError, key_path
 from .cluster import ClusterSpec, ExistingCluster
 from .gpu_pools import GpuPoolSpec
 from .network import NetworkSpec
+from .nvidia import NvidiaSpec
 from .root import ENVIRONMENTS, NAMESPACE, Spec, load_spec
 from .training import TrainingSpec
 
 __all__ = [
     "ENVIRONMENTS", "NAMESPACE", "ClusterSpec", "ExistingCluster", "GpuPoolSpec", "NetworkSpec",
-    "Problem", "Spec", "SpecError", "TrainingSpec", "key_path", "load_spec",
+    "NvidiaSpec", "Problem", "Spec", "SpecError", "TrainingSpec", "key_path", "load_spec",
 ]

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from components.catalog import Catalog
+from components.catalog import Catalog, version_tuple
 
 from .base import Model, Problem
+from .network import NetworkSpec
 
 CapacityType = Literal["onDemand", "spot", "capacityBlock", "reservation"]
+AmiFamily = Literal["al2023-nvidia", "bottlerocket-nvidia"]
+
+# Label prefixes aidc, Kubernetes, Karpenter and the NVIDIA stack set themselves; a pool's own
+# labels may not shadow them (a wrong `nvidia.com/gpu.present` would hide a node from the operator).
+RESERVED_LABEL_PREFIXES = ("aidc.io/", "kubernetes.io/", "k8s.io/", "karpenter.sh/", "karpenter.k8s.aws/",
+                           "eks.amazonaws.com/", "nvidia.com/", "feature.node.kubernetes.io/")
+_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+                        r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 
 
 class Capacity(Model):
@@ -33,6 +44,22 @@ class Size(Model):
     desired: int | None = Field(default=None, ge=0)
 
 
+class Mig(Model):
+    """Multi-Instance GPU: the operator's MIG manager partitions each GPU of the pool."""
+
+    # single: every GPU of a node cut the same way, pods ask for nvidia.com/gpu;
+    # mixed: profiles differ, pods ask for nvidia.com/mig-<profile>. One strategy per cluster.
+    strategy: Literal["single", "mixed"] = "single"
+    # A profile name of the MIG manager's config (node label nvidia.com/mig.config).
+    config: str = Field(default="all-balanced", pattern=r"^[a-z0-9][a-z0-9.-]{0,62}$")
+
+
+class TimeSlicing(Model):
+    """Share each GPU between `replicas` pods (no memory isolation: dev only)."""
+
+    replicas: int = Field(ge=2, le=48)
+
+
 class GpuPoolSpec(Model):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
     instance_type: str
@@ -41,36 +68,189 @@ class GpuPoolSpec(Model):
     size: Size = Size()
     efa: bool = False
     # Pin the zone; a reservation or Capacity Block is bound to one.
-    availability_zone: str | None = None
+    availability_zone: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$")
     purpose: Literal["training", "inference"] = "training"
+    # EKS-optimized accelerated AMI, pinned to the catalog's release for the cluster version.
+    ami_family: AmiFamily = "al2023-nvidia"
+    mig: Mig | None = None
+    time_slicing: TimeSlicing | None = None
+    # Extra node labels (the pool, GPU, instance and capacity labels are always set).
+    labels: dict[str, str] = {}
+    disk_gib: int = Field(default=200, ge=50, le=16384)  # encrypted gp3 root volume
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, value in v.items():
+            if not _LABEL_KEY.match(key) or len(key) > 316:
+                raise ValueError(f"{key!r} is not a valid Kubernetes label key")
+            if not _LABEL_VALUE.match(value):
+                raise ValueError(f"label {key}: {value!r} is not a valid label value")
+        return v
+
+    @property
+    def single_zone(self) -> bool:
+        """EFA needs every node in one zone (and subnet); so does reserved capacity."""
+        return self.efa or self.capacity.reserved or self.availability_zone is not None
+
+    @property
+    def placement_group(self) -> bool:
+        """A cluster placement group for EFA pools, unless the capacity is reserved: a Capacity
+        Block or reservation is already placed, and a second placement constraint fails launches.
+        Karpenter pools get none (the NodePool launches wherever the reservation or fleet puts them)."""
+        return self.efa and not self.capacity.reserved and self.provisioner == "managed"
 
 
-def problems(pools: tuple[GpuPoolSpec, ...], cat: Catalog, path: str = "aidc:gpuPools") -> Iterator[Problem]:
+def zone_index(pool: GpuPoolSpec, net: NetworkSpec, region: str | None) -> int | None:
+    """The network zone (index into Network.private_subnets) a pool lives in; None = all zones.
+
+    Named zones map by position in `aidc:network.availabilityZones`. With a zone count the
+    network takes the region's first N zones in name order, so `us-east-1b` is index 1.
+    Single-zone pools without a zone pinned go to zone 0. Raises ValueError for a zone the
+    network does not cover."""
+    az = pool.availability_zone
+    if az is None:
+        return 0 if pool.single_zone else None
+    if not isinstance(net.availability_zones, int):
+        names = list(net.availability_zones)
+        if az not in names:
+            raise ValueError(f"{az} is not one of the network's zones ({', '.join(names)})")
+        return names.index(az)
+    if region and not (az.startswith(region) and len(az) == len(region) + 1):
+        raise ValueError(f"{az} is not a zone of {region}")
+    index = ord(az[-1]) - ord("a")
+    if index >= net.availability_zones:
+        last = chr(ord("a") + net.availability_zones - 1)
+        raise ValueError(f"the network covers the first {net.availability_zones} zones ({region or ''}a..{last}); "
+                         f"list zones by name in aidc:network.availabilityZones to use {az}")
+    return index
+
+
+def _capacity_problems(pool: GpuPoolSpec, at: str) -> Iterator[Problem]:
+    cap = pool.capacity
+    if cap.type == "capacityBlock" and not cap.reservation_id:
+        yield Problem(f"{at}.capacity.reservationId", "required for capacityBlock")
+    if cap.type == "capacityBlock" and cap.reservation_group_arn:
+        yield Problem(f"{at}.capacity.reservationGroupArn", "a Capacity Block is targeted by its reservationId")
+    if cap.type == "reservation" and not (cap.reservation_id or cap.reservation_group_arn):
+        yield Problem(f"{at}.capacity.reservationId", "required for reservation (or reservationGroupArn)")
+    if cap.reservation_id and cap.reservation_group_arn:
+        yield Problem(f"{at}.capacity.reservationGroupArn", "give reservationId or reservationGroupArn, not both")
+    if not cap.reserved and (cap.reservation_id or cap.reservation_group_arn):
+        yield Problem(f"{at}.capacity.type", f"{cap.type} capacity cannot use a reservation")
+    if pool.provisioner == "karpenter" and cap.reservation_group_arn:
+        yield Problem(f"{at}.capacity.reservationGroupArn",
+                      "Karpenter selects reservations by id; use reservationId (one pool per reservation)")
+    if cap.reserved and pool.availability_zone is None:
+        yield Problem(f"{at}.availabilityZone", f"required for {cap.type}: the reservation lives in one zone")
+    size = pool.size
+    if size.min > size.max:
+        yield Problem(f"{at}.size.min", f"{size.min} is above max {size.max}")
+    if size.desired is not None and not size.min <= size.desired <= size.max:
+        yield Problem(f"{at}.size.desired", f"{size.desired} is outside min..max ({size.min}..{size.max})")
+    if pool.provisioner == "karpenter":
+        if size.min > 0:
+            yield Problem(f"{at}.size.min", "a karpenter pool starts nodes when pods need them and has no minimum; "
+                                            "use 0, or provisioner managed for a standing floor")
+        if size.desired is not None:
+            yield Problem(f"{at}.size.desired", "not used by a karpenter pool")
+
+
+def _sharing_problems(pool: GpuPoolSpec, at: str, cat: Catalog, environment: str) -> Iterator[Problem]:
+    inst = cat.instances.get(pool.instance_type)
+    if pool.mig is not None and inst is not None and not cat.gpus[inst.gpu].mig:
+        yield Problem(f"{at}.mig", f"{inst.gpu} GPUs ({pool.instance_type}) cannot be partitioned with MIG")
+    if pool.time_slicing is not None:
+        if environment != "dev":
+            yield Problem(f"{at}.timeSlicing",
+                          f"time-slicing shares GPU memory without isolation; dev only (this is {environment})")
+        if pool.mig is not None:
+            yield Problem(f"{at}.timeSlicing", "choose MIG or time-slicing, not both")
+    if pool.ami_family == "bottlerocket-nvidia" and (pool.mig is not None or pool.time_slicing is not None):
+        yield Problem(f"{at}.amiFamily", "MIG and time-slicing are configured through the GPU Operator's device "
+                                         "plugin, which runs on al2023-nvidia; Bottlerocket brings its own plugin")
+    for key in pool.labels:
+        if key.startswith(RESERVED_LABEL_PREFIXES) or "kubernetes.io/" in key:
+            yield Problem(f"{at}.labels.{key}", "reserved prefix: aidc, Kubernetes, Karpenter or NVIDIA sets it")
+
+
+def _catalog_problems(pool: GpuPoolSpec, at: str, cat: Catalog) -> Iterator[Problem]:
+    inst = cat.instances.get(pool.instance_type)
+    if inst is None:
+        close = difflib.get_close_matches(pool.instance_type, cat.instances, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(sorted(cat.instances))}"
+        yield Problem(f"{at}.instanceType", f"unknown GPU instance type {pool.instance_type!r}{hint}")
+        return
+    if pool.efa and inst.efa_interfaces == 0:
+        yield Problem(f"{at}.efa", f"{pool.instance_type} has no EFA interfaces")
+    if inst.capacity_block_only and pool.capacity.type != "capacityBlock":
+        yield Problem(f"{at}.capacity.type",
+                      f"{pool.instance_type} is sold only as Capacity Blocks; use capacityBlock")
+    if pool.ami_family not in inst.ami_families:
+        yield Problem(f"{at}.amiFamily",
+                      f"{pool.instance_type} does not boot {pool.ami_family}; one of {', '.join(inst.ami_families)}")
+
+
+# `when` keys of a catalog constraint -> (the pool's value, the key path the problem names)
+def _facets(pool: GpuPoolSpec, cat: Catalog) -> dict[str, tuple[str, str]]:
+    inst = cat.instances.get(pool.instance_type)
+    return {
+        "capacity": (pool.capacity.type, "capacity.type"),
+        "provisioner": (pool.provisioner, "provisioner"),
+        "family": (inst.family if inst else "", "instanceType"),
+        "instanceType": (pool.instance_type, "instanceType"),
+        "amiFamily": (pool.ami_family, "amiFamily"),
+        "efa": ("true" if pool.efa else "false", "efa"),
+        "purpose": (pool.purpose, "purpose"),
+    }
+
+
+def constraint_problems(pool: GpuPoolSpec, at: str, cat: Catalog, kubernetes_version: str | None) -> Iterator[Problem]:
+    """The catalog's compatibility floors that apply to this pool (Karpenter for reserved
+    capacity, EFA plugin per family, Kubernetes per feature), each against the pinned version."""
+    facets = _facets(pool, cat)
+    for c in cat.recipe.constraints:
+        if not all(k in facets and facets[k][0] == v for k, v in c.when.items()):
+            continue
+        key = facets[next(iter(c.when))][1] if c.when else "instanceType"
+        for dep, floor in c.require.items():
+            if dep == "kubernetes":
+                have = kubernetes_version
+                if have is None:
+                    continue  # an existing cluster's version is not known offline
+            else:
+                have = cat.recipe.charts[dep].version
+            if version_tuple(have) < version_tuple(floor):
+                yield Problem(f"{at}.{key}", f"{c.description} (constraint {c.id}): needs {dep} >= {floor}, "
+                                             f"the stack has {have}")
+
+
+def problems(pools: tuple[GpuPoolSpec, ...], cat: Catalog, path: str = "aidc:gpuPools", *,
+             environment: str = "prod", kubernetes_version: str | None = None, network: NetworkSpec | None = None,
+             region: str | None = None, existing_cluster: bool = False) -> Iterator[Problem]:
+    if existing_cluster and pools:
+        yield Problem(path, "an existing cluster brings its own GPU nodes; aidc creates none (remove gpuPools)")
+        return
     seen: dict[str, int] = {}
+    mig_strategies: dict[str, int] = {}
     for i, pool in enumerate(pools):
         at = f"{path}[{i}]"
         if pool.name in seen:
             yield Problem(f"{at}.name", f"{pool.name!r} is already the name of gpuPools[{seen[pool.name]}]")
         seen.setdefault(pool.name, i)
-        inst = cat.instances.get(pool.instance_type)
-        if inst is None:
-            close = difflib.get_close_matches(pool.instance_type, cat.instances, n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(sorted(cat.instances))}"
-            yield Problem(f"{at}.instanceType", f"unknown GPU instance type {pool.instance_type!r}{hint}")
-        elif pool.efa and inst.efa_interfaces == 0:
-            yield Problem(f"{at}.efa", f"{pool.instance_type} has no EFA interfaces")
-        cap = pool.capacity
-        if cap.type == "capacityBlock" and not cap.reservation_id:
-            yield Problem(f"{at}.capacity.reservationId", "required for capacityBlock")
-        if cap.type == "reservation" and not (cap.reservation_id or cap.reservation_group_arn):
-            yield Problem(f"{at}.capacity.reservationId", "required for reservation (or reservationGroupArn)")
-        if not cap.reserved and (cap.reservation_id or cap.reservation_group_arn):
-            yield Problem(f"{at}.capacity.type", f"{cap.type} capacity cannot use a reservation")
-        if inst is not None and inst.capacity_block_only and cap.type != "capacityBlock":
-            yield Problem(f"{at}.capacity.type",
-                          f"{pool.instance_type} is sold only as Capacity Blocks; use capacityBlock")
-        size = pool.size
-        if size.min > size.max:
-            yield Problem(f"{at}.size.min", f"{size.min} is above max {size.max}")
-        if size.desired is not None and not size.min <= size.desired <= size.max:
-            yield Problem(f"{at}.size.desired", f"{size.desired} is outside min..max ({size.min}..{size.max})")
+        yield from _catalog_problems(pool, at, cat)
+        yield from _capacity_problems(pool, at)
+        yield from _sharing_problems(pool, at, cat, environment)
+        if pool.instance_type in cat.instances:
+            yield from constraint_problems(pool, at, cat, kubernetes_version)
+        if pool.mig is not None:
+            first = mig_strategies.setdefault(pool.mig.strategy, i)
+            if len(mig_strategies) > 1 and first == i:
+                other = next(s for s in mig_strategies if s != pool.mig.strategy)
+                yield Problem(f"{at}.mig.strategy", f"the GPU Operator runs one MIG strategy per cluster; "
+                                                    f"gpuPools[{mig_strategies[other]}] uses {other}")
+        if network is not None:
+            try:
+                zone_index(pool, network, region)
+            except ValueError as exc:
+                yield Problem(f"{at}.availabilityZone", str(exc))

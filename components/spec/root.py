@@ -17,11 +17,13 @@ from components.catalog import Catalog, catalog
 from . import cluster as cluster_section
 from . import gpu_pools as gpu_pools_section
 from . import network as network_section
+from . import nvidia as nvidia_section
 from . import training as training_section
 from .base import Model, Problem, SpecError, key_path
 from .cluster import ClusterSpec
 from .gpu_pools import GpuPoolSpec
 from .network import NetworkSpec
+from .nvidia import NvidiaSpec, charts_in_use
 from .training import TrainingSpec
 
 Environment = Literal["dev", "staging", "prod"]
@@ -42,6 +44,7 @@ class Spec(Model):
     cluster: ClusterSpec = ClusterSpec()
     gpu_pools: tuple[GpuPoolSpec, ...] = ()
     training: TrainingSpec | None = None
+    nvidia: NvidiaSpec = NvidiaSpec()
 
     @field_validator("tags")
     @classmethod
@@ -61,6 +64,11 @@ class Spec(Model):
     def kubernetes_version(self) -> str:
         return self.cluster.kubernetes_version or catalog().recipe.default_kubernetes_version
 
+    @property
+    def charts(self) -> list[str]:
+        """Catalog charts the GPU layer installs (NVIDIA stack, EFA plugin, Karpenter)."""
+        return charts_in_use(self.gpu_pools, self.nvidia, existing_cluster=self.existing_cluster)
+
     def pool(self, name: str) -> GpuPoolSpec:
         for p in self.gpu_pools:
             if p.name == name:
@@ -79,7 +87,14 @@ def semantic_problems(spec: Spec, cat: Catalog) -> Iterator[Problem]:
             yield Problem("aws:region", "required unless aidc:cluster.existing is set")
         yield from network_section.problems(spec.network)
     yield from cluster_section.problems(spec.cluster, cat)
-    yield from gpu_pools_section.problems(spec.gpu_pools, cat)
+    # Version floors are checked against a pinned version only (an unknown one is reported above).
+    k8s = None if spec.existing_cluster or spec.kubernetes_version not in cat.recipe.kubernetes_versions \
+        else spec.kubernetes_version
+    yield from gpu_pools_section.problems(
+        spec.gpu_pools, cat, environment=spec.environment, kubernetes_version=k8s, existing_cluster=spec.existing_cluster,
+        network=None if spec.existing_cluster else spec.network, region=spec.region)
+    yield from nvidia_section.problems(spec.nvidia, cat, spec.charts, existing_cluster=spec.existing_cluster,
+                                       kubernetes_version=k8s)
     if spec.training is not None:
         yield from training_section.problems(spec.training, spec.gpu_pools, cat)
 

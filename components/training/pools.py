@@ -6,14 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from components.catalog import catalog
+from components.gpu_pool.fabric import efa_interfaces
+from components.gpu_pool.nodes import GPU_TOLERATION, POOL_LABEL
 
 if TYPE_CHECKING:
     from components.catalog import Catalog, Instance
     from components.spec import GpuPoolSpec
 
-# The GPU pool component's node label and taint (components.gpu_pool.nodes): same keys.
-POOL_LABEL = "aidc.io/pool"
-GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
 HOSTNAME_LABEL = "kubernetes.io/hostname"
 EFA_RESOURCE = "vpc.amazonaws.com/efa"
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -31,7 +30,7 @@ def tolerations(pool: "GpuPoolSpec") -> list[dict[str, str]]:
 
 def efa_devices(instance: "Instance") -> int:
     """EFA devices a pod on one node requests: every interface the pool attaches."""
-    return instance.efa_interfaces
+    return len(efa_interfaces(instance))
 
 
 def topology_levels(pool: "GpuPoolSpec", cat: "Catalog | None" = None) -> tuple[str, ...] | None:
