@@ -33,13 +33,14 @@ class AiDatacenter(pulumi.ComponentResource):
             self.cluster = Cluster(f"{name}", spec, subnet_ids=self.network.private_subnet_ids, tags=tags,
                                    opts=aws_opts)
         self.k8s_opts = pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.cluster.provider})
+        # Before storage: the team namespaces it creates are where storage puts its claims.
+        self.training: TrainingPlatform | None = None
+        if spec.training is not None:
+            self.training = TrainingPlatform(f"{name}-training", spec, self.k8s_opts)
         if self.network is not None:
             self._gpu_pools(name, spec, tags, aws_provider)
         if spec.charts:
             self.nvidia = NvidiaStack(f"{name}-nvidia", spec, opts=self.k8s_opts)
-        self.training: TrainingPlatform | None = None
-        if spec.training is not None:
-            self.training = TrainingPlatform(f"{name}-training", spec, self.k8s_opts)
         self.register_outputs({"kubeconfig": self.cluster.kubeconfig})
 
     def _gpu_pools(self, name: str, spec: Spec, tags: dict, aws_provider: aws.Provider) -> None:
