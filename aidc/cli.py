@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -15,7 +16,7 @@ from components.spec import SpecError
 from . import __version__
 from .errors import UserError
 
-COMMANDS = ("plan", "size", "job")
+COMMANDS = ("plan", "policy", "cost", "size", "job")
 EXIT_BAD_INPUT = 2
 
 
@@ -64,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader (`| head`) went away: not an error of ours. Silence the flush at exit.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return 0
 
 
 if __name__ == "__main__":

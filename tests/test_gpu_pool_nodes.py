@@ -160,3 +160,29 @@ def test_capacity_targeting(capacity, lt, mng):
     p = GpuPoolSpec.model_validate({"name": "pool", "instanceType": "p5.48xlarge", "capacity": capacity})
     assert capacity_settings(p) == lt
     assert MNG_CAPACITY[p.capacity.type] == mng
+
+
+@pytest.mark.parametrize("instance_type", TYPES)
+def test_every_type_validates_as_a_pool(instance_type):
+    """A pool of any catalog type (EFA on when it has it, on its only capacity if Capacity Blocks)
+    passes validation in a prod stack: the catalog and the checks agree."""
+    from components.spec import load_spec
+    inst = CAT.instances[instance_type]
+    p = {"name": "pool", "instanceType": instance_type, "efa": inst.efa_interfaces > 0, "size": {"max": 2}}
+    if inst.capacity_block_only:
+        p.update(capacity={"type": "capacityBlock", "reservationId": "cr-0123456789abcdef0"},
+                 availabilityZone="us-east-1a")
+    spec = load_spec({"aws:region": "us-east-1", "aidc:environment": "prod", "aidc:gpuPools": [p]})
+    assert spec.pool("pool").instance_type == instance_type
+
+
+@given(zones=st.lists(st.sampled_from([f"us-east-1{c}" for c in "abcdef"]), min_size=1, max_size=6, unique=True),
+       pick=st.integers(0, 5))
+def test_zone_index_is_the_position_among_named_zones(zones, pick):
+    from components.spec import NetworkSpec
+    from components.spec.gpu_pools import zone_index
+    net = NetworkSpec.model_validate({"availabilityZones": zones})
+    az = zones[pick % len(zones)]
+    p = GpuPoolSpec.model_validate({"name": "pool", "instanceType": "p5.48xlarge", "availabilityZone": az})
+    assert zone_index(p, net, "us-east-1") == zones.index(az)
+    assert net.zone_count == len(zones)

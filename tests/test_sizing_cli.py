@@ -67,7 +67,7 @@ def test_train_fragment_loads_as_a_stack(capsys):
 
 def test_serve_fragment_on_a_capacity_block_loads(capsys):
     code, out, _ = run(capsys, *SERVE, "--emit-stack", "--capacity", "capacityBlock",
-                       "--reservation-id", "cr-0abc1234def567890", "--pool-name", "infer-70b")
+                       "--reservation-id", "cr-0abc1234def567890", "--zone", "us-east-1a", "--pool-name", "infer-70b")
     assert code == 0
     (pool,) = load_spec(_stack_with(out)).gpu_pools
     assert (pool.name, pool.capacity.type, pool.purpose, pool.size.max) == ("infer-70b", "capacityBlock", "inference", 1)
@@ -89,6 +89,7 @@ def test_serve_fragment_on_a_capacity_block_loads(capsys):
     (["size", "serve", "--params", "7e9", "--context", "4096", "--concurrency", "8",
       "--instance-type", "p5.48xlarge"], "--layers"),
     ([*SERVE, "--emit-stack", "--capacity", "capacityBlock"], "--reservation-id"),
+    ([*SERVE, "--emit-stack", "--capacity", "capacityBlock", "--reservation-id", "cr-0abc1234def567890"], "--zone"),
     ([*SERVE, "--emit-stack", "--json"], "--emit-stack"),
 ])
 def test_bad_input_exits_2_naming_the_flag(capsys, argv, flag):

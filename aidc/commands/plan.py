@@ -8,8 +8,12 @@ import sys
 import time
 from pathlib import Path
 
+from aidc.commands.cost import total_line
+from aidc.commands.policy import verdict
+from aidc.cost import estimate
 from aidc.engine import PlannedStack, plan_stack
 from aidc.plan import Plan, dumps
+from aidc.policy import evaluate
 from aidc.queues import queue_lines
 
 
@@ -49,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
           f"{'existing cluster' if spec.existing_cluster else spec.region}")
     for line in summary_lines(planned.plan) + queue_lines(planned.plan):
         print(line)
+    print(verdict(evaluate(planned.plan)))
+    print(total_line(estimate(planned.plan)))
     if args.json:
         Path(args.json).write_text(text, encoding="utf-8")
         print(f"plan written to {args.json}")

@@ -31,6 +31,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pool-name", help="name of the emitted pool (default train-<gpu> / infer-<gpu>)")
     p.add_argument("--capacity", choices=CAPACITY_TYPES, help="capacity type of the emitted pool")
     p.add_argument("--reservation-id", help="cr-... of a Capacity Block or reservation (emitted pool)")
+    p.add_argument("--zone", help="availability zone of the emitted pool (required with a reservation)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -81,7 +82,7 @@ def _emit_or_print(args: argparse.Namespace, plan, payload: dict, lines: list[st
     if args.emit_stack and args.json:
         raise UserError("conflicting options", [Problem("--emit-stack", "give --emit-stack or --json, not both")])
     if args.emit_stack:
-        print(fragment(plan, args.pool_name, args.capacity, args.reservation_id), end="")
+        print(fragment(plan, args.pool_name, args.capacity, args.reservation_id, args.zone), end="")
     elif args.json:
         print(json.dumps(payload, indent=2))
     else:

@@ -20,7 +20,8 @@ def pool_name(prefix: str, gpu_key: str) -> str:
     return f"{prefix}-{slug}"[:32].rstrip("-")
 
 
-def _capacity(plan: TrainPlan | ServePlan, capacity: str | None, reservation_id: str | None) -> dict:
+def _capacity(plan: TrainPlan | ServePlan, capacity: str | None, reservation_id: str | None,
+              zone: str | None) -> dict:
     inst = plan.hardware.instance
     kind = capacity or ("capacityBlock" if inst.capacity_block_only else "onDemand")
     if kind not in CAPACITY_TYPES:
@@ -32,32 +33,38 @@ def _capacity(plan: TrainPlan | ServePlan, capacity: str | None, reservation_id:
     if kind in ("capacityBlock", "reservation") and not reservation_id:
         raise UserError("reservation needed", [Problem(
             "--reservation-id", f"{kind} capacity needs the reservation id (cr-...) of the capacity you hold")])
+    if kind in ("capacityBlock", "reservation") and not zone:
+        raise UserError("zone needed", [Problem(
+            "--zone", f"{kind} capacity lives in one availability zone: give it (e.g. us-east-1a)")])
     if kind not in ("capacityBlock", "reservation") and reservation_id:
         raise UserError("reservation not used", [Problem("--reservation-id", f"{kind} capacity takes no reservation")])
     return {"type": kind, **({"reservationId": reservation_id} if reservation_id else {})}
 
 
 def gpu_pool(plan: TrainPlan | ServePlan, name: str | None = None, capacity: str | None = None,
-             reservation_id: str | None = None) -> dict:
+             reservation_id: str | None = None, zone: str | None = None) -> dict:
     training = isinstance(plan, TrainPlan)
     hw = plan.hardware
-    return {
+    pool = {
         "name": name or pool_name("train" if training else "infer", hw.gpu_key),
         "instanceType": hw.instance_type,
         "provisioner": "managed",
-        "capacity": _capacity(plan, capacity, reservation_id),
+        "capacity": _capacity(plan, capacity, reservation_id, zone),
         "size": {"min": plan.nodes, "max": plan.nodes},
         # Multi-node training all-reduces over EFA; tensor-parallel serving stays inside a node.
         "efa": bool(training and hw.instance.efa_interfaces > 0),
         "purpose": "training" if training else "inference",
     }
+    if zone:
+        pool["availabilityZone"] = zone
+    return pool
 
 
 def fragment(plan: TrainPlan | ServePlan, name: str | None = None, capacity: str | None = None,
-             reservation_id: str | None = None) -> str:
+             reservation_id: str | None = None, zone: str | None = None) -> str:
     """YAML text: `aidc:gpuPools` with one pool, plus the Lustre sizing as a commented block
     (the `aidc:storage` section is not part of the spec yet; see docs/sizing.md)."""
-    pool = gpu_pool(plan, name, capacity, reservation_id)
+    pool = gpu_pool(plan, name, capacity, reservation_id, zone)
     text = f"# aidc size: {_summary(plan)}\n"
     text += yaml.safe_dump({"aidc:gpuPools": [pool]}, sort_keys=False, default_flow_style=False)
     if isinstance(plan, TrainPlan):

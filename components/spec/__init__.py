@@ -2,6 +2,7 @@
 
 from .base import Problem, SpecError, key_path
 from .cluster import ClusterSpec, ExistingCluster
+from .cost import CostSpec
 from .gpu_pools import GpuPoolSpec
 from .network import NetworkSpec
 from .nvidia import NvidiaSpec
@@ -10,5 +11,5 @@ from .training import TrainingSpec
 
 __all__ = [
     "ENVIRONMENTS", "NAMESPACE", "ClusterSpec", "ExistingCluster", "GpuPoolSpec", "NetworkSpec",
-    "NvidiaSpec", "Problem", "Spec", "SpecError", "TrainingSpec", "key_path", "load_spec",
+    "CostSpec", "NvidiaSpec", "Problem", "Spec", "SpecError", "TrainingSpec", "key_path", "load_spec",
 ]

@@ -21,6 +21,7 @@ from . import nvidia as nvidia_section
 from . import training as training_section
 from .base import Model, Problem, SpecError, key_path
 from .cluster import ClusterSpec
+from .cost import CostSpec
 from .gpu_pools import GpuPoolSpec
 from .network import NetworkSpec
 from .nvidia import NvidiaSpec, charts_in_use
@@ -45,6 +46,7 @@ class Spec(Model):
     gpu_pools: tuple[GpuPoolSpec, ...] = ()
     training: TrainingSpec | None = None
     nvidia: NvidiaSpec = NvidiaSpec()
+    cost: CostSpec = CostSpec()
 
     @field_validator("tags")
     @classmethod

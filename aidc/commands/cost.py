@@ -1,0 +1,45 @@
+"""`aidc cost STACK | --plan FILE [--json]`: monthly cost per component, $/GPU-hour, power and energy."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from aidc.cost import CostEstimate, estimate
+
+from ._source import add_source, plan_from
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("cost", help="estimate monthly cost, $/GPU-hour, power and energy of a plan")
+    add_source(p)
+    p.set_defaults(run=run)
+
+
+def total_line(est: CostEstimate) -> str:
+    gpu = f", ${est.usd_per_gpu_hour:.2f}/GPU-hour" if est.usd_per_gpu_hour else ""
+    return (f"cost ${est.monthly_usd:,.2f}/month (${est.monthly_usd_max:,.2f} at max size), "
+            f"{est.gpu_count} GPUs{gpu}")
+
+
+def render(est: CostEstimate) -> list[str]:
+    lines = [total_line(est), "by component:"]
+    lines += [f"  {comp:<44} ${usd:>14,.2f}" for comp, usd in est.by_component().items()]
+    lines.append("by resource:")
+    for ln in sorted(est.lines, key=lambda x: -x.monthly_usd):
+        mx = "" if ln.monthly_usd_max in (None, ln.monthly_usd) else f" (max ${ln.monthly_usd_max:,.2f})"
+        lines.append(f"  ${ln.monthly_usd:>14,.2f}{mx}  {ln.urn.rsplit('::', 1)[-1]}: {ln.detail}")
+    per = f"${est.usd_per_gpu_hour:.4f}" if est.usd_per_gpu_hour else "n/a (no GPUs at the expected size)"
+    lines += [f"GPUs: {est.gpu_count} expected, {est.gpu_count_max if est.gpu_count_max is not None else 'unbounded'} at max",
+              f"cost per GPU-hour: {per}",
+              f"power: {est.power_kw:,.1f} kW (max {est.power_kw_max if est.power_kw_max is not None else '?'} kW); "
+              f"energy: {est.energy_mwh_per_month:,.1f} MWh/month",
+              "assumptions:"]
+    lines += [f"  - {a}" for a in est.assumptions]
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    est = estimate(plan_from(args))
+    print(json.dumps(est.to_json(), indent=2) if args.json else "\n".join(render(est)))
+    return 0

@@ -1,0 +1,1 @@
+"""One rule per module; each exports RULE (see policies/rule.py)."""

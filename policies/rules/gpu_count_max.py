@@ -1,0 +1,25 @@
+from aidc.cost import plan_pools
+from policies.rule import Rule
+
+
+def check(plan, ctx):
+    pools = plan_pools(plan, ctx.catalog)
+    total = 0
+    for p in pools:
+        if p.max is None:
+            yield p.urn, f"GPU pool {p.name} has no maximum size (NodePool limits['nvidia.com/gpu'])"
+            continue
+        total += p.max * ctx.catalog.instances[p.instance_type].gpu_count
+    if total > ctx.params["maxGpus"]:
+        parts = ", ".join(f"{p.name} {p.max}x{ctx.catalog.instances[p.instance_type].gpu_count}" for p in pools if p.max)
+        yield None, f"the GPU pools can grow to {total} GPUs ({parts}); this environment allows {ctx.params['maxGpus']}"
+
+
+RULE = Rule(
+    name="gpu-count-max",
+    description="The GPU pools at their maximum size stay within the environment's GPU count.",
+    severity="high", enforcement="mandatory", kind="stack", category="cost",
+    remediation="Lower aidc:gpuPools[].size.max (or the NodePool GPU limit), or raise maxGpus for this rule in "
+                "policies/config/<env>.json after review.",
+    check=check, params={"maxGpus": 0},
+)

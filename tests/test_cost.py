@@ -1,0 +1,116 @@
+"""The cost and energy model against figures computed by hand, on a small plan and a
+catalog stub (so the arithmetic below does not move when the real catalog's prices do)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from aidc.cost import HOURS_PER_MONTH, estimate
+from aidc.errors import UserError
+from aidc.plan import Plan, Resource
+from components.catalog import Catalog, Gpu, Instance, KubernetesVersion, Pricing, Recipe
+
+SRC = {"url": "https://example.invalid/test", "date": "2026-01-01"}
+
+
+def stub_catalog() -> Catalog:
+    gpu = Gpu.model_validate({"name": "L40S", "generation": "ada", "memoryGib": 48, "memoryBandwidthGbps": 864,
+                              "boardPowerW": 350, "denseTflops": {"bf16": 362}, "source": SRC})
+    inst = Instance.model_validate({
+        "family": "g6e", "gpu": "L40S", "gpuCount": 4, "vcpu": 48, "memoryGib": 384, "networkGbps": 100,
+        "networkCards": 1, "efaInterfaces": 1, "nvmeGb": 3800, "nvmeDisks": 2, "amiFamilies": [],
+        "price": {"onDemandUsdPerHour": 10.0, "source": SRC}})
+    recipe = Recipe.model_validate({
+        "defaultKubernetesVersion": "1.33", "amis": {}, "charts": {}, "images": {},
+        "kubernetesVersions": {"1.33": KubernetesVersion.model_validate(
+            {"standardSupportEnd": "2026-07-29", "extendedSupportEnd": "2027-07-29", "addons": {}})}})
+    pricing = Pricing.model_validate({
+        "eksClusterUsdPerHour": 0.10, "eksExtendedSupportUsdPerHour": 0.60, "natGatewayUsdPerHour": 0.045,
+        "natGatewayUsdPerGb": 0.045, "fsxLustrePersistent2UsdPerGbMonth": {125: 0.145, 250: 0.21},
+        "s3StandardUsdPerGbMonth": 0.023, "ebsGp3UsdPerGbMonth": 0.08, "interfaceEndpointUsdPerHour": 0.01,
+        "source": SRC})
+    return Catalog({"L40S": gpu}, {"g6e.12xlarge": inst}, recipe, pricing, {})
+
+
+def urn(t: str, name: str, comp: str = "aidc:gpu_pool:GpuPool") -> str:
+    return f"urn:pulumi:test::aidc::aidc:datacenter:AiDatacenter${comp}${t}::{name}"
+
+
+LT_URN = urn("aws:ec2/launchTemplate:LaunchTemplate", "train-lt")
+PLAN = Plan(resources=(
+    Resource(urn("aws:eks/cluster:Cluster", "eks", "aidc:cluster:Cluster"), "aws:eks/cluster:Cluster",
+             {"version": "1.33", "upgradePolicy": {"supportType": "EXTENDED"}}),
+    Resource(urn("aws:ec2/natGateway:NatGateway", "nat-0", "aidc:network:Network"), "aws:ec2/natGateway:NatGateway", {}),
+    Resource(urn("aws:ec2/vpcEndpoint:VpcEndpoint", "sts", "aidc:network:Network"), "aws:ec2/vpcEndpoint:VpcEndpoint",
+             {"vpcEndpointType": "Interface", "subnetIds": ["a", "b"]}),
+    Resource(LT_URN, "aws:ec2/launchTemplate:LaunchTemplate",
+             {"blockDeviceMappings": [{"ebs": {"volumeSize": 100, "encrypted": "true"}}]}),
+    Resource(urn("aws:eks/nodeGroup:NodeGroup", "train"), "aws:eks/nodeGroup:NodeGroup",
+             {"instanceTypes": ["g6e.12xlarge"], "capacityType": "ON_DEMAND", "labels": {"aidc.io/pool": "train"},
+              "scalingConfig": {"minSize": 1, "desiredSize": 2, "maxSize": 4}}, dependencies=(LT_URN,)),
+    Resource(urn("aws:fsx/lustreFileSystem:LustreFileSystem", "scratch", "aidc:storage:Storage"),
+             "aws:fsx/lustreFileSystem:LustreFileSystem",
+             {"deploymentType": "PERSISTENT_2", "storageCapacity": 2400, "perUnitStorageThroughput": 250}),
+    Resource(urn("aws:s3/bucket:Bucket", "data", "aidc:storage:Storage"), "aws:s3/bucket:Bucket", {"bucket": "d"}),
+), config={
+    "aidc:environment": "staging",
+    "aidc:cost": {"s3ExpectedGb": 1000, "natDataGbPerMonth": 200, "pue": 1.2, "serverOverheadFactor": 1.5,
+                  "spotDiscount": 0.6},
+    # "train" is in the plan (its node group wins); "burst" is not, so the config sizes it.
+    "aidc:gpuPools": [
+        {"name": "train", "instanceType": "g6e.12xlarge", "size": {"min": 9, "max": 9}},
+        {"name": "burst", "instanceType": "g6e.12xlarge", "capacity": {"type": "spot"}, "size": {"min": 1, "max": 3}},
+    ]}, change_summary={})
+
+
+def test_small_stack_by_hand():
+    est = estimate(PLAN, cat=stub_catalog(), as_of=dt.date(2026, 3, 1))
+    h = HOURS_PER_MONTH  # 730
+    eks = 0.10 * h                                  # 73.00: standard support on 2026-03-01
+    nat = 0.045 * h + 200 * 0.045                   # 32.85 + 9.00 = 41.85
+    endpoint = 0.01 * h * 2                         # 14.60: two zones
+    train_node = 10.0 * h + 100 * 0.08              # 7300 + 8 (100 GiB gp3 root) = 7308
+    train = 2 * train_node                          # desired 2 -> 14616.00
+    burst_node = 10.0 * (1 - 0.6) * h               # spot: 4.00/h -> 2920.00
+    burst = 1 * burst_node                          # min 1 (config pool, no disk known)
+    fsx = 2400 * 0.21                               # 504.00
+    s3 = 1000 * 0.023                               # 23.00
+    total = eks + nat + endpoint + train + burst + fsx + s3
+    assert est.monthly_usd == pytest.approx(total) == pytest.approx(18192.45)
+    assert est.monthly_usd_max == pytest.approx(total - train - burst + 4 * train_node + 3 * burst_node)
+    assert est.by_component() == pytest.approx({
+        "aidc:cluster:Cluster": 73.0, "aidc:network:Network": 56.45, "aidc:gpu_pool:GpuPool": 14616.0,
+        "aidc:gpuPools": 2920.0, "aidc:storage:Storage": 527.0})
+    assert est.gpu_count == (2 + 1) * 4 and est.gpu_count_max == (4 + 3) * 4
+    assert est.usd_per_gpu_hour == pytest.approx(round(total / (12 * h), 4))  # 2.0768
+    kw = 12 * 350 * 1.5 * 1.2 / 1000                # 7.56 kW for 12 GPUs
+    assert est.power_kw == pytest.approx(kw)
+    assert est.energy_mwh_per_month == pytest.approx(round(kw * h / 1000, 3))  # 5.519
+    assert any("spot capacity at 60% off" in a for a in est.assumptions)
+    assert any("pool burst sized from the stack config" in a for a in est.assumptions)
+
+
+def test_extended_support_premium_after_standard_support_ends():
+    cat = stub_catalog()
+    after = estimate(PLAN, cat=cat, as_of=dt.date(2026, 8, 1))
+    before = estimate(PLAN, cat=cat, as_of=dt.date(2026, 3, 1))
+    assert after.monthly_usd - before.monthly_usd == pytest.approx((0.60 - 0.10) * HOURS_PER_MONTH)  # 365.00
+
+
+def test_bad_cost_settings_name_the_key():
+    plan = Plan(PLAN.resources, {**PLAN.config, "aidc:cost": {"pue": "high"}}, {})
+    with pytest.raises(UserError) as err:
+        estimate(plan, cat=stub_catalog())
+    assert [p.path for p in err.value.problems] == ["aidc:cost.pue"]
+
+
+def test_prod_plan_is_believable(plan_of):
+    est = estimate(plan_of("prod"))
+    # 16 x p5.48xlarge on the Capacity Block dominates: 128 H100; the Karpenter inference pool
+    # starts from zero nodes, so only its max figure counts its 6 x 4 L40S.
+    assert est.gpu_count == 16 * 8
+    assert est.gpu_count_max == 16 * 8 + 6 * 4
+    assert 100_000 < est.monthly_usd < 2_000_000
+    assert est.by_component()["aidc:network:Network"] > 0
