@@ -194,3 +194,15 @@ def test_cli_prints_applyable_yaml(capsys):
     objs = json.loads(capsys.readouterr().out)
     env = objs[1]["spec"]["replicatedJobs"][0]["template"]["spec"]["template"]["spec"]["containers"][0]["env"]
     assert not any(e["name"].startswith(("FI_", "NCCL_")) for e in env)  # g6.xlarge: no EFA
+
+
+def test_prod_jobs_mount_lustre_and_models_where_storage_serves_the_team(planned):
+    spec = planned("prod").spec
+
+    def mounts(team, template="pytorch", nodes=2):
+        obj = docs(render_job(spec, JobRequest("prod", "train-h100", team, nodes, template)))[-1]
+        pod = pod_templates(obj)[-1]["template"]["spec"]
+        return {m["mountPath"]: m.get("readOnly", False) for m in pod["containers"][0]["volumeMounts"]}
+
+    assert mounts("research") == {"/dev/shm": False, "/opt/aidc": True, "/lustre": False, "/models": True}
+    assert mounts("platform") == {"/dev/shm": False, "/opt/aidc": True, "/lustre": False}

@@ -105,3 +105,39 @@ def test_egress_cidrs_are_validated():
     spec = load_spec({"aws:region": "us-east-1", "aidc:environment": "dev",
                       "aidc:training": {"teams": [{"name": "a", "egressCidrs": ["10.0.0.0/8"]}]}})
     assert spec.training.team("a").egress_cidrs == (ipaddress.IPv4Network("10.0.0.0/8"),)
+
+
+def test_team_service_accounts_are_bound_to_their_storage_role(plan_of):
+    plan = plan_of("prod")
+    assocs = {r.inputs["namespace"]: r for r in plan.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+              if "TrainingPlatform" in r.urn}
+    assert set(assocs) == {"research", "applied", "platform"}
+    for team, a in assocs.items():
+        assert a.inputs["serviceAccount"] == "training"
+        assert a.inputs["roleArn"].endswith(f"aidc-prod-training-{team}-storage")
+    # An existing cluster has no IAM: no role, no association.
+    assert not plan_of("onprem").of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+
+
+def test_team_storage_policy_reads_everything_and_writes_only_checkpoints():
+    import json
+
+    from components.training.tenancy import team_storage_policy
+    doc = json.loads(team_storage_policy("arn:d", "arn:c", "arn:m", "arn:k"))
+    by_sid = {s["Sid"]: s for s in doc["Statement"]}
+    assert by_sid["WriteCheckpoints"]["Resource"] == ["arn:c/*"]
+    assert by_sid["ReadObjects"]["Resource"] == ["arn:d/*", "arn:c/*", "arn:m/*"]
+    actions = {a for s in doc["Statement"] for a in s["Action"]}
+    assert not any(a.startswith("s3:Delete") for a in actions) and "s3:*" not in actions
+    assert by_sid["BucketKey"]["Resource"] == ["arn:k"]
+
+
+def test_storage_claims_land_in_the_team_namespaces(plan_of):
+    plan = plan_of("prod")
+    claims = {(r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"])
+              for r in plan.of_type("kubernetes:core/v1:PersistentVolumeClaim")}
+    assert {("research", "shared-lustre"), ("research", "models"), ("platform", "shared-lustre")} <= claims
+    ns = {r.inputs["metadata"]["name"]: r for r in plan.of_type("kubernetes:core/v1:Namespace")}
+    # The team namespace is made once, by the training platform, with its team label.
+    assert ns["research"].inputs["metadata"]["labels"]["aidc.io/team"] == "research"
+    assert "TrainingPlatform" in ns["research"].urn

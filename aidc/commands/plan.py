@@ -15,6 +15,7 @@ from aidc.engine import PlannedStack, plan_stack
 from aidc.plan import Plan, dumps
 from aidc.policy import evaluate
 from aidc.queues import queue_lines
+from components.storage.figures import storage_line
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
           f"{'existing cluster' if spec.existing_cluster else spec.region}")
     for line in summary_lines(planned.plan) + queue_lines(planned.plan):
         print(line)
+    if (storage := storage_line(spec)) is not None:
+        print(storage)
     print(verdict(evaluate(planned.plan)))
     print(total_line(estimate(planned.plan)))
     if args.json:

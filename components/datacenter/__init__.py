@@ -12,6 +12,7 @@ from components.network import Network
 from components.nvidia import NvidiaStack
 from components.spec import Spec
 from components.spec.gpu_pools import zone_index
+from components.storage import SharedStorage, lustre_subnet_id
 from components.training import TrainingPlatform
 
 
@@ -36,11 +37,26 @@ class AiDatacenter(pulumi.ComponentResource):
         # Before storage: the team namespaces it creates are where storage puts its claims.
         self.training: TrainingPlatform | None = None
         if spec.training is not None:
-            self.training = TrainingPlatform(f"{name}-training", spec, self.k8s_opts)
+            # On EKS it also makes the teams' storage roles, so it gets the AWS provider too.
+            providers = {"kubernetes": self.cluster.provider, **({"aws": aws_provider} if self.network else {})}
+            self.training = TrainingPlatform(f"{name}-training", spec,
+                                             pulumi.ResourceOptions(parent=self, providers=providers))
         if self.network is not None:
             self._gpu_pools(name, spec, tags, aws_provider)
         if spec.charts:
             self.nvidia = NvidiaStack(f"{name}-nvidia", spec, opts=self.k8s_opts)
+        self.storage: SharedStorage | None = None
+        if spec.storage is not None:
+            net = self.network
+            self.storage = SharedStorage(
+                f"{name}", spec, self.cluster, tags=tags,
+                vpc_id=net.vpc_id if net else None, vpc_cidr=spec.network.cidr if net else None,
+                subnet_id=lustre_subnet_id(spec, net.zone_names, net.private_subnet_ids) if net else None,
+                namespaces=self.training.namespaces if self.training else None,
+                opts=aws_opts if net else pulumi.ResourceOptions(parent=self))
+        if self.training is not None and self.storage is not None and self.storage.buckets:
+            # The teams' `training` service accounts get the buckets (Pod Identity).
+            self.training.bind_storage(self.cluster.eks.name, self.storage.buckets, self.storage.bucket_key.arn)
         self.register_outputs({"kubeconfig": self.cluster.kubeconfig})
 
     def _gpu_pools(self, name: str, spec: Spec, tags: dict, aws_provider: aws.Provider) -> None:

@@ -7,9 +7,10 @@ from .gpu_pools import GpuPoolSpec
 from .network import NetworkSpec
 from .nvidia import NvidiaSpec
 from .root import ENVIRONMENTS, NAMESPACE, Spec, load_spec
+from .storage import StorageSpec
 from .training import TrainingSpec
 
 __all__ = [
     "ENVIRONMENTS", "NAMESPACE", "ClusterSpec", "ExistingCluster", "GpuPoolSpec", "NetworkSpec",
-    "CostSpec", "NvidiaSpec", "Problem", "Spec", "SpecError", "TrainingSpec", "key_path", "load_spec",
+    "CostSpec", "NvidiaSpec", "Problem", "Spec", "SpecError", "StorageSpec", "TrainingSpec", "key_path", "load_spec",
 ]

@@ -18,6 +18,7 @@ from . import cluster as cluster_section
 from . import gpu_pools as gpu_pools_section
 from . import network as network_section
 from . import nvidia as nvidia_section
+from . import storage as storage_section
 from . import training as training_section
 from .base import Model, Problem, SpecError, key_path
 from .cluster import ClusterSpec
@@ -25,6 +26,7 @@ from .cost import CostSpec
 from .gpu_pools import GpuPoolSpec
 from .network import NetworkSpec
 from .nvidia import NvidiaSpec, charts_in_use
+from .storage import StorageSpec
 from .training import TrainingSpec
 
 Environment = Literal["dev", "staging", "prod"]
@@ -47,6 +49,7 @@ class Spec(Model):
     training: TrainingSpec | None = None
     nvidia: NvidiaSpec = NvidiaSpec()
     cost: CostSpec = CostSpec()
+    storage: StorageSpec | None = None
 
     @field_validator("tags")
     @classmethod
@@ -99,6 +102,8 @@ def semantic_problems(spec: Spec, cat: Catalog) -> Iterator[Problem]:
                                        kubernetes_version=k8s)
     if spec.training is not None:
         yield from training_section.problems(spec.training, spec.gpu_pools, cat)
+    if spec.storage is not None:
+        yield from storage_section.problems(spec.storage, spec, cat.pricing.fsx_lustre_persistent2_usd_per_gb_month)
 
 
 @cache
@@ -151,6 +156,7 @@ def load_spec(config: Mapping[str, Any]) -> Spec:
         # An existing cluster has no AWS network or control plane to default.
         defaults.pop("cluster", None)
         defaults.pop("network", None)
+    storage_section.prune_defaults(defaults, data)
     merged = _merge(defaults, data)
     try:
         spec = Spec.model_validate(merged)

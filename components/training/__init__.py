@@ -14,7 +14,7 @@ from components.catalog import catalog
 from components.kube import apply_objects, helm_release, namespace
 
 from .queues import kueue_objects, kueue_values, local_queue, trainer_values, volcano_queue
-from .tenancy import SERVICE_ACCOUNT, namespace_labels, tenancy_objects
+from .tenancy import SERVICE_ACCOUNT, namespace_labels, team_storage_policy, tenancy_objects
 
 if TYPE_CHECKING:
     from components.spec import Spec
@@ -36,9 +36,7 @@ class TrainingPlatform(pulumi.ComponentResource):
     releases: dict[str, pulumi.Resource]
     namespaces: dict[str, k8s.core.v1.Namespace]
 
-    def __init__(self, name: str, spec: "Spec", opts: pulumi.ResourceOptions, *,
-                 storage_role_arn: pulumi.Input[str] | None = None, cluster_name: pulumi.Input[str] | None = None,
-                 aws_opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, spec: "Spec", opts: pulumi.ResourceOptions):
         super().__init__("aidc:training:TrainingPlatform", name, None, opts)
         tr = spec.training
         assert tr is not None
@@ -61,15 +59,22 @@ class TrainingPlatform(pulumi.ComponentResource):
                 apply_objects([local_queue(team)], _opts(kopts, kueue_rel, ns), prefix=f"{name}-")
             elif team.scheduler == "volcano":
                 apply_objects([volcano_queue(team)], _opts(kopts, self.releases["volcano"]), prefix=f"{name}-")
-            if storage_role_arn is not None and cluster_name is not None and aws_opts is not None:
-                import pulumi_aws as aws  # only EKS stacks bind service accounts to IAM roles
+        self._name, self._teams, self._tags = name, [t.name for t in tr.teams], spec.resource_tags()
+        self.storage_roles: dict[str, pulumi.Resource] = {}
+        self.register_outputs({"releases": {k: r.urn for k, r in self.releases.items()}, "teams": self._teams})
 
-                aws.eks.PodIdentityAssociation(
-                    f"{name}-{team.name}-storage", cluster_name=cluster_name, namespace=team.name,
-                    service_account=SERVICE_ACCOUNT, role_arn=storage_role_arn, tags=spec.resource_tags(),
-                    opts=pulumi.ResourceOptions.merge(aws_opts, pulumi.ResourceOptions(parent=self)))
-        self.register_outputs({"releases": {k: r.urn for k, r in self.releases.items()},
-                               "teams": [t.name for t in tr.teams]})
+    def bind_storage(self, cluster_name: pulumi.Input[str], buckets: Mapping[str, Any],
+                     key_arn: pulumi.Input[str]) -> None:
+        """Bind each team's `training` service account (EKS Pod Identity) to a role over the
+        stack's buckets. EKS stacks only: `opts` must then carry the AWS provider too."""
+        from components.cluster.identity import service_account_role
+
+        doc = pulumi.Output.all(buckets["datasets"].arn, buckets["checkpoints"].arn, buckets["models"].arn,
+                                key_arn).apply(lambda a: team_storage_policy(*a))
+        for team in self._teams:
+            self.storage_roles[team] = service_account_role(
+                f"{self._name}-{team}-storage", cluster_name=cluster_name, namespace=team,
+                service_account=SERVICE_ACCOUNT, tags=self._tags, parent=self, inline_policy=doc)
 
     def _operators(self, name: str, spec: "Spec", kopts: pulumi.ResourceOptions) -> dict[str, pulumi.Resource]:
         tr = spec.training

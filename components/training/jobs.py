@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from components.catalog import catalog
 from components.kube import render_text
+from components.storage.volumes import LUSTRE_CLAIM, MODELS_CLAIM
 
 from .pools import EFA_RESOURCE, GPU_RESOURCE, closest_level, efa_devices, node_selector, tolerations, topology_levels
 from .queues import QUEUE_LABEL, TEAM_LABEL
-from .tenancy import LUSTRE_CLAIM, MODELS_CLAIM, SERVICE_ACCOUNT
+from .tenancy import SERVICE_ACCOUNT
 
 if TYPE_CHECKING:
     from components.catalog import Catalog, Instance
@@ -139,9 +140,8 @@ def context(spec: "Spec", req: JobRequest, cat: "Catalog | None" = None) -> dict
     cpu, mem = pod_resources(inst)
     levels = topology_levels(pool, cat) if spec.training and spec.training.topology_aware else None
     image = req.image or cat.image("pytorch" if req.template == "pytorch" else "nccl-tests")
-    storage = getattr(spec, "storage", None)
-    lustre_ns = set(getattr(storage, "namespaces", ()) or ())
-    models_ns = set(getattr(storage, "model_namespaces", ()) or ())
+    lustre_ns = set(spec.storage.namespaces) if spec.storage else set()
+    models_ns = set(spec.storage.model_namespaces) if spec.storage else set()
     return {
         "name": req.name or f"{req.template}-{req.pool}"[:40].rstrip("-"),
         "stack": req.stack, "team": req.team, "pool": req.pool, "instance_type": pool.instance_type,

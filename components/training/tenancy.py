@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from components.catalog import catalog
+from components.common import policy_document
 from components.kube import render
 from components.spec.training import pool_capacity
 
@@ -21,9 +22,6 @@ if TYPE_CHECKING:
 SERVICE_ACCOUNT = "training"
 # EKS Pod Identity agent (link-local, on every node): where the SDKs fetch role credentials.
 POD_IDENTITY_AGENT = "169.254.170.23/32"
-# Claims the storage component creates in each namespace it serves.
-LUSTRE_CLAIM = "shared-lustre"
-MODELS_CLAIM = "models"
 
 
 def ceilings(team: "Team", pools: tuple["GpuPoolSpec", ...], cat: "Catalog | None" = None) -> dict[str, int]:
@@ -70,3 +68,18 @@ def namespace_labels(team: "Team") -> dict[str, str]:
         labels.update({f"pod-security.kubernetes.io/{m}": team.pod_security for m in ("enforce", "audit", "warn")})
         labels["pod-security.kubernetes.io/warn"] = "restricted"  # still say what restricted would reject
     return labels
+
+
+def team_storage_policy(datasets_arn: str, checkpoints_arn: str, models_arn: str, key_arn: str) -> str:
+    """What a team's jobs may do in the stack's buckets: read datasets and models, read and
+    write checkpoints (no delete: the bucket is versioned and overwrites stay recoverable),
+    and use the buckets' KMS key for exactly that."""
+    read = [datasets_arn, checkpoints_arn, models_arn]
+    return policy_document(
+        {"Sid": "ListBuckets", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": read},
+        {"Sid": "ReadObjects", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"{a}/*" for a in read]},
+        {"Sid": "WriteCheckpoints", "Effect": "Allow",
+         "Action": ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+         "Resource": [f"{checkpoints_arn}/*"]},
+        {"Sid": "BucketKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": [key_arn]},
+    )
