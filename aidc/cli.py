@@ -16,7 +16,7 @@ from components.spec import SpecError
 from . import __version__
 from .errors import UserError
 
-COMMANDS = ("plan", "policy", "cost", "size", "job")
+COMMANDS = ("plan", "policy", "cost", "diff", "size", "job")
 EXIT_BAD_INPUT = 2
 
 

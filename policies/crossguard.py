@@ -4,7 +4,6 @@ tests call `policy.validate(args, report)` on them directly."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,6 +18,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import _DictProxy, _ListProxy
 
 from aidc.plan import Plan, Resource
+from components.spec.pulumi_config import decode_config
 
 from .rule import Context, Rule, all_rules
 
@@ -41,15 +41,7 @@ def plain(value: Any) -> Any:
 
 def stack_config() -> dict[str, Any]:
     """The stack's config as the engine hands it to the policy pack (empty when it does not)."""
-    out: dict[str, Any] = {}
-    for key, value in pulumi.runtime.get_config_env().items():
-        if isinstance(value, str) and value[:1] in "{[":
-            try:
-                value = json.loads(value)
-            except ValueError:
-                pass
-        out[key] = value
-    return out
+    return decode_config(pulumi.runtime.get_config_env())
 
 
 def _params(rule: Rule, config: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -27,7 +27,7 @@ def of(resources, typ):
 
 
 @pytest.mark.parametrize("stack,capacity,tier,backups", [
-    ("dev", 1200, 125, 0), ("staging", 1200, 500, 7), ("prod", 7200, 1000, 30)])
+    ("dev", 1200, 125, 0), ("staging", 1200, 250, 7), ("prod", 7200, 1000, 30)])
 def test_lustre_per_environment(plan_of, stack, capacity, tier, backups):
     fs = only(of(storage(plan_of(stack)), FS)).inputs
     assert (fs["deploymentType"], fs["storageType"]) == ("PERSISTENT_2", "SSD")
@@ -51,16 +51,15 @@ def test_lustre_uses_its_own_customer_managed_key(plan_of):
 
 @pytest.mark.parametrize("stack", ["prod", "staging", "dev"])
 def test_lustre_sits_in_the_training_pool_subnet(plan_of, stack):
-    # prod lists zone names (index 0 = us-east-1a); staging has a count and picks by name; dev is unpinned.
+    # prod lists zone names (index 0 = us-east-1a); staging has a count (us-east-1a = 0); dev is unpinned.
     plan = plan_of(stack)
     fs = only(of(storage(plan), FS))
     rta = only(of(plan.resources, "aws:ec2/routeTableAssociation:RouteTableAssociation"), "-private-0-rta")
     assert fs.inputs["subnetIds"] == rta.inputs["subnetId"]
 
 
-def test_pinned_zone_with_a_zone_count_is_found_by_name(tmp_path):
-    # Zones by count (the region's first three, sorted) and a pool pinned to the second:
-    # the subnet is picked by zone name at deploy time.
+def test_pinned_zone_with_a_zone_count(tmp_path):
+    # Zones by count (the region's first three, by name) and a pool pinned to the second.
     text = (ROOT / "stacks" / "Pulumi.staging.yaml").read_text().replace(
         "availabilityZone: us-east-1a", "availabilityZone: us-east-1b")
     path = tmp_path / "Pulumi.zoned.yaml"
@@ -134,10 +133,12 @@ def test_data_repository_associations(plan_of):
 
 
 @pytest.mark.parametrize("stack,protected", [("prod", True), ("staging", False), ("dev", False)])
-def test_what_holds_data_is_protected_in_prod(plan_of, stack, protected):
+def test_what_holds_data_is_protected_in_prod(planned, plan_of, stack, protected):
     res = storage(plan_of(stack))
-    holders = of(res, FS) + of(res, BUCKET) + of(res, "aws:kms/key:Key")
-    assert len(holders) == 6
+    holders = of(res, FS) + of(res, BUCKET) + of(res, "aws:kms/key:Key") + of(res, "kubernetes:core/v1:PersistentVolume")
+    st = planned(stack).spec.storage
+    # file system, 3 buckets, 2 keys, and one volume per claim (dev mounts no models bucket)
+    assert len(holders) == 6 + len(st.namespaces) + len(st.model_namespaces)
     for r in holders:
         assert (r.protect, r.retain_on_delete) == (protected, protected), r.urn
         if r.type == "aws:kms/key:Key":

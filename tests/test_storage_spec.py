@@ -3,10 +3,10 @@
 import pytest
 
 from components.spec import SpecError, load_spec
-from components.spec.storage import bucket_name_problem, lustre_zone
+from components.spec.storage import bucket_name_problem, lustre_zone_index
 
-POOL = {"name": "train", "instanceType": "p5.48xlarge", "capacity": {"type": "capacityBlock",
-        "reservationId": "cr-0abc1234def567890"}, "size": {"min": 2, "max": 2}, "efa": True}
+POOL = {"name": "train", "instanceType": "p5.48xlarge", "capacity": {"type": "onDemand"},
+        "size": {"min": 2, "max": 2}, "efa": True}
 
 
 def cfg(env="prod", storage=None, **aidc):
@@ -138,17 +138,22 @@ def test_existing_storage_class_is_a_dns_subdomain():
 
 def test_lustre_follows_the_training_pool_zone():
     named = {"cidr": "10.40.0.0/16", "availabilityZones": ["us-east-1a", "us-east-1b", "us-east-1c"]}
-    spec = load_spec(cfg("prod", {"lustre": {"throughputGBps": 1}}, network=named,
-                         gpuPools=[{**POOL, "availabilityZone": "us-east-1c"}]))
-    assert lustre_zone(spec) == (2, "us-east-1c")
-    # A zone count: known only at deploy time (the component picks the subnet by name).
-    spec = load_spec(cfg("prod", {"lustre": {"throughputGBps": 1}}, gpuPools=[{**POOL, "availabilityZone": "us-east-1b"}]))
-    assert lustre_zone(spec) == (None, "us-east-1b")
-    # An unpinned pool, or none: zone 0.
-    assert lustre_zone(load_spec(cfg("prod", {"lustre": {"throughputGBps": 1}}, gpuPools=[POOL]))) == (0, None)
-    found = problems(cfg("prod", {"lustre": {"throughputGBps": 1}}, network=named,
-                         gpuPools=[{**POOL, "availabilityZone": "us-east-1d"}]))
-    assert "not one of aidc:network.availabilityZones" in found["aidc:storage.lustre"]
+    lustre = {"lustre": {"throughputGBps": 1}}
+    spec = load_spec(cfg("prod", lustre, network=named, gpuPools=[{**POOL, "availabilityZone": "us-east-1c"}]))
+    assert lustre_zone_index(spec) == 2
+    # A zone count: the region's first zones by name, as the GPU pools resolve it.
+    spec = load_spec(cfg("prod", lustre, gpuPools=[{**POOL, "availabilityZone": "us-east-1b"}]))
+    assert lustre_zone_index(spec) == 1
+    # The first *training* pool decides; an unpinned single-zone pool, or none, is zone 0.
+    infer = {**POOL, "name": "infer", "purpose": "inference", "availabilityZone": "us-east-1c"}
+    spec = load_spec(cfg("prod", lustre, gpuPools=[infer, {**POOL, "availabilityZone": "us-east-1b"}]))
+    assert lustre_zone_index(spec) == 1
+    assert lustre_zone_index(load_spec(cfg("prod", lustre, gpuPools=[POOL]))) == 0
+    assert lustre_zone_index(load_spec(cfg("prod", lustre))) == 0
+    # A zone the network does not cover is one problem, at the pool's key.
+    found = problems(cfg("prod", lustre, network=named, gpuPools=[{**POOL, "availabilityZone": "us-east-1d"}]))
+    assert "us-east-1d" in found["aidc:gpuPools[0].availabilityZone"]
+    assert not [p for p in found if p.startswith("aidc:storage")]
 
 
 def test_every_storage_problem_at_once():

@@ -22,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("plan", help="run the program offline and write the plan document")
     p.add_argument("stack", help="a stack name in stacks/ or a path to Pulumi.<name>.yaml")
     p.add_argument("--json", metavar="FILE", help="write the plan document (pulumi preview --json shape); - for stdout")
+    p.add_argument("--diagram", metavar="FILE", help="write the datacenter as a Mermaid diagram (Markdown page)")
     p.set_defaults(run=run)
 
 
@@ -54,12 +55,18 @@ def run(args: argparse.Namespace) -> int:
           f"{'existing cluster' if spec.existing_cluster else spec.region}")
     for line in summary_lines(planned.plan) + queue_lines(planned.plan):
         print(line)
-    if (storage := storage_line(spec)) is not None:
-        print(storage)
     print(verdict(evaluate(planned.plan)))
     print(total_line(estimate(planned.plan)))
+    if (storage := storage_line(spec)) is not None:
+        print(storage)
     if args.json:
         Path(args.json).write_text(text, encoding="utf-8")
         print(f"plan written to {args.json}")
+    if args.diagram:
+        from aidc.diagram import document
+        from components.catalog import catalog
+        Path(args.diagram).write_text(document(planned.plan, spec, catalog(), f"Datacenter: stack {planned.stack.name}"),
+                                      encoding="utf-8")
+        print(f"diagram written to {args.diagram}")
     print(f"planned in {time.perf_counter() - started:.1f} s")
     return 0

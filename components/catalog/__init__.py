@@ -21,6 +21,8 @@ from .model import (
     ModelPreset,
     Pricing,
     Recipe,
+    ReplaceOnChange,
+    ReplaceRule,
     Source,
 )
 
@@ -28,7 +30,7 @@ HERE = Path(__file__).parent
 
 __all__ = [
     "Addon", "Ami", "Catalog", "CatalogError", "Chart", "Constraint", "Gpu", "Instance",
-    "KubernetesVersion", "Pricing", "Recipe", "Source", "catalog", "version_tuple",
+    "KubernetesVersion", "Pricing", "Recipe", "ReplaceOnChange", "ReplaceRule", "Source", "catalog", "version_tuple",
     "GenerationMfu", "ModelPreset",
 ]
 
@@ -67,6 +69,14 @@ class Catalog:
 
     def image(self, name: str) -> str:
         return self.recipe.images[name]
+
+    @functools.cached_property
+    def replace_on_change(self) -> ReplaceOnChange:
+        """Replace-on-change property lists and data-holding types (replace_on_change.yaml)."""
+        try:
+            return ReplaceOnChange.model_validate(self.extra["replace_on_change"])
+        except (ValidationError, KeyError) as exc:
+            raise CatalogError(f"replace_on_change.yaml: {exc}") from exc
 
     def _check_references(self) -> None:
         problems: list[str] = []

@@ -229,3 +229,30 @@ class GenerationMfu(Entry):
             if not 0 < value <= 1:
                 raise ValueError(f"mfu.{precision} must be in (0, 1], got {value}")
         return v
+
+
+class ReplaceRule(Entry):
+    """What forces one resource type to be replaced, and what a delete of it destroys."""
+
+    holds_data: str = ""  # what is lost on delete or replace, e.g. "objects in the bucket"; "" = no data
+    replace_on_changes: tuple[str, ...] = ()  # property paths, `[*]` for any list element
+    replace_on_decrease: tuple[str, ...] = ()  # grow in place, replace when the value shrinks
+
+
+class ReplaceOnChange(Entry):
+    """`replace_on_change.yaml`: replacement rules per resource type token (a key ending in
+    `*` applies to every type with that prefix, on top of the exact entry)."""
+
+    source: Source
+    types: dict[str, ReplaceRule]
+
+    def rule(self, type_token: str) -> ReplaceRule:
+        """Every entry matching `type_token`, merged (prefix entries first)."""
+        found = [r for key, r in sorted(self.types.items())
+                 if key.endswith("*") and type_token.startswith(key[:-1])]
+        if type_token in self.types:
+            found.append(self.types[type_token])
+        return ReplaceRule(
+            holds_data=next((r.holds_data for r in reversed(found) if r.holds_data), ""),
+            replace_on_changes=tuple(dict.fromkeys(p for r in found for p in r.replace_on_changes)),
+            replace_on_decrease=tuple(dict.fromkeys(p for r in found for p in r.replace_on_decrease)))

@@ -12,7 +12,8 @@ from components.network import Network
 from components.nvidia import NvidiaStack
 from components.spec import Spec
 from components.spec.gpu_pools import zone_index
-from components.storage import SharedStorage, lustre_subnet_id
+from components.spec.storage import lustre_zone_index
+from components.storage import SharedStorage
 from components.training import TrainingPlatform
 
 
@@ -48,10 +49,11 @@ class AiDatacenter(pulumi.ComponentResource):
         self.storage: SharedStorage | None = None
         if spec.storage is not None:
             net = self.network
+            # Lustre shares the first training pool's zone and subnet (zone 0 without one).
             self.storage = SharedStorage(
                 f"{name}", spec, self.cluster, tags=tags,
                 vpc_id=net.vpc_id if net else None, vpc_cidr=spec.network.cidr if net else None,
-                subnet_id=lustre_subnet_id(spec, net.zone_names, net.private_subnet_ids) if net else None,
+                subnet_id=net.subnet_in(lustre_zone_index(spec)).id if net else None,
                 namespaces=self.training.namespaces if self.training else None,
                 opts=aws_opts if net else pulumi.ResourceOptions(parent=self))
         if self.training is not None and self.storage is not None and self.storage.buckets:

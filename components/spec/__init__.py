@@ -11,6 +11,6 @@ from .storage import StorageSpec
 from .training import TrainingSpec
 
 __all__ = [
-    "ENVIRONMENTS", "NAMESPACE", "ClusterSpec", "ExistingCluster", "GpuPoolSpec", "NetworkSpec",
-    "CostSpec", "NvidiaSpec", "Problem", "Spec", "SpecError", "StorageSpec", "TrainingSpec", "key_path", "load_spec",
+    "ENVIRONMENTS", "NAMESPACE", "ClusterSpec", "CostSpec", "ExistingCluster", "GpuPoolSpec", "NetworkSpec",
+    "NvidiaSpec", "Problem", "Spec", "SpecError", "StorageSpec", "TrainingSpec", "key_path", "load_spec",
 ]

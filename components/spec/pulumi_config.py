@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -13,8 +14,12 @@ from .root import Spec, load_spec
 
 
 def runtime_config_values() -> dict[str, Any]:
-    """Every config key the engine handed the program; structured values arrive as JSON text."""
-    raw: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    """Every config key the engine handed the program."""
+    return decode_config({**runtime_config.get_config_env(), **runtime_config.CONFIG.get()})
+
+
+def decode_config(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Engine config to values: structured values arrive as JSON text."""
     out: dict[str, Any] = {}
     for key, value in raw.items():
         if isinstance(value, str) and value[:1] in "{[":

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, Field
 from components.storage.sizing import MAX_CAPACITY_GIB, SizingError, lustre_size
 
 from .base import Model, Problem
+from .gpu_pools import zone_index
 
 if TYPE_CHECKING:
     from .root import Spec
@@ -177,18 +178,19 @@ def training_pool(spec: "Spec") -> tuple[int, Any] | None:
     return None
 
 
-def lustre_zone(spec: "Spec") -> tuple[int | None, str | None]:
-    """(zone index, zone name) for the file system. The index is known when the training
-    pool is unpinned (zone 0) or the network lists zone names; with a zone count and a
-    pinned pool it is None, and the component picks the subnet by name at deploy time."""
+def lustre_zone_index(spec: "Spec") -> int:
+    """Index of the private subnet the file system goes into: the zone of the first training
+    pool as the GPU pools resolve it (so the two always share a subnet), zone 0 when there is
+    no training pool or it spans zones. A zone the network does not cover is reported at the
+    pool's availabilityZone."""
     found = training_pool(spec)
-    az = found[1].availability_zone if found else None
-    if az is None:
-        return 0, None
-    zones = spec.network.availability_zones
-    if isinstance(zones, int):
-        return None, az
-    return (zones.index(az) if az in zones else None), az
+    if found is None or spec.existing_cluster:
+        return 0
+    try:
+        index = zone_index(found[1], spec.network, spec.region)
+    except ValueError:
+        return 0
+    return 0 if index is None else index
 
 
 def problems(st: StorageSpec, spec: "Spec", prices: Mapping[int, float] | None = None,
@@ -257,9 +259,3 @@ def lustre_problems(ls: LustreSpec, spec: "Spec", prices: Mapping[int, float] | 
                                             or ls.datasets_path.startswith(ls.checkpoints_path.rstrip("/") + "/")
                                             or ls.checkpoints_path == ls.datasets_path):
         yield Problem(f"{path}.checkpointsPath", "must not overlap datasetsPath (one bucket per path)")
-    index, az = lustre_zone(spec)
-    if az is not None and index is None and not isinstance(spec.network.availability_zones, int):
-        found = training_pool(spec)
-        assert found is not None
-        yield Problem(f"{path}", f"goes into the zone of training pool {found[1].name!r} ({az}), which is not one of "
-                                 "aidc:network.availabilityZones")

@@ -4,7 +4,7 @@ On an existing cluster (or with existing storage) only the Kubernetes volumes ar
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import pulumi
@@ -24,32 +24,12 @@ if TYPE_CHECKING:
     from components.spec import Spec
     from components.spec.storage import BucketSpec, LustreSpec
 
-__all__ = ["SharedStorage", "LustreSize", "lustre_size", "lustre_subnet_id", "planned_size", "storage_line"]
+__all__ = ["SharedStorage", "LustreSize", "lustre_size", "planned_size", "storage_line"]
 
 FSX_CSI_ADDON = "aws-fsx-csi-driver"
 S3_CSI_ADDON = "aws-mountpoint-s3-csi-driver"
 S3_CSI_SERVICE_ACCOUNT = ("kube-system", "s3-csi-driver-sa")  # the add-on's node service account
 IMPORT_EXPORT_EVENTS = ["NEW", "CHANGED", "DELETED"]
-
-
-def lustre_subnet_id(spec: "Spec", zone_names: pulumi.Input[Sequence[str]],
-                     subnet_ids: Sequence[pulumi.Input[str]]) -> pulumi.Input[str]:
-    """The private subnet of the first training pool's zone (zone 0 when unpinned). With
-    zone names in the spec the index is static; with a zone count it is found by name at
-    deploy time, and a zone the network does not cover fails the deployment by name."""
-    from components.spec.storage import lustre_zone
-    index, az = lustre_zone(spec)
-    if index is not None:
-        return subnet_ids[index]
-
-    def pick(args: list) -> str:
-        names, ids = args[0], args[1:]
-        if az not in names:
-            raise ValueError(f"aidc:storage.lustre: the training pool's zone {az} is not one of the "
-                             f"network's zones {', '.join(names)}")
-        return ids[names.index(az)]
-
-    return pulumi.Output.all(zone_names, *subnet_ids).apply(pick)
 
 
 class SharedStorage(pulumi.ComponentResource):
@@ -228,7 +208,12 @@ class SharedStorage(pulumi.ComponentResource):
 
     def _apply(self, ns: str, objs: list[dict]) -> None:
         opts = pulumi.ResourceOptions.merge(self._k8s_opts, pulumi.ResourceOptions(depends_on=[self._namespace(ns)]))
-        kube.apply_objects(objs, opts)
+        protect = self.spec.protect
+        for obj in objs:
+            # A volume is how pods reach the data: protected with what it points at.
+            held = pulumi.ResourceOptions(protect=protect, retain_on_delete=protect) \
+                if obj["kind"] == "PersistentVolume" else None
+            kube.apply_object(obj, pulumi.ResourceOptions.merge(opts, held))
         self.claims.setdefault(ns, []).extend(o["metadata"]["name"] for o in objs
                                               if o["kind"] == "PersistentVolumeClaim")
 

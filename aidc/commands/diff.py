@@ -1,0 +1,73 @@
+"""`aidc diff`: a pull-request-ready report of what a change does to the infrastructure.
+
+    aidc diff BASE HEAD            two plan documents (`aidc plan STACK --json FILE`)
+    aidc diff --preview FILE       the JSON of a real `pulumi preview --json` against a live stack
+    aidc diff --base-ref REF STACK STACK at git ref REF (a temporary worktree) vs the working tree
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from aidc.diff import FORMATS, DiffReport, diff_plans, diff_preview, render
+from aidc.errors import UserError
+from aidc.plan import load_plan
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("diff", help="report what a change does: resources, data loss, cost, policy",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("plans", nargs="*", metavar="BASE HEAD | STACK",
+                   help="two plan documents, or one stack with --base-ref")
+    p.add_argument("--preview", metavar="FILE", help="the JSON of `pulumi preview --json`")
+    p.add_argument("--base-ref", metavar="REF", help="git ref to plan the stack at as BASE (e.g. origin/main)")
+    p.add_argument("--format", choices=FORMATS, default="markdown")
+    p.add_argument("--json", action="store_true", help="same as --format json")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    p.set_defaults(run=run)
+
+
+def build(args: argparse.Namespace) -> DiffReport:
+    if args.preview:
+        if args.plans or args.base_ref:
+            raise UserError("--preview takes one file and no BASE/HEAD or --base-ref")
+        return diff_preview(load_plan(args.preview))
+    if args.base_ref:
+        if len(args.plans) != 1:
+            raise UserError("--base-ref REF takes exactly one STACK")
+        return _base_ref(args.base_ref, args.plans[0])
+    if len(args.plans) != 2:
+        raise UserError("give BASE and HEAD plan documents, --preview FILE, or --base-ref REF STACK")
+    base, head = (load_plan(p) for p in args.plans)
+    return diff_plans(base, head)
+
+
+def _base_ref(ref: str, stack: str) -> DiffReport:
+    from aidc.engine import plan_stack
+    from aidc.gitref import plan_at_ref
+    from aidc.stackfile import project_root
+
+    root = project_root()
+    started = time.perf_counter()
+    if sys.stderr.isatty():
+        print(f"planning {stack} at {ref} and in the working tree ...", file=sys.stderr)
+    base = plan_at_ref(ref, stack, root)
+    head = plan_stack(stack, root)
+    report = diff_plans(base, head.plan, base_label=base.source, head_label=f"working tree ({head.stack.display_path})")
+    if sys.stderr.isatty():
+        print(f"planned and compared in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return report
+
+
+def run(args: argparse.Namespace) -> int:
+    report = build(args)
+    text = render(report, "json" if args.json else args.format)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"report written to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0

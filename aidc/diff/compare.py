@@ -1,0 +1,175 @@
+"""Compare two plans (or read one real preview) into one change record per resource URN."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from aidc.plan import Plan, Resource
+from components.catalog import ReplaceRule
+
+from .values import MISSING, changed, generic, smaller, under
+
+OPS = ("create", "update", "replace", "delete", "same")
+RuleLookup = Callable[[str], ReplaceRule]
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str
+    old: Any
+    new: Any
+    forces_replace: bool = False
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    urn: str
+    type: str
+    op: str  # one of OPS
+    component: str
+    changes: tuple[Change, ...] = ()
+    replace_reasons: tuple[str, ...] = ()
+    protect: bool = False
+    retain_on_delete: bool = False
+    holds_data: str = ""  # what a delete or replacement destroys; "" = nothing
+    custom: bool = True
+    dependencies: tuple[str, ...] = field(default=(), compare=False)
+    # Replaced resources this one depends on: their new IDs may reach a replace-on-change
+    # property, which two offline plans cannot show (their IDs are stable stand-ins).
+    knock_on: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.urn.rsplit("::", 1)[-1]
+
+    @property
+    def destroys_data(self) -> bool:
+        return bool(self.holds_data) and self.op in ("delete", "replace")
+
+
+def default_rules() -> RuleLookup:
+    from components.catalog import catalog
+    return catalog().replace_on_change.rule
+
+
+def replace_paths(rule: ReplaceRule, diffs: Iterable[tuple[str, Any, Any]]) -> list[str]:
+    """The changed paths that force replacement under `rule`."""
+    out = []
+    for path, old, new in diffs:
+        if any(under(path, r) for r in rule.replace_on_changes):
+            out.append(path)
+        elif any(generic(path) == r for r in rule.replace_on_decrease) and old is not MISSING \
+                and new is not MISSING and smaller(old, new):
+            out.append(path)
+    return out
+
+
+def _roots(paths: set[str]) -> list[str]:
+    """Paths without those below another one: {'subnetIds', 'subnetIds[0]'} -> ['subnetIds']."""
+    return sorted(p for p in paths if not any(q != p and p.startswith((q + ".", q + "[")) for q in paths))
+
+
+def _provider_urn(ref: str) -> str:
+    return ref.rsplit("::", 1)[0] if ref.count("::") > 3 else ref
+
+
+def _record(res: Resource, op: str, component: str, rule: ReplaceRule, changes=(), reasons=(),
+            old: Resource | None = None) -> ResourceChange:
+    # Protection that matters for a delete is the one recorded in the old state.
+    guard = old if op == "delete" and old is not None else res
+    return ResourceChange(urn=res.urn, type=res.type, op=op, component=component, changes=tuple(changes),
+                          replace_reasons=tuple(reasons), protect=guard.protect,
+                          retain_on_delete=guard.retain_on_delete, holds_data=rule.holds_data,
+                          custom=res.custom, dependencies=res.dependencies)
+
+
+def compare_plans(base: Plan, head: Plan, rules: RuleLookup | None = None) -> list[ResourceChange]:
+    """BASE -> HEAD by URN: created, deleted, replaced (a replace-on-change property changed,
+    or the provider did), updated, or the same. Order: HEAD's, then deletions in BASE's order."""
+    rules = rules or default_rules()
+    old_by_urn = base.by_urn()
+    new_urns = {r.urn for r in head.resources}
+    out = []
+    for res in head.resources:
+        rule = rules(res.type)
+        old = old_by_urn.get(res.urn)
+        if old is None:
+            out.append(_record(res, "create", head.component_of(res), rule))
+            continue
+        diffs = changed(old.inputs, res.inputs)
+        forcing = set(replace_paths(rule, diffs))
+        reasons = sorted(forcing)
+        if _provider_urn(old.provider) != _provider_urn(res.provider):
+            reasons.append("provider")
+        changes = [Change(p, a, b, p in forcing) for p, a, b in diffs]
+        op = "replace" if reasons else "update" if changes else "same"
+        out.append(_record(res, op, head.component_of(res), rule, changes, reasons))
+    for old in base.resources:
+        if old.urn not in new_urns:
+            out.append(_record(old, "delete", base.component_of(old), rules(old.type), old=old))
+    return _knock_on(out, rules)
+
+
+def _knock_on(records: list[ResourceChange], rules: RuleLookup) -> list[ResourceChange]:
+    """Mark resources that stay (same or update) but depend on a replaced one and have
+    replace-on-change properties: the real preview may replace them too."""
+    replaced = {r.urn: r.name for r in records if r.op == "replace"}
+    if not replaced:
+        return records
+    out = []
+    for r in records:
+        deps = tuple(replaced[d] for d in r.dependencies if d in replaced)
+        if deps and r.op in ("same", "update") and rules(r.type).replace_on_changes:
+            r = replace(r, knock_on=deps)
+        out.append(r)
+    return out
+
+
+# ---------------------------------------------------------------- a real `pulumi preview --json`
+
+_PREVIEW_OPS = {
+    "create": "create", "import": "create", "update": "update", "delete": "delete", "same": "same",
+    "read": "same", "refresh": "same", "discard": "delete",
+    "replace": "replace", "create-replacement": "replace", "delete-replaced": "replace",
+    "import-replacement": "replace", "read-replacement": "replace", "discard-replaced": "replace",
+}
+
+
+def from_preview(plan: Plan, rules: RuleLookup | None = None) -> list[ResourceChange]:
+    """The steps of a real preview, one record per URN: Pulumi already decided the operation
+    (a replacement comes as create-replacement / replace / delete-replaced steps). Property
+    changes come from oldState/newState inputs; replaceReasons and `*-replace` kinds in
+    detailedDiff name the forcing properties (the catalog only when the preview names none)."""
+    rules = rules or default_rules()
+    merged: dict[str, list[Resource]] = {}
+    for res in plan.resources:
+        merged.setdefault(res.urn, []).append(res)
+    out = []
+    for steps in merged.values():
+        ops = [_PREVIEW_OPS.get(s.op, "update") for s in steps]
+        op = next((o for o in ("replace", "delete", "create", "update") if o in ops), "same")
+        res = next((s for s in steps if s.op in ("replace", "update", "same", "create")), steps[0])
+        rule = rules(res.type)
+        component = plan.component_of(res)
+        if op in ("create", "delete"):
+            out.append(_record(res, op, component, rule, old=res))
+            continue
+        old_inputs = next((s.old_inputs for s in steps if s.old_inputs is not None), {}) or {}
+        diffs = changed(old_inputs, res.inputs) if op != "same" else []
+        detailed = {}
+        for s in steps:
+            detailed.update(s.extra.get("detailedDiff") or {})
+        given = [str(r) for s in steps for r in (s.extra.get("replaceReasons") or [])]
+        forcing = {p for p, d in detailed.items() if isinstance(d, dict) and str(d.get("kind", "")).endswith("-replace")}
+        if op == "replace" and not given and not forcing:  # an older CLI: fall back on the catalog
+            forcing = set(replace_paths(rule, diffs))
+        changes = [Change(p, a, b, op == "replace" and (p in forcing or any(under(p, g) for g in given)))
+                   for p, a, b in diffs]
+        if op == "update" and not changes:  # a change the inputs do not show (e.g. only in outputs)
+            reported = [str(r) for s in steps for r in (s.extra.get("diffReasons") or [])] or sorted(detailed)
+            changes = [Change(p, "?", "?") for p in reported]
+        reasons = _roots(set(given) | forcing) if op == "replace" else []
+        out.append(_record(res, op, component, rule, changes, reasons))
+    return out

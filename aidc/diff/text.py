@@ -1,0 +1,43 @@
+"""The diff as plain text for a terminal or a CI log."""
+
+from __future__ import annotations
+
+from .markdown import PLURAL, protection, usd
+from .report import DiffReport
+from .values import show_pair
+
+_SIGN = {"create": "+", "update": "~", "replace": "+-", "delete": "-"}
+
+
+def render(report: DiffReport) -> str:
+    counts = report.counts
+    out = [f"aidc diff: stack {report.stack} ({report.base} -> {report.head})"]
+    parts = [f"{counts[op]} {PLURAL[op]}" for op in ("create", "update", "replace", "delete") if counts[op]]
+    out.append(", ".join(parts or ["no changes"]) + f", {counts['same']} unchanged")
+    c = report.cost
+    out.append("cost: not available" if c is None else
+               f"monthly cost: {usd(c.before)} -> {usd(c.after)} ({usd(c.delta, signed=True)})")
+    for r in report.data_loss:
+        why = f" (forced by {', '.join(r.replace_reasons)})" if r.replace_reasons else ""
+        out.append(f"DATA LOSS: {r.op} {r.name} [{r.type}]{why}: {r.holds_data} would be lost; "
+                   f"{protection(r).replace('*', '').replace('`', '')}")
+    for r in report.at_risk:
+        out.append(f"MAY BE REPLACED: {r.name} [{r.type}] depends on replaced {', '.join(r.knock_on)}; "
+                   f"{r.holds_data} would be lost if a new ID reaches a replace-on-change property")
+    for comp, rows in report.by_component().items():
+        out.append(f"\n{comp}")
+        for r in rows:
+            out.append(f"  {_SIGN[r.op]:>2} {r.name} [{r.type}] {r.op}")
+            for ch in r.changes if r.op in ("update", "replace") else ():
+                flag = "  (forces replacement)" if ch.forces_replace else ""
+                old, new = show_pair(ch.old, ch.new)
+                out.append(f"       {ch.path}: {old} -> {new}{flag}")
+    p = report.policy
+    out.append("")
+    if p is None:
+        out.append("policy: not available")
+    else:
+        out.append(f"policy: {len(p.new)} new violation(s), {len(p.fixed)} fixed, {p.remaining} unchanged")
+        out += [f"  NEW   [{v.enforcement}] {v.policy} {v.urn.rsplit('::', 1)[-1]}: {v.message}" for v in p.new]
+        out += [f"  FIXED [{v.enforcement}] {v.policy} {v.urn.rsplit('::', 1)[-1]}" for v in p.fixed]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,145 @@
+"""The PR comment: golden Markdown snapshots, the GitHub size cap, the diagram, the CLI.
+
+Regenerate the snapshots in tests/golden/diff/ after an intended change with
+    AIDC_UPDATE_GOLDEN=1 .venv/bin/python -m pytest -q tests/test_diff_report.py
+and review the diff of the .md files like any other change."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from aidc.cli import main
+from aidc.diff import ResourceChange, diff_plans, diff_preview, markdown, render
+from aidc.diff.compare import Change
+from aidc.plan import load_plan
+from tests.diff_fakes import FIXTURES, fake_estimate, fake_evaluate, fixture_plans
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "diff"
+UPDATE = os.environ.get("AIDC_UPDATE_GOLDEN") == "1"
+
+
+def golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.write_text(text, encoding="utf-8")
+    assert path.is_file(), f"{path} missing: run with AIDC_UPDATE_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs from the snapshot"
+
+
+def plans_report(**kw):
+    base, head = fixture_plans()
+    return diff_plans(base, head, base_label="main", head_label="pull request",
+                      **{"estimator": fake_estimate, "evaluator": fake_evaluate, **kw})
+
+
+def test_golden_markdown_of_two_plans():
+    golden("plans.md", render(plans_report(), "markdown"))
+
+
+def test_golden_markdown_of_a_real_preview():
+    report = diff_preview(load_plan(FIXTURES / "preview-prod.json"), estimator=fake_estimate,
+                          evaluator=fake_evaluate)
+    golden("preview.md", render(replace(report, head="pulumi preview"), "markdown"))
+
+
+def test_golden_markdown_without_cost_and_policy():
+    golden("plans-no-verdicts.md", render(plans_report(estimator=None, evaluator=None), "markdown"))
+
+
+def test_comment_layout_puts_data_loss_first():
+    md = render(plans_report(), "markdown")
+    lines = md.splitlines()
+    assert lines[0] == "<!-- aidc-diff:prod -->"
+    assert md.index("[!CAUTION]") < md.index("#### `aidc:")
+    assert "**2** to create · **4** to update · **2** to replace · **4** to delete · 10 unchanged" in md
+    assert "monthly cost $3,171.55 → $4,105.85 (**+$934.30**)" in md
+    assert "```mermaid" in md and "n_aidc_storage_Storage" in md
+
+
+def _huge_report(n: int):
+    base = plans_report()
+    filler = tuple(ResourceChange(
+        urn=f"urn:pulumi:prod::aidc::aidc:datacenter:AiDatacenter$aidc:training:Training$kubernetes:core/v1:ConfigMap::cm-{i:05d}",
+        type="kubernetes:core/v1:ConfigMap", op="update", component="aidc:training:Training",
+        changes=tuple(Change(f"data.key{j}", "a" * 50, "b" * 50) for j in range(4))) for i in range(n))
+    return replace(base, changes=base.changes + filler)
+
+
+def test_size_cap_folds_and_truncates_with_a_note():
+    report = _huge_report(3000)
+    full_rows = sum(1 for r in report.changes if r.op != "same")
+    md = render(report, "markdown")
+    assert len(md) <= markdown.LIMIT
+    assert "<details><summary><code>aidc:training:Training</code>" in md  # long tables fold
+    assert "not shown (comment size limit)" in md
+    assert md.index("[!CAUTION]") < 2000  # the warning survives truncation, at the top
+    assert "#### Policy" in md and md.rstrip().endswith("```")  # the tail (policy, diagram) is kept
+    assert md.count("\n| 🟡 update |") < full_rows
+
+
+def test_small_reports_are_not_folded():
+    md = render(plans_report(), "markdown")
+    assert "<details><summary><code>" not in md and "not shown" not in md
+
+
+def test_text_and_json_formats():
+    report = plans_report()
+    text = render(report, "text")
+    assert "DATA LOSS: replace aidc-prod-datasets [aws:s3/bucket:Bucket] (forced by bucket)" in text
+    assert "NEW   [mandatory] nat-gateway-per-az aidc-prod-nat-0" in text
+    doc = json.loads(render(report, "json"))
+    assert doc["counts"]["replace"] == 2 and doc["cost"]["monthlyUsdDelta"] == pytest.approx(934.3)
+    lustre = next(r for r in doc["resources"] if r["urn"].endswith("::aidc-prod-scratch"))
+    assert lustre["replaceReasons"] == ["deploymentType"] and lustre["protect"] is True
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_diff_two_plans(capsys, tmp_path):
+    out_file = tmp_path / "c.md"
+    code, _, err = run(capsys, "diff", str(FIXTURES / "plan-base.json"), str(FIXTURES / "plan-head.json"),
+                       "--output", str(out_file))
+    assert code == 0, err
+    assert "**replace** `aidc-prod-scratch`" in out_file.read_text()
+
+
+def test_cli_diff_preview_json(capsys):
+    code, out, err = run(capsys, "diff", "--preview", str(FIXTURES / "preview-prod.json"), "--json")
+    assert code == 0, err
+    assert json.loads(out)["counts"]["replace"] == 1
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["diff", "pyproject.toml", "pyproject.toml"], "not JSON"),
+    (["diff", "--preview", "no/such/file.json"], "cannot read plan"),
+    (["diff", str(FIXTURES / "plan-base.json")], "give BASE and HEAD"),
+])
+def test_cli_bad_input_exits_2(capsys, argv, message):
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_cli_not_a_plan_document(capsys, tmp_path):
+    f = tmp_path / "x.json"
+    f.write_text('{"resources": []}')
+    code, _, err = run(capsys, "diff", str(f), str(FIXTURES / "plan-head.json"))
+    assert code == 2 and "not a plan document" in err
+
+
+def test_cli_plans_of_different_stacks(capsys, tmp_path):
+    other = tmp_path / "dev.json"
+    other.write_text((FIXTURES / "plan-head.json").read_text().replace("urn:pulumi:prod::", "urn:pulumi:dev::"))
+    code, _, err = run(capsys, "diff", str(FIXTURES / "plan-base.json"), str(other))
+    assert code == 2 and "different stacks" in err and "stack 'dev'" in err
