@@ -141,3 +141,14 @@ def test_kueue_configuration(planned):
     assert yaml.safe_load(values["managerConfig"]["controllerManagerConfigYaml"]) == cfg
     dev = manager_config(planned("dev").spec.training)
     assert "kubeflow.org/mpijob" not in dev["integrations"]["frameworks"]  # mpi is off in dev
+
+
+def test_plan_summary_lists_each_team_queue(plan_of):
+    from aidc.queues import queue_lines
+    assert queue_lines(plan_of("prod")) == [
+        "queues (flavors: infer-l40s, train-h100):",
+        "  applied -> train-h100: 40 GPUs (+40 borrowable), cohort h100",
+        "  platform -> train-h100: 8 GPUs (+idle cohort GPUs), cohort h100",
+        "  research -> train-h100: 80 GPUs (+40 borrowable), cohort h100",
+    ]
+    assert queue_lines(plan_of("onprem")) == ["queues (flavors: none):", "  research -> no quota"]

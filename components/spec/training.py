@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from .gpu_pools import GpuPoolSpec
 
 _DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
-GPU_RESOURCE = "nvidia.com/gpu"
 # Namespaces the platform itself uses: a team may not claim one.
 RESERVED_NAMESPACES = frozenset({
     "default", "kube-system", "kube-public", "kube-node-lease", "kueue-system", "jobset-system",

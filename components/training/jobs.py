@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from components.catalog import catalog
 from components.kube import render_text
+from components.spec.training import pool_capacity
 from components.storage.volumes import LUSTRE_CLAIM, MODELS_CLAIM
 
 from .pools import EFA_RESOURCE, GPU_RESOURCE, closest_level, efa_devices, node_selector, tolerations, topology_levels
 from .queues import QUEUE_LABEL, TEAM_LABEL
-from .tenancy import SERVICE_ACCOUNT
+from .tenancy import SERVICE_ACCOUNT, quota_ceiling
 
 if TYPE_CHECKING:
     from components.catalog import Catalog, Instance
@@ -82,14 +83,8 @@ class JobRequest:
 def _team_ceiling_gpus(spec: "Spec", team_name: str, pool_name: str, cat: "Catalog") -> int:
     team = spec.training.team(team_name)  # type: ignore[union-attr]
     pool = spec.pool(pool_name)
-    cap = cat.instances[pool.instance_type].gpu_count * pool.size.max
-    for q in team.quotas:
-        if q.pool == pool_name:
-            if team.cohort is None:
-                return q.gpus
-            limit = q.borrowing_limit.gpus if q.borrowing_limit else None
-            return cap if limit is None else min(cap, q.gpus + limit)
-    return 0
+    cap = pool_capacity(pool, cat)["gpus"]
+    return sum(quota_ceiling(team, q, "gpus", cap) for q in team.quotas if q.pool == pool_name)
 
 
 def check(spec: "Spec", req: JobRequest, cat: "Catalog | None" = None) -> None:

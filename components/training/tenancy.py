@@ -16,7 +16,7 @@ from .queues import TEAM_LABEL
 if TYPE_CHECKING:
     from components.catalog import Catalog
     from components.spec import GpuPoolSpec
-    from components.spec.training import Team
+    from components.spec.training import Quota, Team
 
 # The service account every team job runs as; EKS Pod Identity binds it to the storage role.
 SERVICE_ACCOUNT = "training"
@@ -24,21 +24,26 @@ SERVICE_ACCOUNT = "training"
 POD_IDENTITY_AGENT = "169.254.170.23/32"
 
 
+def quota_ceiling(team: "Team", q: "Quota", field: str, capacity: int) -> int:
+    """The most of one resource Kueue can ever admit for a team on one pool: the nominal quota
+    without a cohort; with one, nominal plus the borrowing limit (the whole pool when the
+    limit is unset), never more than the pool holds."""
+    nominal = getattr(q, field)
+    if team.cohort is None:
+        return nominal
+    limit = getattr(q.borrowing_limit, field) if q.borrowing_limit else None
+    return capacity if limit is None else min(nominal + limit, capacity)
+
+
 def ceilings(team: "Team", pools: tuple["GpuPoolSpec", ...], cat: "Catalog | None" = None) -> dict[str, int]:
-    """The most Kueue can ever admit for the team, summed over its pools: nominal plus the
-    borrowing limit, or the whole pool when it may borrow without limit from a cohort."""
+    """`quota_ceiling` summed over the team's pools, per resource."""
     cat = cat or catalog()
     by_name = {p.name: p for p in pools}
     out = {"gpus": 0, "cpu": 0, "memory_gib": 0}
     for q in team.quotas:
         cap = pool_capacity(by_name[q.pool], cat)
         for field in out:
-            nominal = getattr(q, field)
-            limit = getattr(q.borrowing_limit, field) if q.borrowing_limit else None
-            if team.cohort is None:
-                out[field] += nominal
-            else:
-                out[field] += cap[field] if limit is None else min(nominal + limit, cap[field])
+            out[field] += quota_ceiling(team, q, field, cap[field])
     return out
 
 
