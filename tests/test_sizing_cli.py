@@ -62,7 +62,9 @@ def test_train_fragment_loads_as_a_stack(capsys):
     (pool,) = spec.gpu_pools
     assert (pool.instance_type, pool.purpose, pool.efa) == ("p5.48xlarge", "training", True)
     assert pool.size.min == pool.size.max == json.loads(run(capsys, *TRAIN, "--days", "30", "--json")[1])["nodes"]
-    assert "perUnitStorageThroughput" in out  # Lustre sizing rides along as a commented block
+    planned = json.loads(run(capsys, *TRAIN, "--days", "30", "--json")[1])["lustre"]
+    lustre = spec.storage.lustre  # the stack builds exactly the file system the planner chose
+    assert (lustre.capacity_gib, lustre.throughput_per_tib) == (planned["capacityGiB"], planned["tierMBpsPerTiB"])
 
 
 def test_serve_fragment_on_a_capacity_block_loads(capsys):

@@ -62,24 +62,19 @@ def gpu_pool(plan: TrainPlan | ServePlan, name: str | None = None, capacity: str
 
 def fragment(plan: TrainPlan | ServePlan, name: str | None = None, capacity: str | None = None,
              reservation_id: str | None = None, zone: str | None = None) -> str:
-    """YAML text: `aidc:gpuPools` with one pool, plus the Lustre sizing as a commented block
-    (the `aidc:storage` section is not part of the spec yet; see docs/sizing.md)."""
-    pool = gpu_pool(plan, name, capacity, reservation_id, zone)
-    text = f"# aidc size: {_summary(plan)}\n"
-    text += yaml.safe_dump({"aidc:gpuPools": [pool]}, sort_keys=False, default_flow_style=False)
+    """YAML text: `aidc:gpuPools` with one pool and, for training, the `aidc:storage` Lustre
+    the planner chose, pinned (capacity and tier), so the stack builds exactly that."""
+    doc: dict = {"aidc:gpuPools": [gpu_pool(plan, name, capacity, reservation_id, zone)]}
     if isinstance(plan, TrainPlan):
         lu = plan.lustre
-        text += (
-            f"# Lustre for a {plan.checkpoint_gib:,.0f} GiB checkpoint within "
-            f"{plan.workload.checkpoint_write_seconds:g} s ({lu.write_seconds:,.0f} s at "
-            f"{lu.throughput_mbps / 1000:,.1f} GB/s):\n"
-            "# aidc:storage:\n"
-            "#   lustre:\n"
-            "#     deploymentType: PERSISTENT_2\n"
-            f"#     storageCapacityGib: {lu.capacity_gib}\n"
-            f"#     perUnitStorageThroughput: {lu.tier_mbps_per_tib}\n"
-        )
-    return text
+        doc["aidc:storage"] = {"lustre": {"capacityGiB": lu.capacity_gib, "throughputPerTiB": lu.tier_mbps_per_tib,
+                                          "checkpointGiB": round(plan.checkpoint_gib)}}
+    text = f"# aidc size: {_summary(plan)}\n"
+    if isinstance(plan, TrainPlan):
+        lu = plan.lustre
+        text += (f"# Lustre for the {plan.checkpoint_gib:,.0f} GiB checkpoint: {lu.capacity_gib:,} GiB at "
+                 f"{lu.tier_mbps_per_tib} MB/s/TiB, written in {lu.write_seconds:,.0f} s\n")
+    return text + yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
 
 
 def _summary(plan: TrainPlan | ServePlan) -> str:
