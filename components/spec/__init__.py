@@ -8,8 +8,9 @@ from .network import NetworkSpec
 from .nvidia import NvidiaSpec
 from .root import ENVIRONMENTS, NAMESPACE, Spec, load_spec
 from .storage import StorageSpec
+from .training import TrainingSpec
 
 __all__ = [
     "ENVIRONMENTS", "NAMESPACE", "ClusterSpec", "CostSpec", "ExistingCluster", "GpuPoolSpec", "NetworkSpec",
-    "NvidiaSpec", "Problem", "Spec", "SpecError", "StorageSpec", "key_path", "load_spec",
+    "NvidiaSpec", "Problem", "Spec", "SpecError", "StorageSpec", "TrainingSpec", "key_path", "load_spec",
 ]
