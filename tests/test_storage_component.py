@@ -133,10 +133,12 @@ def test_data_repository_associations(plan_of):
 
 
 @pytest.mark.parametrize("stack,protected", [("prod", True), ("staging", False), ("dev", False)])
-def test_what_holds_data_is_protected_in_prod(plan_of, stack, protected):
+def test_what_holds_data_is_protected_in_prod(planned, plan_of, stack, protected):
     res = storage(plan_of(stack))
     holders = of(res, FS) + of(res, BUCKET) + of(res, "aws:kms/key:Key") + of(res, "kubernetes:core/v1:PersistentVolume")
-    assert len(holders) == (8 if stack != "dev" else 7)  # dev mounts no models bucket
+    st = planned(stack).spec.storage
+    # file system, 3 buckets, 2 keys, and one volume per claim (dev mounts no models bucket)
+    assert len(holders) == 6 + len(st.namespaces) + len(st.model_namespaces)
     for r in holders:
         assert (r.protect, r.retain_on_delete) == (protected, protected), r.urn
         if r.type == "aws:kms/key:Key":
@@ -211,15 +213,17 @@ def test_each_claim_binds_its_own_volume(plan_of):
     objs = kube_objects(plan_of("prod"))
     pvs = {o["metadata"]["name"]: o for o in objs if o["kind"] == "PersistentVolume"}
     pvcs = [o for o in objs if o["kind"] == "PersistentVolumeClaim"]
+    # Lustre in every training team namespace; models for inference and two of the teams.
     assert {(c["metadata"]["namespace"], c["metadata"]["name"]) for c in pvcs} == {
-        ("training", "shared-lustre"), ("inference", "models")}
+        ("research", "shared-lustre"), ("applied", "shared-lustre"), ("platform", "shared-lustre"),
+        ("inference", "models"), ("research", "models"), ("applied", "models")}
     for claim in pvcs:
         pv = pvs[claim["spec"]["volumeName"]]
         assert pv["spec"]["claimRef"] == {"namespace": claim["metadata"]["namespace"],
                                           "name": claim["metadata"]["name"]}
         assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
         assert claim["spec"]["storageClassName"] == pv["spec"]["storageClassName"] == ""
-    lustre = pvs["aidc-prod-lustre-training"]["spec"]
+    lustre = pvs["aidc-prod-lustre-research"]["spec"]
     assert lustre["capacity"]["storage"] == "7200Gi"
     assert lustre["csi"]["driver"] == "fsx.csi.aws.com"
     assert lustre["csi"]["volumeAttributes"]["dnsname"].endswith(".fsx.us-east-1.amazonaws.com")
@@ -232,15 +236,17 @@ def test_each_claim_binds_its_own_volume(plan_of):
 def test_onprem_claims_the_existing_class_and_creates_nothing_on_aws(plan_of):
     plan = plan_of("onprem")
     assert not [r for r in plan.resources if r.type.startswith("aws:")]
-    (claim,) = [o for o in kube_objects(plan) if o["kind"] == "PersistentVolumeClaim"]
-    assert claim["spec"]["storageClassName"] == "cephfs"
-    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
-    assert claim["spec"]["resources"]["requests"]["storage"] == "10240Gi"
+    claims = [o for o in kube_objects(plan) if o["kind"] == "PersistentVolumeClaim"]
+    assert {c["metadata"]["namespace"] for c in claims} == {"research", "vision"}  # the onprem teams
+    for claim in claims:
+        assert claim["spec"]["storageClassName"] == "cephfs"
+        assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+        assert claim["spec"]["resources"]["requests"]["storage"] == "10240Gi"
 
 
 def test_plan_line_reports_the_figures(planned):
     assert storage_line(planned("prod").spec) == (
         "storage: Lustre 7200 GiB at 1000 MB/s/TiB = 7.03 GB/s; 913 GiB checkpoint in 139 s; $4,320/month; "
         "backups 30 days; buckets datasets, checkpoints, models")
-    assert storage_line(planned("onprem").spec) == "storage: existing storageClass cephfs, 10240 GiB claims in training"
+    assert storage_line(planned("onprem").spec) == "storage: existing storageClass cephfs, 10240 GiB claims in research, vision"
     assert storage_line(load_spec({"aws:region": "us-east-1", "aidc:environment": "dev"})) is None

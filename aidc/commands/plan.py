@@ -14,6 +14,7 @@ from aidc.cost import estimate
 from aidc.engine import PlannedStack, plan_stack
 from aidc.plan import Plan, dumps
 from aidc.policy import evaluate
+from aidc.queues import queue_lines
 from aidc.serving import serving_summary
 from components.storage.figures import storage_line
 
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     spec = planned.spec
     print(f"stack {planned.stack.name} ({planned.stack.display_path}): environment {spec.environment}, "
           f"{'existing cluster' if spec.existing_cluster else spec.region}")
-    for line in summary_lines(planned.plan) + serving_summary(planned.plan):
+    for line in summary_lines(planned.plan) + queue_lines(planned.plan) + serving_summary(planned.plan):
         print(line)
     print(verdict(evaluate(planned.plan)))
     print(total_line(estimate(planned.plan)))

@@ -16,6 +16,7 @@ from components.spec import Spec
 from components.spec.gpu_pools import zone_index
 from components.spec.storage import lustre_zone_index
 from components.storage import SharedStorage
+from components.training import TrainingPlatform
 
 
 class AiDatacenter(pulumi.ComponentResource):
@@ -37,6 +38,13 @@ class AiDatacenter(pulumi.ComponentResource):
             self.cluster = Cluster(f"{name}", spec, subnet_ids=self.network.private_subnet_ids, tags=tags,
                                    opts=aws_opts)
         self.k8s_opts = pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.cluster.provider})
+        # Before storage: the team namespaces it creates are where storage puts its claims.
+        self.training: TrainingPlatform | None = None
+        if spec.training is not None:
+            # On EKS it also makes the teams' storage roles, so it gets the AWS provider too.
+            providers = {"kubernetes": self.cluster.provider, **({"aws": aws_provider} if self.network else {})}
+            self.training = TrainingPlatform(f"{name}-training", spec,
+                                             pulumi.ResourceOptions(parent=self, providers=providers))
         if self.network is not None:
             self._gpu_pools(name, spec, tags, aws_provider)
         if spec.charts:
@@ -49,7 +57,11 @@ class AiDatacenter(pulumi.ComponentResource):
                 f"{name}", spec, self.cluster, tags=tags,
                 vpc_id=net.vpc_id if net else None, vpc_cidr=spec.network.cidr if net else None,
                 subnet_id=net.subnet_in(lustre_zone_index(spec)).id if net else None,
+                namespaces=self.training.namespaces if self.training else None,
                 opts=aws_opts if net else pulumi.ResourceOptions(parent=self))
+        if self.training is not None and self.storage is not None and self.storage.buckets:
+            # The teams' `training` service accounts get the buckets (Pod Identity).
+            self.training.bind_storage(self.cluster.eks.name, self.storage.buckets, self.storage.bucket_key.arn)
         self._serving(name, spec, tags, aws_provider)
         self.register_outputs({"kubeconfig": self.cluster.kubeconfig})
 

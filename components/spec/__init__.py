@@ -10,9 +10,10 @@ from .nvidia import NvidiaSpec
 from .observability import ObservabilitySpec
 from .root import ENVIRONMENTS, NAMESPACE, Spec, load_spec
 from .storage import StorageSpec
+from .training import TrainingSpec
 
 __all__ = [
     "ENVIRONMENTS", "NAMESPACE", "ClusterSpec", "CostSpec", "ExistingCluster", "GpuPoolSpec", "InferenceSpec",
     "NetworkSpec", "NvidiaSpec", "ObservabilitySpec", "Problem", "ServiceSpec", "Spec", "SpecError", "StorageSpec",
-    "key_path", "load_spec",
+    "TrainingSpec", "key_path", "load_spec",
 ]

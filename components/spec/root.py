@@ -21,6 +21,7 @@ from . import network as network_section
 from . import nvidia as nvidia_section
 from . import observability as observability_section
 from . import storage as storage_section
+from . import training as training_section
 from .base import Model, Problem, SpecError, key_path
 from .cluster import ClusterSpec
 from .cost import CostSpec
@@ -30,6 +31,7 @@ from .network import NetworkSpec
 from .nvidia import NvidiaSpec, charts_in_use
 from .observability import ObservabilitySpec
 from .storage import StorageSpec
+from .training import TrainingSpec
 
 Environment = Literal["dev", "staging", "prod"]
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
@@ -48,6 +50,7 @@ class Spec(Model):
     network: NetworkSpec = NetworkSpec()
     cluster: ClusterSpec = ClusterSpec()
     gpu_pools: tuple[GpuPoolSpec, ...] = ()
+    training: TrainingSpec | None = None
     nvidia: NvidiaSpec = NvidiaSpec()
     cost: CostSpec = CostSpec()
     storage: StorageSpec | None = None
@@ -103,6 +106,8 @@ def semantic_problems(spec: Spec, cat: Catalog) -> Iterator[Problem]:
         network=None if spec.existing_cluster else spec.network, region=spec.region)
     yield from nvidia_section.problems(spec.nvidia, cat, spec.charts, existing_cluster=spec.existing_cluster,
                                        kubernetes_version=k8s)
+    if spec.training is not None:
+        yield from training_section.problems(spec.training, spec.gpu_pools, cat)
     if spec.storage is not None:
         yield from storage_section.problems(spec.storage, spec, cat.pricing.fsx_lustre_persistent2_usd_per_gb_month)
     yield from inference_section.problems(spec.inference, spec, cat)

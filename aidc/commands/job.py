@@ -1,0 +1,46 @@
+"""`aidc job render STACK --pool P --team T --nodes N [--template pytorch|nccl-tests]`: a
+training or NCCL acceptance job for a stack's pool and team, as YAML for `kubectl apply -f -`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import yaml
+
+from aidc.engine import validate_stack
+from aidc.errors import Problem, UserError
+from components.training.jobs import TEMPLATES, JobError, JobRequest, render_job
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("job", help="render training and acceptance jobs from the k8s/ templates")
+    verbs = p.add_subparsers(dest="verb", required=True, parser_class=type(p))
+    r = verbs.add_parser("render", help="print a job for a stack's pool and team as YAML")
+    r.add_argument("stack", help="a stack name in stacks/ or a path to Pulumi.<name>.yaml")
+    r.add_argument("--pool", required=True, help="GPU pool (aidc:gpuPools[].name)")
+    r.add_argument("--team", required=True, help="team (aidc:training.teams[].name): its namespace and queue")
+    r.add_argument("--nodes", required=True, type=int, help="nodes of the pool, one pod per node")
+    r.add_argument("--template", default="pytorch", choices=sorted(TEMPLATES),
+                   help="pytorch: distributed PyTorch JobSet; nccl-tests: all-reduce acceptance MPIJob")
+    r.add_argument("--image", help="container image (default: the catalog's pinned pytorch or nccl-tests image)")
+    r.add_argument("--name", help="job name (default: <template>-<pool>)")
+    r.add_argument("--json", action="store_true", help="print the objects as a JSON list instead of YAML")
+    r.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    sf, spec = validate_stack(args.stack)
+    req = JobRequest(stack=sf.name, pool=args.pool, team=args.team, nodes=args.nodes, template=args.template,
+                     image=args.image, name=args.name)
+    try:
+        text = render_job(spec, req)
+    except JobError as err:
+        raise UserError(f"cannot render {args.template} job", [Problem(err.field, str(err), sf.display_path)]) from None
+    if args.json:
+        json.dump([d for d in yaml.safe_load_all(text) if d], sys.stdout, indent=2, sort_keys=True)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(text)
+    return 0

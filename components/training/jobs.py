@@ -1,0 +1,160 @@
+"""Job templates for a stack: a distributed PyTorch JobSet and an NCCL all-reduce acceptance
+MPIJob, shaped by the pool's catalog entry (GPUs, EFA devices, GPUDirect RDMA, expected bus
+bandwidth) and routed through the team's Kueue LocalQueue."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from components.catalog import catalog
+from components.kube import render_text
+from components.spec.training import pool_capacity
+from components.storage.volumes import LUSTRE_CLAIM, MODELS_CLAIM
+
+from .pools import EFA_RESOURCE, GPU_RESOURCE, closest_level, efa_devices, node_selector, tolerations, topology_levels
+from .queues import QUEUE_LABEL, TEAM_LABEL
+from .tenancy import SERVICE_ACCOUNT, quota_ceiling
+
+if TYPE_CHECKING:
+    from components.catalog import Catalog, Instance
+    from components.spec import Spec
+
+TEMPLATES = {"pytorch": "training/pytorch-jobset.yaml.j2", "nccl-tests": "training/nccl-tests-mpijob.yaml.j2"}
+# The operator each template's kind needs.
+NEEDS = {"pytorch": "jobset", "nccl-tests": "mpi"}
+_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
+# Large-message floor of the acceptance run: rows of at least this many bytes are judged.
+JUDGED_BYTES = 1 << 30
+
+
+class JobError(ValueError):
+    """Bad job request: `field` is the CLI option at fault."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
+
+
+def fabric_env(instance: "Instance", efa: bool) -> list[dict[str, str]]:
+    """NCCL over libfabric's EFA provider; empty for a pool without EFA (NCCL then uses TCP
+    sockets and needs no settings)."""
+    if not efa:
+        return []
+    env = [
+        ("FI_PROVIDER", "efa"),
+        # libfabric must stay usable after Python forks dataloader workers.
+        ("FI_EFA_FORK_SAFE", "1"),
+        # Pods get no preallocated huge pages; libfabric falls back to regular pages.
+        ("FI_EFA_USE_HUGE_PAGE", "0"),
+    ]
+    if instance.gpudirect_rdma:
+        # GPU memory registered directly with the EFA device (p4d and newer).
+        env.append(("FI_EFA_USE_DEVICE_RDMA", "1"))
+    env += [
+        # Bootstrap traffic over the pod interface, never loopback or bridges.
+        ("NCCL_SOCKET_IFNAME", "^lo,docker,veth"),
+        # INFO prints "NET/OFI Selected provider is efa": proof the fabric is in use.
+        ("NCCL_DEBUG", "INFO"),
+        ("NCCL_DEBUG_SUBSYS", "INIT,NET"),
+    ]
+    return [{"name": k, "value": v} for k, v in env]
+
+
+def pod_resources(instance: "Instance") -> tuple[int, int]:
+    """(cpu cores, memory GiB) one rank-per-node pod requests: 90% of the vCPUs and 85% of
+    the memory, leaving room for kubelet reservations and the node agents (GPU operator,
+    EFA plugin, CSI drivers, exporters)."""
+    return int(instance.vcpu * 0.9), int(instance.memory_gib * 0.85)
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    stack: str
+    pool: str
+    team: str
+    nodes: int
+    template: str = "pytorch"
+    image: str | None = None
+    name: str | None = None
+
+
+def _team_ceiling_gpus(spec: "Spec", team_name: str, pool_name: str, cat: "Catalog") -> int:
+    team = spec.training.team(team_name)  # type: ignore[union-attr]
+    pool = spec.pool(pool_name)
+    cap = pool_capacity(pool, cat)["gpus"]
+    return sum(quota_ceiling(team, q, "gpus", cap) for q in team.quotas if q.pool == pool_name)
+
+
+def check(spec: "Spec", req: JobRequest, cat: "Catalog | None" = None) -> None:
+    """Every reason the job could never run, as a JobError naming the option."""
+    cat = cat or catalog()
+    tr = spec.training
+    if tr is None:
+        raise JobError("stack", f"stack {req.stack} has no aidc:training section")
+    if req.template not in TEMPLATES:
+        raise JobError("--template", f"unknown template {req.template!r} (one of: {', '.join(TEMPLATES)})")
+    if not getattr(tr.operators, NEEDS[req.template]):
+        raise JobError("--template", f"{req.template} needs aidc:training.operators.{NEEDS[req.template]}: true")
+    pools = {p.name: p for p in spec.gpu_pools}
+    if req.pool not in pools:
+        raise JobError("--pool", f"unknown pool {req.pool!r} (stack {req.stack} has: {', '.join(pools) or 'none'})")
+    teams = [t.name for t in tr.teams]
+    if req.team not in teams:
+        raise JobError("--team", f"unknown team {req.team!r} (stack {req.stack} has: {', '.join(teams) or 'none'})")
+    team, pool = tr.team(req.team), pools[req.pool]
+    if team.scheduler != "kueue":
+        raise JobError("--team", f"team {req.team} schedules with {team.scheduler}; these templates queue through Kueue")
+    if req.nodes < 1:
+        raise JobError("--nodes", "at least 1")
+    if req.nodes > pool.size.max:
+        raise JobError("--nodes", f"{req.nodes} nodes, but pool {req.pool} holds at most {pool.size.max}")
+    if req.template == "nccl-tests":
+        if req.nodes < 2:
+            raise JobError("--nodes", "an acceptance run crosses the fabric: at least 2 nodes")
+        if team.pod_security != "baseline":
+            raise JobError("--team", f"nccl-tests workers run sshd as root (MPI operator); team {req.team}'s namespace "
+                                     "enforces restricted. Use a team with podSecurity: baseline")
+    gpus = req.nodes * cat.instances[pool.instance_type].gpu_count
+    if not any(q.pool == req.pool for q in team.quotas):
+        raise JobError("--pool", f"team {req.team} has no quota on pool {req.pool}: Kueue would never admit the job")
+    most = _team_ceiling_gpus(spec, req.team, req.pool, cat)
+    if gpus > most:
+        raise JobError("--nodes", f"{gpus} GPUs on {req.pool}, but team {req.team} can be admitted at most {most} there "
+                                  "(nominal quota plus borrowing)")
+    if req.name is not None and not _NAME.match(req.name):
+        raise JobError("--name", f"{req.name!r}: lowercase letters, digits and '-', at most 40 characters")
+
+
+def context(spec: "Spec", req: JobRequest, cat: "Catalog | None" = None) -> dict[str, Any]:
+    """Everything a job template needs, from the spec and the catalog alone."""
+    cat = cat or catalog()
+    pool = spec.pool(req.pool)
+    inst = cat.instances[pool.instance_type]
+    cpu, mem = pod_resources(inst)
+    levels = topology_levels(pool, cat) if spec.training and spec.training.topology_aware else None
+    image = req.image or cat.image("pytorch" if req.template == "pytorch" else "nccl-tests")
+    lustre_ns = set(spec.storage.namespaces) if spec.storage else set()
+    models_ns = set(spec.storage.model_namespaces) if spec.storage else set()
+    return {
+        "name": req.name or f"{req.template}-{req.pool}"[:40].rstrip("-"),
+        "stack": req.stack, "team": req.team, "pool": req.pool, "instance_type": pool.instance_type,
+        "nodes": req.nodes, "gpus_per_node": inst.gpu_count, "ranks": req.nodes * inst.gpu_count,
+        "efa_devices": efa_devices(inst) if pool.efa else 0,
+        "env": fabric_env(inst, pool.efa), "image": image,
+        "cpu": cpu, "memory_gib": mem, "shm_gib": max(1, mem // 4),
+        "node_selector": node_selector(pool), "tolerations": tolerations(pool),
+        "topology_level": closest_level(levels) if levels else None,
+        "queue_label": QUEUE_LABEL, "team_label": TEAM_LABEL, "queue": req.team,
+        "gpu_resource": GPU_RESOURCE, "efa_resource": EFA_RESOURCE, "service_account": SERVICE_ACCOUNT,
+        "lustre_claim": LUSTRE_CLAIM if req.team in lustre_ns else None,
+        "models_claim": MODELS_CLAIM if req.team in models_ns else None,
+        "min_busbw_gbps": inst.nccl_min_busbw_gbps, "judged_bytes": JUDGED_BYTES,
+    }
+
+
+def render_job(spec: "Spec", req: JobRequest, cat: "Catalog | None" = None) -> str:
+    """The job as YAML text a user can `kubectl apply -f -`."""
+    check(spec, req, cat)
+    return render_text(TEMPLATES[req.template], **context(spec, req, cat))
