@@ -94,3 +94,11 @@ def test_pulumi_cli_accepts_the_project(tmp_path):
 
     out = subprocess.run(["pulumi", "about", "--json"], cwd=ROOT, capture_output=True, text=True, check=False)
     assert out.returncode == 0
+
+
+def test_a_key_given_twice_is_an_error_not_a_silent_override(capsys, tmp_path):
+    path = bad_stack(tmp_path, "config:\n  aws:region: us-east-1\n  aidc:environment: prod\n"
+                               "  aidc:network: {cidr: 10.1.0.0/16}\n  aidc:network: {cidr: 10.2.0.0/16}\n")
+    code, _, err = run(capsys, "plan", str(path))
+    assert code == 2
+    assert "key 'aidc:network' appears twice (first on line 4)" in err and "line 5" in err
