@@ -8,13 +8,14 @@ import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
 
 from components.catalog import Catalog, catalog
 from components.spec import CostSpec, GpuPoolSpec, Problem
+from components.spec.inference import ServiceSpec
 
 from .errors import UserError
 from .plan import Plan, Resource
@@ -43,13 +44,15 @@ class GpuPool:
     max: int | None  # None: no limit found
     source: str  # "plan" or "config"
     disk_gib: float = 0.0
+    serving_floor: int = 0  # nodes the model servers' minReplicas keep up (aidc:inference)
 
     @property
     def expected(self) -> int:
-        """Nodes running in a normal month: desired where given, else min (reserved capacity is paid in full)."""
+        """Nodes running in a normal month: desired where given, else min, and never fewer than the
+        model servers on the pool hold up (reserved capacity is paid in full)."""
         if self.capacity in ("capacityBlock", "reservation") and self.max is not None:
             return self.max
-        return self.desired if self.desired is not None else self.min
+        return max(self.desired if self.desired is not None else self.min, self.serving_floor)
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,18 @@ def cost_settings(config: Mapping[str, Any]) -> CostSpec:
     except ValidationError as err:
         raise UserError("invalid aidc:cost settings", [
             Problem("aidc:cost" + "".join(f".{p}" for p in e["loc"]), e["msg"]) for e in err.errors()]) from None
+
+
+def serving_gpus(config: Mapping[str, Any]) -> dict[str, int]:
+    """GPUs per pool that the model servers' minimum replicas occupy (aidc:inference.services)."""
+    gpus: dict[str, int] = defaultdict(int)
+    for raw in (config.get("aidc:inference") or {}).get("services") or []:
+        try:
+            svc = ServiceSpec.model_validate(raw)
+        except ValidationError:
+            continue
+        gpus[svc.pool] += svc.min_replicas * svc.gpus_per_replica
+    return gpus
 
 
 def config_pools(config: Mapping[str, Any]) -> list[GpuPoolSpec]:
@@ -228,7 +243,10 @@ def plan_pools(plan: Plan, cat: Catalog | None = None) -> list[GpuPool]:
             continue
         pools.append(GpuPool(f"config:aidc:gpuPools[{i}]", "aidc:gpuPools", s.name, s.instance_type,
                              s.capacity.type, s.size.min, s.size.desired, s.size.max, "config"))
-    return pools
+    # A pool never runs fewer nodes than its model servers need (a lower bound: GPUs / GPUs per node).
+    serving = serving_gpus(plan.config)
+    return [replace(p, serving_floor=-(-serving[p.name] // cat.instances[p.instance_type].gpu_count))
+            if serving.get(p.name) else p for p in pools]
 
 
 def _nodeclass_disk(plan: Plan) -> float:
@@ -290,7 +308,8 @@ def estimate(plan: Plan, *, cat: Catalog | None = None, as_of: dt.date | None = 
         kw += p.expected * node_kw
         kw_max += mx * node_kw
         size = f"min {p.min}" + (f", desired {p.desired}" if p.desired is not None else "") + \
-               (f", max {p.max}" if p.max is not None else ", no max limit")
+               (f", max {p.max}" if p.max is not None else ", no max limit") + \
+               (f", {p.serving_floor} held by model servers" if p.serving_floor else "")
         lines.append(CostLine(
             p.urn, p.component, "gpu-pool", p.expected * node_month,
             f"{p.name}: {p.expected} x {p.instance_type} ({inst.gpu_count}x {gpu.name}) {p.capacity} at "

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from aidc.cost import HOURS_PER_MONTH, estimate
+from aidc.cost import HOURS_PER_MONTH, estimate, plan_pools
 from aidc.errors import UserError
 from aidc.plan import Plan, Resource
 from components.catalog import Catalog, Gpu, Instance, KubernetesVersion, Pricing, Recipe
@@ -108,9 +108,12 @@ def test_bad_cost_settings_name_the_key():
 
 def test_prod_plan_is_believable(plan_of):
     est = estimate(plan_of("prod"))
-    # 16 x p5.48xlarge on the Capacity Block dominates: 128 H100; the Karpenter inference pool
-    # starts from zero nodes, so only its max figure counts its 6 x 4 L40S.
-    assert est.gpu_count == 16 * 8
+    # 16 x p5.48xlarge on the Capacity Block dominates: 128 H100. The Karpenter inference pool
+    # starts from zero nodes, but the model servers' minimum replicas hold 2 x 1 + 2 x 4 = 10
+    # L40S GPUs up: at least 3 of its 4-GPU nodes run all month.
+    assert est.gpu_count == 16 * 8 + 3 * 4
     assert est.gpu_count_max == 16 * 8 + 6 * 4
+    (infer,) = [p for p in plan_pools(plan_of("prod")) if p.name == "infer-l40s"]
+    assert (infer.min, infer.serving_floor, infer.expected) == (0, 3, 3)
     assert 100_000 < est.monthly_usd < 2_000_000
     assert est.by_component()["aidc:network:Network"] > 0
