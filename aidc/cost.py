@@ -38,7 +38,7 @@ class GpuPool:
     component: str
     name: str
     instance_type: str
-    capacity: str  # onDemand | spot | capacityBlock | reservation
+    capacity: str  # onDemand | spot | capacityBlock | reservation | existing (the site's servers)
     min: int
     desired: int | None
     max: int | None  # None: no limit found
@@ -49,8 +49,9 @@ class GpuPool:
     @property
     def expected(self) -> int:
         """Nodes running in a normal month: desired where given, else min, and never fewer than the
-        model servers on the pool hold up (reserved capacity is paid in full)."""
-        if self.capacity in ("capacityBlock", "reservation") and self.max is not None:
+        model servers on the pool hold up (reserved capacity is paid in full; the site's own
+        servers stand and draw power whether or not work runs)."""
+        if self.capacity in ("capacityBlock", "reservation", "existing") and self.max is not None:
             return self.max
         return max(self.desired if self.desired is not None else self.min, self.serving_floor)
 
@@ -74,6 +75,7 @@ class CostEstimate:
     power_kw: float
     power_kw_max: float | None
     pools: list[GpuPool] = field(default_factory=list)
+    unpriced_gpu_count: int = 0  # GPUs of on-prem servers: counted for power, not in $/GPU-hour
 
     @property
     def monthly_usd(self) -> float:
@@ -92,7 +94,8 @@ class CostEstimate:
 
     @property
     def usd_per_gpu_hour(self) -> float | None:
-        return round(self.monthly_usd / (self.gpu_count * HOURS_PER_MONTH), 4) if self.gpu_count else None
+        priced = self.gpu_count - self.unpriced_gpu_count
+        return round(self.monthly_usd / (priced * HOURS_PER_MONTH), 4) if priced > 0 else None
 
     @property
     def energy_mwh_per_month(self) -> float:
@@ -102,6 +105,7 @@ class CostEstimate:
         return {
             "monthlyUsd": self.monthly_usd, "monthlyUsdMax": self.monthly_usd_max,
             "byComponent": self.by_component(), "gpuCount": self.gpu_count, "gpuCountMax": self.gpu_count_max,
+            "unpricedGpuCount": self.unpriced_gpu_count,
             "usdPerGpuHour": self.usd_per_gpu_hour, "powerKw": self.power_kw, "powerKwMax": self.power_kw_max,
             "energyMwhPerMonth": self.energy_mwh_per_month, "assumptions": self.assumptions,
             "lines": [{"urn": ln.urn, "component": ln.component, "type": ln.type, "monthlyUsd": round(ln.monthly_usd, 2),
@@ -209,7 +213,7 @@ def plan_pools(plan: Plan, cat: Catalog | None = None) -> list[GpuPool]:
         spec = _match(name, res, specs)
         if res.type == NODEGROUP:
             types = [str(t) for t in res.inputs.get("instanceTypes") or []]
-            gpu_types = [t for t in types if t in cat.instances]
+            gpu_types = [t for t in types if t in cat.ec2_types]
             if not gpu_types:
                 continue
             sc = res.inputs.get("scalingConfig") or {}
@@ -220,11 +224,11 @@ def plan_pools(plan: Plan, cat: Catalog | None = None) -> list[GpuPool]:
                            _int(sc.get("minSize")) or 0, _int(sc.get("desiredSize")), _int(sc.get("maxSize")),
                            "plan", _launch_template_disk(plan, res, by_urn))
         else:
-            types = [t for t in _requirement(res.inputs, "node.kubernetes.io/instance-type") if t in cat.instances]
+            types = [t for t in _requirement(res.inputs, "node.kubernetes.io/instance-type") if t in cat.ec2_types]
             if not types:
                 continue
             # The dearest allowed type bounds the cost; Karpenter may pick any of them.
-            itype = max(types, key=lambda t: cat.instances[t].price.on_demand_usd_per_hour)
+            itype = max(types, key=lambda t: _rate(cat, t))
             ctypes = set(_requirement(res.inputs, "karpenter.sh/capacity-type"))
             capacity = ("reservation" if "reserved" in ctypes else "spot" if ctypes == {"spot"} else "onDemand")
             limits = (res.inputs.get("spec") or {}).get("limits") or {}
@@ -242,11 +246,17 @@ def plan_pools(plan: Plan, cat: Catalog | None = None) -> list[GpuPool]:
         if s.name in matched or s.instance_type not in cat.instances:
             continue
         pools.append(GpuPool(f"config:aidc:gpuPools[{i}]", "aidc:gpuPools", s.name, s.instance_type,
-                             s.capacity.type, s.size.min, s.size.desired, s.size.max, "config"))
+                             "existing" if s.existing else s.capacity.type, s.size.min, s.size.desired, s.size.max,
+                             "config"))
     # A pool never runs fewer nodes than its model servers need (a lower bound: GPUs / GPUs per node).
     serving = serving_gpus(plan.config)
     return [replace(p, serving_floor=-(-serving[p.name] // cat.instances[p.instance_type].gpu_count))
             if serving.get(p.name) else p for p in pools]
+
+
+def _rate(cat: Catalog, instance_type: str) -> float:
+    price = cat.instances[instance_type].price
+    return price.on_demand_usd_per_hour if price is not None else 0.0
 
 
 def _nodeclass_disk(plan: Plan) -> float:
@@ -292,12 +302,12 @@ def estimate(plan: Plan, *, cat: Catalog | None = None, as_of: dt.date | None = 
 
     pools = plan_pools(plan, cat)
     pool_urns = {p.urn for p in pools}
-    gpus = gpus_max = 0
+    gpus = gpus_max = unpriced_gpus = 0
     kw = kw_max = 0.0
     unbounded = False
     for p in pools:
         inst = cat.instances[p.instance_type]
-        rate = inst.price.on_demand_usd_per_hour * ((1 - s.spot_discount) if p.capacity == "spot" else 1)
+        rate = _rate(cat, p.instance_type) * ((1 - s.spot_discount) if p.capacity == "spot" else 1)
         node_month = rate * h + p.disk_gib * pr.ebs_gp3_usd_per_gb_month
         mx = p.max if p.max is not None else p.expected
         unbounded |= p.max is None
@@ -310,6 +320,16 @@ def estimate(plan: Plan, *, cat: Catalog | None = None, as_of: dt.date | None = 
         size = f"min {p.min}" + (f", desired {p.desired}" if p.desired is not None else "") + \
                (f", max {p.max}" if p.max is not None else ", no max limit") + \
                (f", {p.serving_floor} held by model servers" if p.serving_floor else "")
+        if inst.price is None:
+            # The site's own servers: no EC2 rate; their power and energy still count.
+            unpriced_gpus += p.expected * inst.gpu_count
+            lines.append(CostLine(
+                p.urn, p.component, "gpu-pool", 0.0,
+                f"{p.name}: {p.expected} x {p.instance_type} ({inst.gpu_count}x {gpu.name}) not priced (on-prem), "
+                f"{p.expected * node_kw:,.1f} kW; {size} ({p.source})", 0.0))
+            assumptions.append(f"pool {p.name}: the site's {p.instance_type} servers (provisioner existing) are not "
+                               f"priced (on-prem); counted at size.max for GPUs, power and energy")
+            continue
         lines.append(CostLine(
             p.urn, p.component, "gpu-pool", p.expected * node_month,
             f"{p.name}: {p.expected} x {p.instance_type} ({inst.gpu_count}x {gpu.name}) {p.capacity} at "
@@ -363,4 +383,4 @@ def estimate(plan: Plan, *, cat: Catalog | None = None, as_of: dt.date | None = 
     for u in sorted(unpriced):
         assumptions.append(f"not priced: {u}")
     return CostEstimate(lines, assumptions, gpus, None if unbounded else gpus_max, round(kw, 3),
-                        None if unbounded else round(kw_max, 3), pools)
+                        None if unbounded else round(kw_max, 3), pools, unpriced_gpus)

@@ -115,11 +115,12 @@ def _pool_lines(spec: Spec, cat: Catalog) -> list[tuple[str, str]]:
             out.append((pool.name, f"{pool.name}: {pool.instance_type}"))
             continue
         gpus = pool.size.max * inst.gpu_count
-        fabric = (f"EFA {inst.efa_interfaces} interfaces · {inst.network_gbps:g} Gbps" if pool.efa
+        fabric = (f"{inst.fabric} {inst.network_gbps:g} Gbps" if inst.server
+                  else f"EFA {inst.efa_interfaces} interfaces · {inst.network_gbps:g} Gbps" if pool.efa
                   else f"ENA {inst.network_gbps:g} Gbps")
         text = (f"{pool.name} ({pool.purpose})<br/>{pool.size.min}–{pool.size.max} × {pool.instance_type} · "
                 f"{pool.provisioner}<br/>up to {gpus} × {cat.gpu_of(pool.instance_type).name}"
-                f"<br/>{fabric}<br/>capacity: {pool.capacity.type}")
+                f"<br/>{fabric}<br/>" + ("the site's servers" if pool.existing else f"capacity: {pool.capacity.type}"))
         out.append((pool.name, text))
     return out
 

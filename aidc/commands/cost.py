@@ -29,7 +29,10 @@ def render(est: CostEstimate) -> list[str]:
     for ln in sorted(est.lines, key=lambda x: -x.monthly_usd):
         mx = "" if ln.monthly_usd_max in (None, ln.monthly_usd) else f" (max ${ln.monthly_usd_max:,.2f})"
         lines.append(f"  ${ln.monthly_usd:>14,.2f}{mx}  {ln.urn.rsplit('::', 1)[-1]}: {ln.detail}")
-    per = f"${est.usd_per_gpu_hour:.4f}" if est.usd_per_gpu_hour else "n/a (no GPUs at the expected size)"
+    per = f"${est.usd_per_gpu_hour:.4f}" if est.usd_per_gpu_hour else \
+        "n/a (on-prem GPUs are not priced)" if est.unpriced_gpu_count else "n/a (no GPUs at the expected size)"
+    if est.unpriced_gpu_count:
+        per += f"; {est.unpriced_gpu_count} on-prem GPUs not priced (power and energy counted)"
     lines += [f"GPUs: {est.gpu_count} expected, {est.gpu_count_max if est.gpu_count_max is not None else 'unbounded'} at max",
               f"cost per GPU-hour: {per}",
               f"power: {est.power_kw:,.1f} kW (max {est.power_kw_max if est.power_kw_max is not None else '?'} kW); "

@@ -25,7 +25,9 @@ class Hardware:
 
     @property
     def usd_per_node_hour(self) -> float:
-        return self.instance.price.on_demand_usd_per_hour
+        price = self.instance.price
+        assert price is not None, "resolve_hardware admits EC2 types only"
+        return price.on_demand_usd_per_hour
 
     @property
     def reserved_usd_per_node_hour(self) -> float | None:
@@ -45,8 +47,9 @@ class Hardware:
 
 
 def nodes_carrying(cat: Catalog, gpu_key: str) -> list[Hardware]:
+    """EC2 types carrying the GPU: sizing prices what aidc can launch, never on-prem servers."""
     return [Hardware(gpu_key, cat.gpus[gpu_key], name, inst)
-            for name, inst in sorted(cat.instances.items()) if inst.gpu == gpu_key]
+            for name, inst in sorted(cat.ec2_types.items()) if inst.gpu == gpu_key]
 
 
 def _unknown(flag: str, what: str, name: str, known: list[str]) -> UserError:
@@ -61,21 +64,25 @@ def resolve_hardware(cat: Catalog, instance_type: str | None, gpu: str | None) -
         raise UserError("conflicting options", [Problem("--gpu", "give --instance-type or --gpu, not both")])
     if instance_type:
         inst = cat.instances.get(instance_type)
+        if inst is not None and inst.server:
+            raise UserError("on-prem server shape", [Problem(
+                "--instance-type", f"{instance_type} is an on-prem server shape: aidc size prices and launches EC2 "
+                                   f"instance types; use --gpu {inst.gpu} (or an EC2 type carrying it)")])
         if inst is None:
-            raise _unknown("--instance-type", "GPU instance type", instance_type, list(cat.instances))
+            raise _unknown("--instance-type", "GPU instance type", instance_type, list(cat.ec2_types))
         return Hardware(inst.gpu, cat.gpus[inst.gpu], instance_type, inst)
     if not gpu:
         raise UserError("no GPU given", [Problem("--instance-type", "give --instance-type (or --gpu)")])
     key = next((k for k, g in cat.gpus.items() if gpu.lower() in (k.lower(), g.name.lower())), None)
     if key is None:
         raise _unknown("--gpu", "GPU", gpu, list(cat.gpus))
-    nodes = [(name, i) for name, i in cat.instances.items() if i.gpu == key]
+    nodes = [(name, i) for name, i in cat.ec2_types.items() if i.gpu == key]
     if not nodes:
         raise UserError("no node carries this GPU",
                         [Problem("--gpu", f"no instance type in the catalog carries {gpu}; use --instance-type")])
     # Largest node first (training spans nodes), then one you can buy on demand, then the cheapest.
     name, inst = min(nodes, key=lambda ni: (-ni[1].gpu_count, ni[1].capacity_block_only,
-                                            ni[1].price.on_demand_usd_per_hour, ni[0]))
+                                            ni[1].price.on_demand_usd_per_hour if ni[1].price else 0.0, ni[0]))
     return Hardware(key, cat.gpus[key], name, inst)
 
 

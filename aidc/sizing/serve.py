@@ -192,6 +192,6 @@ def plan_serve_cheapest(w: ServeWorkload, candidates: list[Hardware], cat: Catal
 def _fits_hint(cat: Catalog | None, hw: Hardware, need_bytes: float, headroom: float) -> str:
     if cat is None:
         return ""
-    fits = sorted(name for name, i in cat.instances.items()
+    fits = sorted(name for name, i in cat.ec2_types.items()
                   if i.gpu_count * cat.gpus[i.gpu].memory_gib * GIB * (1 - headroom) >= need_bytes)
     return f"; instance types that fit: {', '.join(fits)}" if fits else "; no catalog instance type fits it: use a lower precision"

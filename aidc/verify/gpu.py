@@ -1,5 +1,8 @@
 """GPU pools: the nodes the stack asked for are there, Ready, and advertise every GPU and EFA
-interface their instance type has, with the labels and taint that steer work onto them."""
+interface their instance type has, with the labels and taint that steer work onto them. An
+existing (on-prem) pool is checked the same way against its catalog server shape: the site's
+labels, nvidia.com/gpu per node, the node count within size.min..max; it has no EFA, and its
+GPU taint is recommended, not required."""
 
 from __future__ import annotations
 
@@ -103,7 +106,9 @@ def _efa(kube: Kube, pool: Any, inst: Any) -> Outcome:
 
 
 def _labels(kube: Kube, pool: Any, cat: Any) -> Outcome:
-    want = {**names.expected_node_labels(pool, cat), names.INSTANCE_TYPE_LABEL: pool.instance_type}
+    want = names.expected_node_labels(pool, cat)
+    if not cat.instances[pool.instance_type].server:
+        want[names.INSTANCE_TYPE_LABEL] = pool.instance_type  # the cloud provider's label; a server has its own
 
     def bad(n: Any) -> str | None:
         have = n.metadata.labels or {}
@@ -122,7 +127,23 @@ def _taints(kube: Kube, pool: Any) -> Outcome:
                    if (t["key"], t.get("value", ""), t["effect"]) not in have]
         return f"lacks taint {', '.join(missing)}" if missing else None
 
+    if getattr(pool, "provisioner", "managed") == "existing":
+        return _site_taint(kube, pool)
     return _per_node(kube, pool, "GPU taint", bad)
+
+
+def _site_taint(kube: Kube, pool: Any) -> Outcome:
+    """The site decides whether its GPU servers are tainted: report it, never fail on it."""
+    nodes = pool_nodes(kube, pool.name)
+    if not nodes:
+        return skipped(f"no nodes in pool {pool.name} to inspect")
+    key, effect = names.GPU_TAINT["key"], names.GPU_TAINT["effect"]
+    bare = [n.metadata.name for n in nodes
+            if not any(t.key == key and t.effect == effect for t in (n.spec.taints or []))]
+    if bare:
+        return skipped(f"{len(bare)} of {len(nodes)} nodes without the {key}:{effect} taint ({_listed(bare)}): "
+                       "recommended, so that only GPU work lands on the site's GPU servers")
+    return passed(f"{key}:{effect} on all {len(nodes)} nodes")
 
 
 def checks(spec: Any, cat: Any, kube: Kube, pools: list[Any]) -> Iterator[Check]:

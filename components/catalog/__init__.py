@@ -61,6 +61,16 @@ class Catalog:
     def instance(self, name: str) -> Instance:
         return self.instances[name]
 
+    @property
+    def ec2_types(self) -> dict[str, Instance]:
+        """The EC2 instance types: what aidc can launch, price and size for."""
+        return {k: v for k, v in self.instances.items() if not v.server}
+
+    @property
+    def servers(self) -> dict[str, Instance]:
+        """On-prem server shapes: they only describe nodes of an existing cluster."""
+        return {k: v for k, v in self.instances.items() if v.server}
+
     def gpu_of(self, instance_type: str) -> Gpu:
         return self.gpus[self.instances[instance_type].gpu]
 

@@ -57,8 +57,11 @@ class Gpu(Entry):
 
 
 class Instance(Entry):
-    """One EC2 instance type that carries GPUs."""
+    """One GPU node shape: an EC2 instance type (`kind: instance`) aidc can launch, or an
+    on-prem server (`kind: server`) that only describes nodes a site already runs on an
+    existing cluster (no AMI, no EFA, no EC2 price)."""
 
+    kind: Literal["instance", "server"] = "instance"
     family: str
     gpu: str  # key into gpus
     gpu_count: int = Field(gt=0)
@@ -74,11 +77,34 @@ class Instance(Entry):
     nvme_gb: float = Field(ge=0)  # local instance store, 0 when none
     nvme_disks: int = Field(ge=0)
     capacity_block_only: bool = False
-    ami_families: tuple[str, ...]  # keys into recipe.amis this type may boot
+    ami_families: tuple[str, ...] = ()  # keys into recipe.amis this type may boot (EC2 only)
     # Minimum all-reduce bus bandwidth (GB/s, nccl-tests busbw, large messages, 2+ nodes)
     # that an acceptance run must reach on this type.
     nccl_min_busbw_gbps: float | None = Field(default=None, gt=0)
-    price: Price
+    # Required for EC2 types; a server has no EC2 rate (its cost is the site's, not AWS's).
+    price: Price | None = None
+    # Servers: the scale-out fabric of the reference system and where its shape comes from.
+    fabric: Literal["infiniband", "roce"] | None = None
+    source: Source | None = None
+
+    @property
+    def server(self) -> bool:
+        return self.kind == "server"
+
+    @model_validator(mode="after")
+    def _kind(self) -> "Instance":
+        if self.kind == "instance":
+            missing = [k for k, v in (("price", self.price), ("amiFamilies", self.ami_families)) if not v]
+            if missing:
+                raise ValueError(f"an EC2 instance type needs {' and '.join(missing)}")
+            if self.fabric is not None:
+                raise ValueError("fabric is for servers; an EC2 type's fabric is EFA (efaInterfaces) or ENA")
+            return self
+        if self.efa_interfaces or self.ami_families or self.capacity_block_only:
+            raise ValueError("a server has no EFA interfaces, AMI families or Capacity Blocks (EC2 only)")
+        if self.fabric is None or self.source is None:
+            raise ValueError("a server needs fabric and source")
+        return self
 
     @model_validator(mode="after")
     def _fabric(self) -> "Instance":

@@ -56,6 +56,9 @@ class GpuNodePool(pulumi.ComponentResource):
                  subnet_ids: Sequence[pulumi.Input[str]], zone_name: pulumi.Input[str] | None,
                  tags: Mapping[str, str], karpenter_release: pulumi.Resource | None = None,
                  depends_on: Sequence[pulumi.Resource] = (), opts: pulumi.ResourceOptions | None = None):
+        if pool.existing or catalog().instance(pool.instance_type).server:
+            # The spec rejects this; a caller that skips it would otherwise launch the wrong thing.
+            raise ValueError(f"pool {pool.name} describes existing nodes: aidc creates no node group for it")
         super().__init__("aidc:compute:GpuNodePool", name, None, opts)
         cat = catalog()
         self.pool = pool

@@ -30,7 +30,12 @@ MNG_CAPACITY = {"onDemand": "ON_DEMAND", "spot": "SPOT", "capacityBlock": "CAPAC
 def node_labels(pool: "GpuPoolSpec", cat: "Catalog") -> dict[str, str]:
     """Labels of every node of the pool: who it is (pool, purpose), what it carries (GPU model
     and count, instance type, EFA), what it costs (capacity type), plus the GPU Operator's
-    per-node switches (MIG profile, time-slicing config, Bottlerocket's own device plugin)."""
+    per-node switches (MIG profile, time-slicing config, Bottlerocket's own device plugin).
+
+    An existing pool's nodes are the site's: aidc cannot label them, so the labels are the
+    ones the site must set (the pool label, its own `labels`, the operator's switches)."""
+    if pool.existing:
+        return {**pool.labels, POOL_LABEL: pool.name, **_operator_switches(pool)}
     inst = cat.instance(pool.instance_type)
     labels = {
         POOL_LABEL: pool.name,
@@ -40,11 +45,8 @@ def node_labels(pool: "GpuPoolSpec", cat: "Catalog") -> dict[str, str]:
         "aidc.io/instance-type": pool.instance_type,
         "aidc.io/capacity-type": pool.capacity.type,
         EFA_LABEL: "true" if pool.efa else "false",
+        **_operator_switches(pool),
     }
-    if pool.mig is not None:
-        labels["nvidia.com/mig.config"] = pool.mig.config
-    if pool.time_slicing is not None:
-        labels["nvidia.com/device-plugin.config"] = pool.name
     if cat.recipe.amis[pool.ami_family].os == "bottlerocket":
         # Bottlerocket's NVIDIA variant runs the device plugin itself; a second one would
         # advertise nvidia.com/gpu twice.
@@ -52,9 +54,23 @@ def node_labels(pool: "GpuPoolSpec", cat: "Catalog") -> dict[str, str]:
     return {**pool.labels, **labels}
 
 
+def _operator_switches(pool: "GpuPoolSpec") -> dict[str, str]:
+    """GPU Operator per-node switches: the MIG profile, the time-slicing config's name."""
+    labels = {}
+    if pool.mig is not None:
+        labels["nvidia.com/mig.config"] = pool.mig.config
+    if pool.time_slicing is not None:
+        labels["nvidia.com/device-plugin.config"] = pool.name
+    return labels
+
+
 def node_taints(pool: "GpuPoolSpec") -> list[dict[str, str]]:
-    """Only pods that ask for GPUs (and tolerate the taint) land on GPU nodes."""
-    return [dict(GPU_TAINT)]
+    """Only pods that ask for GPUs (and tolerate the taint) land on GPU nodes.
+
+    An existing pool's taints are the site's choice: GPU_TAINT is recommended, not required.
+    Every aidc workload selects the pool label and tolerates GPU_TAINT, which is harmless on
+    an untainted node; without the taint, other pods may also land on the GPU servers."""
+    return [] if pool.existing else [dict(GPU_TAINT)]
 
 
 def mng_taints(pool: "GpuPoolSpec") -> list[dict[str, str]]:

@@ -34,8 +34,9 @@ class NvidiaStack(pulumi.ComponentResource):
         # is assumed to boot the EKS accelerated images.
         on_prem = existing is not None and existing.platform == "onPrem"
         amis = [cat.recipe.amis[f] for f in sorted({p.ami_family for p in pools})]
-        if existing is not None and not on_prem:
-            amis = [cat.recipe.amis["al2023-nvidia"]]
+        if existing is not None:
+            # Existing pools boot the site's image, not an AMI aidc pins: none known on-prem.
+            amis = [] if on_prem else [cat.recipe.amis["al2023-nvidia"]]
         values = {
             "node-feature-discovery": nfd_values(),
             "gpu-operator": gpu_operator_values(

@@ -27,14 +27,21 @@ from .values import (
 if TYPE_CHECKING:
     from components.spec import Spec
 
-__all__ = ["Observability", "gpus_per_instance", "prometheus_url"]
+__all__ = ["Observability", "gpus_per_instance", "gpus_per_site_pool", "prometheus_url"]
 
 
 def gpus_per_instance(spec: "Spec") -> dict[str, int]:
-    """GPU count the catalog gives each instance type of the stack's pools."""
+    """GPU count the catalog gives each instance type of the stack's launched pools."""
     cat = catalog()
     return {p.instance_type: cat.instance(p.instance_type).gpu_count
-            for p in spec.gpu_pools if p.instance_type in cat.instances}
+            for p in spec.gpu_pools if p.instance_type in cat.instances and not p.existing}
+
+
+def gpus_per_site_pool(spec: "Spec") -> dict[str, int]:
+    """GPU count of each existing pool's shape: the site's nodes are known by their pool label."""
+    cat = catalog()
+    return {p.name: cat.instance(p.instance_type).gpu_count
+            for p in spec.gpu_pools if p.instance_type in cat.instances and p.existing}
 
 
 class Observability(pulumi.ComponentResource):
@@ -58,7 +65,8 @@ class Observability(pulumi.ComponentResource):
         # Everything below is a custom resource of the chart's CRDs, or is read by its Grafana.
         after = pulumi.ResourceOptions(parent=self, depends_on=[self.release, ns])
         objects = [dcgm_service_monitor(chart.namespace, cat.chart("gpu-operator").namespace),
-                   *prometheus_rules(obs.alerts, gpus_per_instance(spec), spec.inference.namespace, chart.namespace)]
+                   *prometheus_rules(obs.alerts, gpus_per_instance(spec), spec.inference.namespace, chart.namespace,
+                                    gpus_per_site_pool(spec))]
         if obs.dashboards:
             objects += dashboard_config_maps(chart.namespace)
         self.objects = objects

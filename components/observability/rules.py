@@ -31,9 +31,25 @@ def _hours(h: float) -> str:
     return f"{int(h * 60)}m"
 
 
-def gpu_rules(alerts: "Alerts", gpus_per_instance: Mapping[str, int]) -> list[dict[str, Any]]:
-    """GPU health from DCGM and kube-state-metrics. `gpus_per_instance` holds the instance
-    types of the stack's pools with the GPU count the catalog gives them."""
+def _missing_gpus(label: str, value: str, count: int, slug: str) -> dict[str, Any]:
+    """A node selected by kube_node_labels{label=value} advertises fewer than `count` GPUs."""
+    allocatable = (f'max by (node) (kube_node_status_allocatable{{resource="nvidia_com_gpu"}}) '
+                   f'* on (node) group_left ({label}) kube_node_labels{{{label}="{value}"}}')
+    missing = (f'kube_node_labels{{{label}="{value}"}} * 0 unless on (node) '
+               f'kube_node_status_allocatable{{resource="nvidia_com_gpu"}}')
+    name = "".join(p.capitalize() for p in slug.split("-"))
+    what = value if label == INSTANCE_TYPE else f"pool {value}"
+    return _rule(
+        f"GpuNodeMissingGpus{name}", f"({allocatable} < {count}) or ({missing})", "15m", "critical",
+        f"{{{{ $labels.node }}}} ({what}) advertises {{{{ $value }}}} of its {count} GPUs",
+        "A GPU fell off the bus or the device plugin lost it; pods asking for all GPUs cannot land here.")
+
+
+def gpu_rules(alerts: "Alerts", gpus_per_instance: Mapping[str, int],
+              gpus_per_pool: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+    """GPU health from DCGM and kube-state-metrics. `gpus_per_instance` holds the EC2 instance
+    types of the stack's pools with the GPU count the catalog gives them; `gpus_per_pool` the
+    existing (on-prem) pools with the GPU count of their server shape."""
     xid = "DCGM_FI_DEV_XID_ERRORS"
     critical = " or ".join(f"({xid} == {x})" for x in CRITICAL_XIDS)
     thermal = " or ".join(f"(floor(DCGM_FI_DEV_CLOCK_EVENT_REASONS / {b}) % 2 == 1)" for b in THERMAL_BITS)
@@ -63,15 +79,10 @@ def gpu_rules(alerts: "Alerts", gpus_per_instance: Mapping[str, int]) -> list[di
               "DCGM exporter on {{ $labels.node }} is down", "GPU health of this node is not being watched."),
     ]
     for itype, count in sorted(gpus_per_instance.items()):
-        allocatable = (f'max by (node) (kube_node_status_allocatable{{resource="nvidia_com_gpu"}}) '
-                       f'* on (node) group_left ({INSTANCE_TYPE}) kube_node_labels{{{INSTANCE_TYPE}="{itype}"}}')
-        missing = (f'kube_node_labels{{{INSTANCE_TYPE}="{itype}"}} * 0 unless on (node) '
-                   f'kube_node_status_allocatable{{resource="nvidia_com_gpu"}}')
-        name = "".join(p.capitalize() for p in itype.replace(".", "-").split("-"))
-        rules.append(_rule(
-            f"GpuNodeMissingGpus{name}", f"({allocatable} < {count}) or ({missing})", "15m", "critical",
-            f"{{{{ $labels.node }}}} ({itype}) advertises {{{{ $value }}}} of its {count} GPUs",
-            "A GPU fell off the bus or the device plugin lost it; pods asking for all GPUs cannot land here."))
+        rules.append(_missing_gpus(INSTANCE_TYPE, itype, count, itype.replace(".", "-")))
+    # The site's servers carry no instance type aidc knows: they are found by their pool label.
+    for pool, count in sorted((gpus_per_pool or {}).items()):
+        rules.append(_missing_gpus(POOL, pool, count, f"pool-{pool}"))
     idle = (f"count by ({POOL}) ((max_over_time(DCGM_FI_DEV_GPU_UTIL[{_hours(alerts.idle_gpu_hours)}]) "
             f"< {alerts.idle_utilization_percent:g}) * on (node) group_left ({POOL}) kube_node_labels{{{POOL}!=\"\"}}) "
             f"> 0")
@@ -117,12 +128,12 @@ def serving_rules(alerts: "Alerts", namespace: str) -> list[dict[str, Any]]:
 
 
 def prometheus_rules(alerts: "Alerts", gpus_per_instance: Mapping[str, int], inference_namespace: str,
-                     namespace: str) -> list[dict[str, Any]]:
+                     namespace: str, gpus_per_pool: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
     def rule(name: str, group: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
         return {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
                 "metadata": {"name": name, "namespace": namespace,
                              "labels": {"app.kubernetes.io/managed-by": "aidc", "release": "kube-prometheus-stack"}},
                 "spec": {"groups": [{"name": group, "interval": "1m", "rules": rules}]}}
 
-    return [rule("aidc-gpu-health", "aidc.gpu", gpu_rules(alerts, gpus_per_instance)),
+    return [rule("aidc-gpu-health", "aidc.gpu", gpu_rules(alerts, gpus_per_instance, gpus_per_pool)),
             rule("aidc-serving", "aidc.serving", serving_rules(alerts, inference_namespace))]

@@ -1,4 +1,6 @@
-"""`aidc:gpuPools`: the GPU node pools, each one instance type on one kind of capacity."""
+"""`aidc:gpuPools`: the GPU node pools, each one instance type on one kind of capacity. On an
+existing cluster a pool launches nothing: it describes servers the site already runs
+(`provisioner: existing`), found by the pool label the site puts on them."""
 
 from __future__ import annotations
 
@@ -63,7 +65,8 @@ class TimeSlicing(Model):
 class GpuPoolSpec(Model):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
     instance_type: str
-    provisioner: Literal["managed", "karpenter"] = "managed"
+    # existing: nodes of an existing cluster that the site labels aidc.io/pool=<name>.
+    provisioner: Literal["managed", "karpenter", "existing"] = "managed"
     capacity: Capacity = Capacity()
     size: Size = Size()
     efa: bool = False
@@ -92,6 +95,11 @@ class GpuPoolSpec(Model):
     def single_zone(self) -> bool:
         """EFA needs every node in one zone (and subnet); so does reserved capacity."""
         return self.efa or self.capacity.reserved or self.availability_zone is not None
+
+    @property
+    def existing(self) -> bool:
+        """Nodes the site runs: aidc creates no node resource for this pool."""
+        return self.provisioner == "existing"
 
     @property
     def placement_group(self) -> bool:
@@ -166,7 +174,7 @@ def _sharing_problems(pool: GpuPoolSpec, at: str, cat: Catalog, environment: str
                           f"time-slicing shares GPU memory without isolation; dev only (this is {environment})")
         if pool.mig is not None:
             yield Problem(f"{at}.timeSlicing", "choose MIG or time-slicing, not both")
-    if pool.ami_family == "bottlerocket-nvidia" and (pool.mig is not None or pool.time_slicing is not None):
+    if not pool.existing and pool.ami_family == "bottlerocket-nvidia" and (pool.mig is not None or pool.time_slicing is not None):
         yield Problem(f"{at}.amiFamily", "MIG and time-slicing are configured through the GPU Operator's device "
                                          "plugin, which runs on al2023-nvidia; Bottlerocket brings its own plugin")
     for key in pool.labels:
@@ -177,9 +185,7 @@ def _sharing_problems(pool: GpuPoolSpec, at: str, cat: Catalog, environment: str
 def _catalog_problems(pool: GpuPoolSpec, at: str, cat: Catalog) -> Iterator[Problem]:
     inst = cat.instances.get(pool.instance_type)
     if inst is None:
-        close = difflib.get_close_matches(pool.instance_type, cat.instances, n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(sorted(cat.instances))}"
-        yield Problem(f"{at}.instanceType", f"unknown GPU instance type {pool.instance_type!r}{hint}")
+        yield _unknown_type(pool, at, list(cat.ec2_types), "GPU instance type")
         return
     if pool.efa and inst.efa_interfaces == 0:
         yield Problem(f"{at}.efa", f"{pool.instance_type} has no EFA interfaces")
@@ -225,12 +231,48 @@ def constraint_problems(pool: GpuPoolSpec, at: str, cat: Catalog, kubernetes_ver
                                              f"the stack has {have}")
 
 
+# Keys that steer EC2 launches; an existing pool launches nothing, so each is an error there.
+EC2_ONLY_KEYS = {"capacity": "capacity", "efa": "efa", "availability_zone": "availabilityZone",
+                 "ami_family": "amiFamily", "disk_gib": "diskGib"}
+
+
+def _unknown_type(pool: GpuPoolSpec, at: str, names: list[str], what: str) -> Problem:
+    close = difflib.get_close_matches(pool.instance_type, names, n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(sorted(names))}"
+    return Problem(f"{at}.instanceType", f"unknown {what} {pool.instance_type!r}{hint}")
+
+
+def _existing_problems(pool: GpuPoolSpec, at: str, cat: Catalog, platform: str) -> Iterator[Problem]:
+    """A pool of an existing cluster names nodes the site runs: a server shape (or, on an
+    existing EKS cluster, an EC2 type), `provisioner: existing`, no EC2 launch settings."""
+    if pool.provisioner != "existing":
+        yield Problem(f"{at}.provisioner", f"{pool.provisioner!r} launches nodes, and aidc launches none on an existing "
+                                           "cluster: use provisioner: existing (the site labels its nodes "
+                                           f"aidc.io/pool={pool.name})")
+    inst = cat.instances.get(pool.instance_type)
+    allowed = cat.instances if platform == "eks" else cat.servers
+    if inst is None:
+        yield _unknown_type(pool, at, list(allowed), "server shape" if platform != "eks" else "server shape or EC2 type")
+    elif not inst.server and platform != "eks":
+        yield Problem(f"{at}.instanceType", f"{pool.instance_type} is an EC2 instance type and this cluster is on-prem "
+                                            f"(aidc:cluster.existing.platform onPrem); use a server shape: "
+                                            f"{', '.join(sorted(cat.servers))}")
+    for field, key in EC2_ONLY_KEYS.items():
+        if field in pool.model_fields_set:
+            yield Problem(f"{at}.{key}", "EC2 only: an existing pool describes nodes the site runs and launches none")
+    size = pool.size
+    if size.min > size.max:
+        yield Problem(f"{at}.size.min", f"{size.min} is above max {size.max}")
+    if size.desired is not None:
+        yield Problem(f"{at}.size.desired", "not used by an existing pool: aidc does not scale the site's nodes "
+                                            "(size.min..max bound how many carry the pool label)")
+
+
 def problems(pools: tuple[GpuPoolSpec, ...], cat: Catalog, path: str = "aidc:gpuPools", *,
              environment: str = "prod", kubernetes_version: str | None = None, network: NetworkSpec | None = None,
-             region: str | None = None, existing_cluster: bool = False) -> Iterator[Problem]:
-    if existing_cluster and pools:
-        yield Problem(path, "an existing cluster brings its own GPU nodes; aidc creates none (remove gpuPools)")
-        return
+             region: str | None = None, existing_cluster: bool = False,
+             platform: str | None = None) -> Iterator[Problem]:
+    """`platform` is aidc:cluster.existing.platform (onPrem | eks) on an existing cluster."""
     seen: dict[str, int] = {}
     mig_strategies: dict[str, int] = {}
     for i, pool in enumerate(pools):
@@ -238,19 +280,35 @@ def problems(pools: tuple[GpuPoolSpec, ...], cat: Catalog, path: str = "aidc:gpu
         if pool.name in seen:
             yield Problem(f"{at}.name", f"{pool.name!r} is already the name of gpuPools[{seen[pool.name]}]")
         seen.setdefault(pool.name, i)
-        yield from _catalog_problems(pool, at, cat)
-        yield from _capacity_problems(pool, at)
+        if existing_cluster:
+            yield from _existing_problems(pool, at, cat, platform or "onPrem")
+        else:
+            yield from _built_problems(pool, at, cat, kubernetes_version)
         yield from _sharing_problems(pool, at, cat, environment)
-        if pool.instance_type in cat.instances:
-            yield from constraint_problems(pool, at, cat, kubernetes_version)
         if pool.mig is not None:
             first = mig_strategies.setdefault(pool.mig.strategy, i)
             if len(mig_strategies) > 1 and first == i:
                 other = next(s for s in mig_strategies if s != pool.mig.strategy)
                 yield Problem(f"{at}.mig.strategy", f"the GPU Operator runs one MIG strategy per cluster; "
                                                     f"gpuPools[{mig_strategies[other]}] uses {other}")
-        if network is not None:
+        if network is not None and not existing_cluster:
             try:
                 zone_index(pool, network, region)
             except ValueError as exc:
                 yield Problem(f"{at}.availabilityZone", str(exc))
+
+
+def _built_problems(pool: GpuPoolSpec, at: str, cat: Catalog, kubernetes_version: str | None) -> Iterator[Problem]:
+    """A pool aidc launches on the EKS cluster it builds: an EC2 type it can buy and boot."""
+    if pool.existing:
+        yield Problem(f"{at}.provisioner", "existing describes nodes of an existing cluster (aidc:cluster.existing); "
+                                           "on the cluster aidc builds use managed or karpenter")
+    inst = cat.instances.get(pool.instance_type)
+    if inst is not None and inst.server:
+        yield Problem(f"{at}.instanceType", f"{pool.instance_type} is an on-prem server shape, not an EC2 instance "
+                                            "type: aidc cannot launch it (it describes nodes of an existing cluster)")
+        return
+    yield from _catalog_problems(pool, at, cat)
+    yield from _capacity_problems(pool, at)
+    if pool.instance_type in cat.instances:
+        yield from constraint_problems(pool, at, cat, kubernetes_version)

@@ -103,7 +103,8 @@ def semantic_problems(spec: Spec, cat: Catalog) -> Iterator[Problem]:
         else spec.kubernetes_version
     yield from gpu_pools_section.problems(
         spec.gpu_pools, cat, environment=spec.environment, kubernetes_version=k8s, existing_cluster=spec.existing_cluster,
-        network=None if spec.existing_cluster else spec.network, region=spec.region)
+        network=None if spec.existing_cluster else spec.network, region=spec.region,
+        platform=spec.cluster.existing.platform if spec.cluster.existing else None)
     yield from nvidia_section.problems(spec.nvidia, cat, spec.charts, existing_cluster=spec.existing_cluster,
                                        kubernetes_version=k8s)
     if spec.training is not None:
