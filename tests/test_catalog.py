@@ -54,7 +54,8 @@ def test_capacity_block_only_types():
 
 def test_every_price_has_a_source_and_a_date():
     today = dt.date.today()
-    for name, inst in catalog().instances.items():
+    for name, inst in catalog().ec2_types.items():
+        assert inst.price is not None, name
         src = inst.price.source
         assert src.url.startswith("https://"), name
         assert src.date <= today, name

@@ -22,7 +22,7 @@ from components.gpu_pool.nodes import MNG_CAPACITY, ami_release
 from components.spec import GpuPoolSpec
 
 CAT = catalog()
-TYPES = sorted(CAT.instances)
+TYPES = sorted(CAT.ec2_types)  # what aidc launches; server shapes are tested in test_onprem_pools
 EFA_TYPES = [t for t in TYPES if CAT.instances[t].efa_interfaces]
 K8S = CAT.recipe.default_kubernetes_version
 

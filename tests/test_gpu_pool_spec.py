@@ -137,7 +137,7 @@ def test_mig_only_on_mig_gpus_and_one_strategy(h100_mig):
 
 
 def test_ami_family_the_type_cannot_boot_and_reserved_labels():
-    no_br = [t for t, i in catalog().instances.items() if "bottlerocket-nvidia" not in i.ami_families]
+    no_br = [t for t, i in catalog().ec2_types.items() if "bottlerocket-nvidia" not in i.ami_families]
     if no_br:
         inst = catalog().instances[no_br[0]]
         found = problems(cfg(pool(instanceType=no_br[0], efa=inst.efa_interfaces > 0,
@@ -151,10 +151,12 @@ def test_ami_family_the_type_cannot_boot_and_reserved_labels():
     assert "not one of" in problems(cfg(pool(amiFamily="ubuntu")))["aidc:gpuPools[0].amiFamily"]
 
 
-def test_existing_cluster_has_no_pools_and_network_operator_is_on_prem_only():
+def test_existing_cluster_pools_describe_servers_and_network_operator_is_on_prem_only():
+    # An EC2 pool on an on-prem cluster: wrong provisioner, EC2 type, EC2 launch keys; each named.
     found = problems({"aidc:environment": "staging", "aidc:cluster": {"existing": {"kubeconfig": "x"}},
                       "aidc:gpuPools": [pool()]})
-    assert list(found) == ["aidc:gpuPools"]
+    assert set(found) == {"aidc:gpuPools[0].provisioner", "aidc:gpuPools[0].instanceType",
+                          "aidc:gpuPools[0].efa", "aidc:gpuPools[0].capacity"}
     found = problems(cfg(pool(), nvidia={"networkOperator": True}))
     assert list(found) == ["aidc:nvidia.networkOperator"]
 

@@ -237,7 +237,7 @@ def test_onprem_claims_the_existing_class_and_creates_nothing_on_aws(plan_of):
     plan = plan_of("onprem")
     assert not [r for r in plan.resources if r.type.startswith("aws:")]
     claims = [o for o in kube_objects(plan) if o["kind"] == "PersistentVolumeClaim"]
-    assert {c["metadata"]["namespace"] for c in claims} == {"research", "vision"}  # the onprem teams
+    assert {c["metadata"]["namespace"] for c in claims} == {"research", "vision", "inference"}  # teams + server
     for claim in claims:
         assert claim["spec"]["storageClassName"] == "cephfs"
         assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
@@ -248,5 +248,5 @@ def test_plan_line_reports_the_figures(planned):
     assert storage_line(planned("prod").spec) == (
         "storage: Lustre 7200 GiB at 1000 MB/s/TiB = 7.03 GB/s; 913 GiB checkpoint in 139 s; $4,320/month; "
         "backups 30 days; buckets datasets, checkpoints, models")
-    assert storage_line(planned("onprem").spec) == "storage: existing storageClass cephfs, 10240 GiB claims in research, vision"
+    assert storage_line(planned("onprem").spec) == "storage: existing storageClass cephfs, 10240 GiB claims in research, vision, inference"
     assert storage_line(load_spec({"aws:region": "us-east-1", "aidc:environment": "dev"})) is None

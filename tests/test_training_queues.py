@@ -151,4 +151,4 @@ def test_plan_summary_lists_each_team_queue(plan_of):
         "  platform -> train-h100: 8 GPUs (+idle cohort GPUs), cohort h100",
         "  research -> train-h100: 80 GPUs (+40 borrowable), cohort h100",
     ]
-    assert queue_lines(plan_of("onprem")) == ["queues (flavors: none):", "  research -> no quota"]
+    assert queue_lines(plan_of("onprem")) == ["queues (flavors: dc1-h100):", "  research -> dc1-h100: 24 GPUs"]

@@ -76,23 +76,6 @@ def test_each_broken_object_fails_exactly_its_check(tmp_path, capsys, breaks, ch
     assert failures(doc) == {check: reason}
 
 
-def test_existing_cluster_checks_the_nvidia_stack_on_its_gpu_nodes(tmp_path, capsys):
-    """onprem brings its own nodes (no gpuPools): the GPU nodes are those GPU Feature Discovery
-    labels nvidia.com/gpu.present=true, and the device plugin must cover all of them."""
-    routes = healthy()
-    routes[("GET", "/apis/apps/v1/namespaces/gpu-operator/daemonsets/nvidia-device-plugin-daemonset")] = \
-        (200, _daemonset("gpu-operator", "nvidia-device-plugin-daemonset", 2))
-    with FakeKube(routes) as fake:
-        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", fake.url)
-        code = main(["verify", "onprem", "--kubeconfig", str(kubeconfig), "--json"])
-    checks = by_id(json.loads(capsys.readouterr().out))
-    assert code == 1
-    assert not any(i.startswith("gpu-pool/") for i in checks)
-    assert checks["nvidia/device-plugin"]["reason"] == ("gpu-operator/nvidia-device-plugin-daemonset: 2/2 available, "
-                                                        "but the stack has 3 GPU nodes (selector or tolerations miss some)")
-    assert checks["nvidia/dcgm-exporter"]["status"] == "pass"
-
-
 KSERVE = NS(kserve=True, namespace="inference", services=(NS(name="llama-8b", min_replicas=2, multi_node=None),))
 ISVC = "/apis/serving.kserve.io/v1beta1/namespaces/inference/inferenceservices/llama-8b"
 PREDICTOR = "/apis/apps/v1/namespaces/inference/deployments/llama-8b-predictor"

@@ -94,7 +94,8 @@ class Instance(Entry):
     @model_validator(mode="after")
     def _kind(self) -> "Instance":
         if self.kind == "instance":
-            missing = [k for k, v in (("price", self.price), ("amiFamilies", self.ami_families)) if not v]
+            missing = [k for k, v in (("price", self.price is not None),
+                                      ("amiFamilies", "ami_families" in self.model_fields_set)) if not v]
             if missing:
                 raise ValueError(f"an EC2 instance type needs {' and '.join(missing)}")
             if self.fabric is not None:
