@@ -3,13 +3,10 @@ and multi-node (LeaderWorkerSet) services."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from aidc.cli import main
-from tests.fake_kube import FakeKube, fixture, write_kubeconfig
-from tests.verify_cluster import NS, P5_NODES, _daemonset, by_id, failures, healthy, use_sections, verify
+from tests.fake_kube import FakeKube, fixture
+from tests.verify_cluster import NS, P5_NODES, by_id, failures, healthy, use_sections, verify
 
 
 @pytest.fixture(autouse=True)
