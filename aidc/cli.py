@@ -26,12 +26,15 @@ class _Parser(argparse.ArgumentParser):
         raise UserError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `only`, just that command's module is imported (each pulls in its own
+    heavy dependencies: the Kubernetes client, the Pulumi providers, ...)."""
     parser = _Parser(prog="aidc", description="Build, judge and verify AI datacenters on Pulumi.")
     parser.add_argument("--version", action="version", version=f"aidc {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name in COMMANDS:
-        importlib.import_module(f"aidc.commands.{name}").register(sub)
+        if only is None or name == only:
+            importlib.import_module(f"aidc.commands.{name}").register(sub)
     return parser
 
 
@@ -55,7 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     as_json = "--json" in argv
     try:
-        args = build_parser().parse_args(argv)
+        first = next((a for a in argv if not a.startswith("-")), None)
+        args = build_parser(first if first in COMMANDS else None).parse_args(argv)
         return int(args.run(args) or 0)
     except (SpecError, UserError) as err:
         _report(err, as_json)

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from components.catalog import Catalog, catalog
+from components.catalog import Catalog, Instance, catalog
 from components.spec import CostSpec, GpuPoolSpec, Problem
 from components.spec.inference import ServiceSpec
 
@@ -282,6 +282,31 @@ def _support_rate(res: Resource, cat: Catalog, as_of: dt.date) -> tuple[float, s
     return pricing.eks_cluster_usd_per_hour, f"Kubernetes {version} in standard support"
 
 
+def pool_rate(p: GpuPool, inst: Instance, spot_discount: float) -> tuple[float, str]:
+    """$/node-hour of a pool by capacity type, and the assumption to print ("" = none new).
+    A Capacity Block is sold at its own (usually lower) rate; a reservation (ODCR) is billed
+    at the on-demand rate; spot at the configured discount."""
+    price = inst.price
+    if price is None:
+        return 0.0, ""  # an on-prem server: not priced (estimate says so on its line)
+    if p.capacity == "spot":
+        return price.on_demand_usd_per_hour * (1 - spot_discount), ""
+    if p.capacity != "capacityBlock":
+        return price.on_demand_usd_per_hour, ""
+    cb = price.capacity_block
+    if cb is not None:
+        where = "" if cb.region == price.region else f", a {cb.region} figure"
+        return cb.usd_per_hour, (
+            f"pool {p.name}: Capacity Block rate ${cb.usd_per_hour:,.2f}/h for {p.instance_type} "
+            f"(catalog, read {cb.source.date}{where}; blocks are re-priced with demand: check the offering)")
+    if inst.capacity_block_only:
+        return price.on_demand_usd_per_hour, (
+            f"pool {p.name}: {p.instance_type} is sold only as Capacity Blocks; its catalog rate "
+            f"${price.on_demand_usd_per_hour:,.2f}/h is a Capacity Block rate ({price.source.date})")
+    return price.on_demand_usd_per_hour, (
+        f"pool {p.name}: no Capacity Block rate for {p.instance_type} in the catalog; priced at on demand")
+
+
 def estimate(plan: Plan, *, cat: Catalog | None = None, as_of: dt.date | None = None) -> CostEstimate:
     """The monthly cost of everything the plan creates, with the assumptions used."""
     cat = cat or catalog()
@@ -293,7 +318,8 @@ def estimate(plan: Plan, *, cat: Catalog | None = None, as_of: dt.date | None = 
     assumptions = [
         f"{h} hours per month; prices {pr.region} from the catalog (pricing {pr.source.date}, {pr.source.url})",
         f"spot capacity at {s.spot_discount:.0%} off on-demand (aidc:cost.spotDiscount)",
-        "Capacity Blocks and capacity reservations priced at the catalog's on-demand rate and paid at max size",
+        "Capacity Blocks and capacity reservations paid at max size; a reservation (ODCR) at the on-demand "
+        "rate, which AWS bills whether an instance runs in it or not",
         "GPU pools run at their desired size, else min; the max figure runs every pool at max",
         f"power = GPU board power x server overhead {s.server_overhead_factor} (aidc:cost.serverOverheadFactor) "
         f"x PUE {s.pue} (aidc:cost.pue), GPUs at full board power",
@@ -307,7 +333,9 @@ def estimate(plan: Plan, *, cat: Catalog | None = None, as_of: dt.date | None = 
     unbounded = False
     for p in pools:
         inst = cat.instances[p.instance_type]
-        rate = _rate(cat, p.instance_type) * ((1 - s.spot_discount) if p.capacity == "spot" else 1)
+        rate, why = pool_rate(p, inst, s.spot_discount)
+        if why:
+            assumptions.append(why)
         node_month = rate * h + p.disk_gib * pr.ebs_gp3_usd_per_gb_month
         mx = p.max if p.max is not None else p.expected
         unbounded |= p.max is None

@@ -5,19 +5,24 @@ from __future__ import annotations
 import datetime as dt
 
 from aidc.sizing import Hardware
-from components.catalog import Gpu, Instance, Source
+from components.catalog import Gpu, Instance, Rate, Source
 from components.catalog.model import Price
 
 SRC = Source(url="https://example.test/worked-example", date=dt.date(2026, 1, 1))
 
 
+def _rate(usd: float | None) -> Rate | None:
+    return None if usd is None else Rate(usd_per_hour=usd, source=SRC)
+
+
 def hardware(name: str, gen: str, mem: float, bw: float, tflops: dict, gpus: int, usd: float,
-             efa: int = 4) -> Hardware:
+             efa: int = 4, capacity_block: float | None = None, one_year: float | None = None) -> Hardware:
     gpu = Gpu(name=name, generation=gen, memory_gib=mem, memory_bandwidth_gbps=bw, board_power_w=700,
               dense_tflops=tflops, source=SRC)
     inst = Instance(family="x", gpu=name, gpu_count=gpus, vcpu=96, memory_gib=1024, network_gbps=400,
                     network_cards=max(efa, 1), efa_interfaces=efa, nvme_gb=0, nvme_disks=0,
-                    ami_families=("al2023-nvidia",), price=Price(on_demand_usd_per_hour=usd, source=SRC))
+                    ami_families=("al2023-nvidia",), price=Price(on_demand_usd_per_hour=usd, source=SRC,
+                                            capacity_block=_rate(capacity_block), one_year=_rate(one_year)))
     return Hardware(name, gpu, f"{name.lower()}.node", inst)
 
 

@@ -63,6 +63,24 @@ def test_every_price_has_a_source_and_a_date():
     assert catalog().pricing.source.url.startswith("https://")
 
 
+def test_every_optional_rate_is_sourced_dated_and_below_on_demand():
+    today = dt.date.today()
+    found = 0
+    for name, inst in catalog().instances.items():
+        price = inst.price
+        for kind, rate in (("capacityBlock", price.capacity_block), ("oneYear", price.one_year)):
+            if rate is None:
+                continue
+            found += 1
+            assert rate.source.url.startswith("https://"), (name, kind)
+            assert rate.source.date <= today, (name, kind)
+            assert rate.source.note, (name, kind)  # how it was read, and "not verified" where it was not
+            assert rate.region.startswith(("us-", "eu-", "ap-", "ca-", "sa-", "me-", "af-", "il-", "mx-")), (name, kind)
+            # A commitment that costs more than on demand is a typo (or a stale figure).
+            assert 0 < rate.usd_per_hour < price.on_demand_usd_per_hour, (name, kind)
+    assert found, "the catalog carries no Capacity Block or 1-year rate at all"
+
+
 def test_every_gpu_referenced_exists_and_has_power():
     cat = catalog()
     for inst in cat.instances.values():

@@ -10,18 +10,20 @@ import pytest
 from aidc.cost import HOURS_PER_MONTH, estimate, plan_pools
 from aidc.errors import UserError
 from aidc.plan import Plan, Resource
-from components.catalog import Catalog, Gpu, Instance, KubernetesVersion, Pricing, Recipe
+from components.catalog import Catalog, Gpu, Instance, KubernetesVersion, Pricing, Recipe, catalog
 
 SRC = {"url": "https://example.invalid/test", "date": "2026-01-01"}
 
 
-def stub_catalog() -> Catalog:
+def stub_catalog(capacity_block: float | None = None, capacity_block_only: bool = False) -> Catalog:
     gpu = Gpu.model_validate({"name": "L40S", "generation": "ada", "memoryGib": 48, "memoryBandwidthGbps": 864,
                               "boardPowerW": 350, "denseTflops": {"bf16": 362}, "source": SRC})
     inst = Instance.model_validate({
         "family": "g6e", "gpu": "L40S", "gpuCount": 4, "vcpu": 48, "memoryGib": 384, "networkGbps": 100,
         "networkCards": 1, "efaInterfaces": 1, "nvmeGb": 3800, "nvmeDisks": 2, "amiFamilies": [],
-        "price": {"onDemandUsdPerHour": 10.0, "source": SRC}})
+        "capacityBlockOnly": capacity_block_only,
+        "price": {"onDemandUsdPerHour": 10.0, "source": SRC,
+                  **({"capacityBlock": {"usdPerHour": capacity_block, "source": SRC}} if capacity_block else {})}})
     recipe = Recipe.model_validate({
         "defaultKubernetesVersion": "1.33", "amis": {}, "charts": {}, "images": {},
         "kubernetesVersions": {"1.33": KubernetesVersion.model_validate(
@@ -116,4 +118,49 @@ def test_prod_plan_is_believable(plan_of):
     (infer,) = [p for p in plan_pools(plan_of("prod")) if p.name == "infer-l40s"]
     assert (infer.min, infer.serving_floor, infer.expected) == (0, 3, 3)
     assert 100_000 < est.monthly_usd < 2_000_000
+    # The Capacity Block pool is priced at the catalog's Capacity Block rate, not on demand.
+    p5 = catalog().instances["p5.48xlarge"].price
+    (train,) = [ln for ln in est.lines if "train-h100:" in ln.detail]
+    rate = p5.capacity_block.usd_per_hour if p5.capacity_block else p5.on_demand_usd_per_hour
+    assert f"capacityBlock at ${rate:.4f}/h" in train.detail
+    assert train.monthly_usd == pytest.approx(16 * (rate * HOURS_PER_MONTH + 200 * catalog().pricing.ebs_gp3_usd_per_gb_month))
     assert est.by_component()["aidc:network:Network"] > 0
+
+
+def _one_pool(capacity_type: str, pool_capacity: dict) -> Plan:
+    """One node group of 2-3 g6e.12xlarge and nothing else: the pool line is the whole bill."""
+    return Plan(resources=(
+        Resource(urn("aws:eks/nodeGroup:NodeGroup", "train"), "aws:eks/nodeGroup:NodeGroup",
+                 {"instanceTypes": ["g6e.12xlarge"], "capacityType": capacity_type, "diskSize": 100,
+                  "labels": {"aidc.io/pool": "train"}, "scalingConfig": {"minSize": 2, "desiredSize": 2, "maxSize": 3}}),
+    ), config={"aidc:gpuPools": [{"name": "train", "instanceType": "g6e.12xlarge", "capacity": pool_capacity,
+                                  "size": {"min": 2, "max": 3}}]}, change_summary={})
+
+
+CB_PLAN = _one_pool("CAPACITY_BLOCK", {"type": "capacityBlock", "reservationId": "cr-0123456789abcdef0"})
+
+
+def test_capacity_block_pool_at_the_capacity_block_rate():
+    est = estimate(CB_PLAN, cat=stub_catalog(capacity_block=6.0))
+    # Reserved capacity is paid at max size: 3 nodes x (6.00/h x 730 + 100 GiB x 0.08) = 3 x 4388 = 13164.
+    assert est.monthly_usd == pytest.approx(3 * (6.0 * 730 + 100 * 0.08)) == pytest.approx(13164.0)
+    assert est.monthly_usd_max == pytest.approx(13164.0)
+    assert "capacityBlock at $6.0000/h" in est.lines[0].detail
+    assert any("pool train: Capacity Block rate $6.00/h" in a for a in est.assumptions)
+
+
+def test_capacity_block_without_a_rate_falls_back_to_on_demand():
+    est = estimate(CB_PLAN, cat=stub_catalog())
+    assert est.monthly_usd == pytest.approx(3 * (10.0 * 730 + 100 * 0.08))  # 21924.00
+    assert any("no Capacity Block rate for g6e.12xlarge" in a for a in est.assumptions)
+    only = estimate(CB_PLAN, cat=stub_catalog(capacity_block_only=True))
+    assert only.monthly_usd == pytest.approx(21924.0)
+    assert any("sold only as Capacity Blocks" in a for a in only.assumptions)
+
+
+def test_reservation_stays_at_on_demand_even_with_a_capacity_block_rate():
+    plan = _one_pool("ON_DEMAND", {"type": "reservation", "reservationId": "cr-0123456789abcdef0"})
+    est = estimate(plan, cat=stub_catalog(capacity_block=6.0))
+    assert est.pools[0].capacity == "reservation"
+    assert est.monthly_usd == pytest.approx(21924.0)  # an ODCR bills the on-demand rate, used or not
+    assert not any("Capacity Block rate" in a for a in est.assumptions)

@@ -121,3 +121,23 @@ def test_gpu_name_picks_a_node_carrying_it(capsys):
                        "--concurrency", "32", "--gpu", "L4", "--json")
     doc = json.loads(out)
     assert code == 0 and doc["instanceType"].startswith("g6.") and doc["gpu"] == "NVIDIA L4"
+
+
+def test_reserved_figures_follow_the_catalog(capsys):
+    from components.catalog import catalog
+    price = catalog().instances["p5.48xlarge"].price
+    code, out, _ = run(capsys, *TRAIN, "--days", "30", "--json")
+    doc = json.loads(out)
+    committed = price.capacity_block or price.one_year
+    if committed is None:
+        assert doc["costUsdReserved"] is None and doc["costReservedBasis"] is None
+    else:
+        # Same nodes and hours as on demand, at the committed rate.
+        assert doc["costUsdReserved"] == pytest.approx(
+            doc["costUsd"] * committed.usd_per_hour / price.on_demand_usd_per_hour, rel=1e-4)
+        assert doc["costReservedBasis"] == ("capacityBlock" if price.capacity_block else "oneYear")
+        code, text, _ = run(capsys, *TRAIN, "--days", "30")
+        assert f"${doc['costUsdReserved']:,} reserved (" in text
+    code, out, _ = run(capsys, *SERVE, "--json")
+    doc = json.loads(out)
+    assert (doc["costUsdReserved"] is None) == (price.one_year is None)

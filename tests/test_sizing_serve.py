@@ -124,3 +124,19 @@ def test_gpu_choice_takes_the_cheapest_node_type():
     assert (plan.hardware is small, plan.nodes, plan.usd_per_month) == (True, 2, 12.0 * 730)
     # 70B bf16 does not fit one GPU: only the 8-GPU node can serve it.
     assert plan_serve_cheapest(ServeWorkload(LLAMA_70B, "bf16", 8192, 64), [small, big]).hardware is big
+
+
+def test_reserved_cost_for_serving_is_the_one_year_rate_only():
+    from tests.sizing_fixtures import hardware
+    work = ServeWorkload(LLAMA_70B, "fp8", 8192, 64)  # one node (see the worked example above)
+    assert plan_serve(work, H100).usd_per_month_reserved is None
+    # A Capacity Block (at most 182 days) is no price for a service that runs all year.
+    cb_only = hardware("H100", "hopper", 80, 3350, {"bf16": 989, "fp8": 1979}, 8, 55.04, capacity_block=30.0)
+    assert plan_serve(work, cb_only).usd_per_month_reserved is None
+    # 1-year rate $35/h: 1 node x 35 x 730 h = $25,550/month (on demand 55.04 x 730 = $40,179).
+    yearly = hardware("H100", "hopper", 80, 3350, {"bf16": 989, "fp8": 1979}, 8, 55.04,
+                      capacity_block=30.0, one_year=35.0)
+    plan = plan_serve(work, yearly)
+    assert (plan.usd_per_month_reserved, plan.reserved_basis) == (pytest.approx(25_550.0), "oneYear")
+    assert plan.usd_per_month == pytest.approx(40_179.2)
+    assert any("reserved: 1-year" in a and "$35.00/h" in a for a in plan.assumptions)

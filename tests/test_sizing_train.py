@@ -144,3 +144,25 @@ def test_more_days_never_more_gpus(params, d1, d2):
     b = plan_train(TrainWorkload(params, 2e12, days=hi), H100, catalog())
     assert b.gpus <= a.gpus
     assert a.days <= lo * (1 + 1e-9) or a.gpus == 8 * math.ceil(min_gpus_for_state(params, 80) / 8)
+
+
+def test_reserved_cost_prefers_the_capacity_block_rate_for_a_run():
+    from tests.sizing_fixtures import hardware
+    work = TrainWorkload(70e9, 2e12, days=30, mfu=0.43)
+    plain = plan_train(work, A100, catalog())
+    assert (plain.cost_usd_reserved, plain.reserved_basis) == (None, None)
+    assert any("no Capacity Block or 1-year rate" in a for a in plain.assumptions)
+    # Same run (302 nodes, 1,739,216.9 GPU-hours / 2,416 GPUs = 719.87 h) with committed rates:
+    # a Capacity Block at $25/h wins over a 1-year rate for a run: 302 x 25 x 719.87 = $5,435,049.
+    both = hardware("A100", "ampere", 80, 2039, {"bf16": 312}, 8, 40.0, capacity_block=25.0, one_year=30.0)
+    cb = plan_train(work, both, catalog())
+    assert cb.reserved_basis == "capacityBlock"
+    assert cb.cost_usd_reserved == pytest.approx(302 * 25.0 * 1_739_216.9 / 2416, rel=1e-6)
+    assert cb.cost_usd_reserved == pytest.approx(5_435_049, rel=1e-6)
+    assert cb.cost_usd_reserved / cb.cost_usd == pytest.approx(25.0 / 40.0)
+    assert any("reserved: Capacity Block" in a and "$25.00/h" in a for a in cb.assumptions)
+    # Only a 1-year rate: 302 x 30 x 719.87 = $6,522,063.
+    year = hardware("A100", "ampere", 80, 2039, {"bf16": 312}, 8, 40.0, one_year=30.0)
+    yr = plan_train(work, year, catalog())
+    assert yr.reserved_basis == "oneYear"
+    assert yr.cost_usd_reserved == pytest.approx(6_522_063, rel=1e-6)

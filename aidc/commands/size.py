@@ -13,6 +13,8 @@ from aidc.sizing.stack import CAPACITY_TYPES, fragment
 from aidc.sizing.train import DEFAULT_CHECKPOINT_WRITE_SECONDS, PRECISIONS, TrainPlan
 from components.catalog import catalog
 
+RESERVED_LABEL = {"capacityBlock": "Capacity Block", "oneYear": "1-year commitment"}
+
 
 def _number(text: str) -> float:
     try:
@@ -113,6 +115,7 @@ def train_json(p: TrainPlan) -> dict:
         "gpus": p.gpus, "nodes": p.nodes, "days": round(p.days, 2), "gpuHours": round(p.gpu_hours),
         "instanceType": hw.instance_type, "checkpointGiB": round(p.checkpoint_gib, 1), "costUsd": round(p.cost_usd),
         "costUsdReserved": None if p.cost_usd_reserved is None else round(p.cost_usd_reserved),
+        "costReservedBasis": p.reserved_basis,
         "gpu": hw.gpu.name, "gpusPerNode": hw.gpus_per_node, "params": w.params,
         "activeParams": w.active_params or w.params, "tokens": w.tokens, "precision": w.precision,
         "trainingFlops": p.flops, "peakTflopsPerGpu": p.peak_flops_per_gpu / 1e12, "mfu": p.mfu,
@@ -152,7 +155,8 @@ def train_lines(p: TrainPlan, model: str | None) -> list[str]:
         + (", GPUDirect RDMA" if hw.instance.gpudirect_rdma else ""),
         f"  cost        ${p.cost_usd:,.0f} on demand ({p.nodes:,} x ${hw.usd_per_node_hour:,.2f}/h x "
         f"{p.days * 24:,.0f} h)"
-        + (f", ${p.cost_usd_reserved:,.0f} reserved" if p.cost_usd_reserved is not None else ""),
+        + (f", ${p.cost_usd_reserved:,.0f} reserved ({RESERVED_LABEL[p.reserved_basis]})"
+           if p.cost_usd_reserved is not None else ""),
         "assumptions:",
         *[f"  - {a}" for a in p.assumptions],
     ]
@@ -190,6 +194,8 @@ def serve_json(p: ServePlan) -> dict:
     return {
         "tensorParallel": p.tensor_parallel, "replicas": p.replicas, "gpus": p.gpus,
         "kvCacheGiB": round(p.kv_cache_gib, 1), "costUsd": round(p.usd_per_month), "costPeriod": "month",
+        "costUsdReserved": None if p.usd_per_month_reserved is None else round(p.usd_per_month_reserved),
+        "costReservedBasis": p.reserved_basis,
         "nodes": p.nodes, "instanceType": hw.instance_type, "gpu": hw.gpu.name, "gpusPerNode": hw.gpus_per_node,
         "model": w.arch.name, "params": w.arch.params, "precision": w.precision, "kvPrecision": w.kv_precision,
         "context": w.context, "concurrency": w.concurrency, "weightsGiB": round(p.weights_gib, 1),
@@ -223,8 +229,10 @@ def serve_lines(p: ServePlan) -> list[str]:
         + (f" ({spare} GPU{'s' * (spare > 1)} free for more replicas)" if spare else ""),
         f"  decode bound     {p.decode_tokens_per_s:,.0f} tokens/s in all, {p.decode_tokens_per_s_per_seq:,.1f} "
         "tokens/s per sequence (HBM bandwidth, full context)",
-        f"  cost             ${p.usd_per_month:,.0f}/month on demand, ${p.usd_per_million_tokens:,.2f} per 1M "
-        "output tokens at the bound",
+        f"  cost             ${p.usd_per_month:,.0f}/month on demand"
+        + (f", ${p.usd_per_month_reserved:,.0f}/month reserved ({RESERVED_LABEL[p.reserved_basis]})"
+           if p.usd_per_month_reserved is not None else "")
+        + f", ${p.usd_per_million_tokens:,.2f} per 1M output tokens at the bound",
         f"  options          {opts}",
         "assumptions:",
         *[f"  - {a}" for a in p.assumptions],

@@ -6,10 +6,24 @@ import difflib
 from dataclasses import dataclass
 
 from aidc.errors import Problem, UserError
-from components.catalog import Catalog, Gpu, Instance
+from components.catalog import Catalog, Gpu, Instance, Rate
 
 HOURS_PER_MONTH = 730  # AWS's billing month: 8,760 h / 12
 GIB = 1 << 30
+RESERVED_KINDS = {
+    "capacityBlock": "Capacity Block (effective rate of the up-front fee; AWS re-prices blocks with demand)",
+    "oneYear": "1-year Instance Savings Plan / RI, no upfront (the commitment is paid for the whole year)",
+}
+
+
+def reserved_assumption(what: str, hw: "Hardware", found: tuple[Rate, str] | None) -> str:
+    """One assumption line naming the committed rate used, or saying there is none."""
+    if found is None:
+        return (f"reserved: the catalog has no {'Capacity Block or ' if what == 'run' else ''}1-year rate for "
+                f"{hw.instance_type}; costUsdReserved is null")
+    rate, kind = found
+    return (f"reserved: {RESERVED_KINDS[kind]} at ${rate.usd_per_hour:,.2f}/h per node for the whole {what} "
+            f"({rate.region}, read {rate.source.date})")
 
 
 @dataclass(frozen=True)
@@ -29,11 +43,16 @@ class Hardware:
         assert price is not None, "resolve_hardware admits EC2 types only"
         return price.on_demand_usd_per_hour
 
-    @property
-    def reserved_usd_per_node_hour(self) -> float | None:
-        """A reserved/Savings Plans rate when the catalog carries one (instances.yaml has only
-        on-demand rates today; the field name is the one to add there)."""
-        return getattr(self.instance.price, "reserved_usd_per_hour", None)
+    def reserved_rate(self, training: bool) -> tuple[Rate, str] | None:
+        """The committed rate quoted next to on demand, and its kind. A training run (days to
+        weeks) is what Capacity Blocks are sold for, so that rate comes first, then the 1-year
+        Savings Plan / RI rate. Serving runs all year: only the 1-year rate applies."""
+        price = self.instance.price
+        if price is None:
+            return None  # never reached: resolve_hardware admits EC2 types only
+        order = [("capacityBlock", price.capacity_block)] if training else []
+        order.append(("oneYear", price.one_year))
+        return next(((rate, kind) for kind, rate in order if rate is not None), None)
 
     def peak_flops(self, precision: str, flag: str = "--precision") -> float:
         """Dense peak FLOP/s of one GPU at a precision (catalog `denseTflops`)."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from aidc.errors import Problem, UserError
 from components.catalog import Catalog
 
-from .hardware import GIB, HOURS_PER_MONTH, Hardware, positive
+from .hardware import GIB, HOURS_PER_MONTH, Hardware, positive, reserved_assumption
 
 # Bytes per weight. int4 (AWQ/GPTQ) adds per-group scales: ~3% at group size 128, not counted.
 WEIGHT_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int4": 0.5}
@@ -66,6 +66,8 @@ class ServePlan:
     decode_tokens_per_s_per_seq: float
     usd_per_month: float
     usd_per_million_tokens: float
+    usd_per_month_reserved: float | None = None  # at the 1-year rate, when the catalog has one
+    reserved_basis: str | None = None  # oneYear | None
     options: list[TpOption] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
 
@@ -150,6 +152,7 @@ def plan_serve(w: ServeWorkload, hw: Hardware, cat: Catalog | None = None) -> Se
     per_seq_tps = 1.0 / step_s
     total_tps = w.concurrency * per_seq_tps
     usd_hour = best.nodes * hw.usd_per_node_hour
+    reserved = hw.reserved_rate(training=False)
     kv_total = w.concurrency * w.context * per_token
     assumptions = [
         f"weights {WEIGHT_BYTES[w.precision]:g} B/param at {w.precision}; KV cache {w.kv_precision} "
@@ -164,6 +167,7 @@ def plan_serve(w: ServeWorkload, hw: Hardware, cat: Catalog | None = None) -> Se
         "real servers reach roughly 50-80% of it",
         f"cost: {best.nodes} x {hw.instance_type} on demand at ${hw.usd_per_node_hour:,.2f}/h "
         f"({hw.instance.price.source.date}), {HOURS_PER_MONTH} h/month",
+        reserved_assumption("month", hw, reserved),
     ]
     return ServePlan(
         hardware=hw, workload=w, weights_gib=weights / GIB, kv_bytes_per_token=per_token,
@@ -172,7 +176,9 @@ def plan_serve(w: ServeWorkload, hw: Hardware, cat: Catalog | None = None) -> Se
         tensor_parallel=tp, seqs_per_replica=best.seqs_per_replica, replicas=best.replicas,
         gpus=best.replicas * tp, nodes=best.nodes, decode_tokens_per_s=total_tps,
         decode_tokens_per_s_per_seq=per_seq_tps, usd_per_month=usd_hour * HOURS_PER_MONTH,
-        usd_per_million_tokens=usd_hour / (total_tps * 3600) * 1e6, options=options, assumptions=assumptions)
+        usd_per_million_tokens=usd_hour / (total_tps * 3600) * 1e6,
+        usd_per_month_reserved=best.nodes * reserved[0].usd_per_hour * HOURS_PER_MONTH if reserved else None,
+        reserved_basis=reserved[1] if reserved else None, options=options, assumptions=assumptions)
 
 
 def plan_serve_cheapest(w: ServeWorkload, candidates: list[Hardware], cat: Catalog | None = None) -> ServePlan:

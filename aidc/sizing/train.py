@@ -9,7 +9,7 @@ from aidc.errors import Problem, UserError
 from components.catalog import Catalog
 from components.storage.sizing import LustreSize, lustre_size
 
-from .hardware import GIB, Hardware, positive
+from .hardware import GIB, Hardware, positive, reserved_assumption
 
 # Mixed-precision Adam, fully sharded (ZeRO-3 / FSDP): bf16 weights 2 + bf16 gradients 2 +
 # fp32 master weights 4 + Adam first and second moments 4 + 4 bytes per parameter.
@@ -52,7 +52,8 @@ class TrainPlan:
     checkpoint_gib: float
     lustre: LustreSize
     cost_usd: float  # on demand, whole nodes for the whole run
-    cost_usd_reserved: float | None  # at a reserved rate, when the catalog has one
+    cost_usd_reserved: float | None  # at a committed rate, when the catalog has one
+    reserved_basis: str | None  # capacityBlock | oneYear | None
     assumptions: list[str] = field(default_factory=list)
 
 
@@ -158,8 +159,8 @@ def plan_train(w: TrainWorkload, hw: Hardware, cat: Catalog) -> TrainPlan:
     ckpt = checkpoint_gib(w.params)
     lustre = _lustre(ckpt, w.checkpoint_write_seconds, cat)
     cost = nodes * hw.usd_per_node_hour * days * 24
-    reserved = hw.reserved_usd_per_node_hour
-    cost_reserved = nodes * reserved * days * 24 if reserved else None
+    reserved = hw.reserved_rate(training=True)
+    cost_reserved = nodes * reserved[0].usd_per_hour * days * 24 if reserved else None
     assumptions = [
         f"training FLOPs = 6 x active params x tokens = {flops:.3g} "
         "(attention and recomputation not counted)",
@@ -171,12 +172,12 @@ def plan_train(w: TrainWorkload, hw: Hardware, cat: Catalog) -> TrainPlan:
         f"checkpoint {CHECKPOINT_BYTES_PER_PARAM} B/param (bf16 + fp32 weights, Adam moments); "
         f"Lustre PERSISTENT_2 writes it within {w.checkpoint_write_seconds:g} s",
         f"cost: {nodes} x {hw.instance_type} on demand at ${hw.usd_per_node_hour:,.2f}/h "
-        f"({hw.instance.price.source.date}) for the whole run"
-        + ("" if reserved else "; the catalog has no reserved rate for it"),
+        f"({hw.instance.price.source.date}) for the whole run",
+        reserved_assumption("run", hw, reserved),
     ]
     inst = hw.instance
     if nodes > 1 and inst.efa_interfaces == 0:
         assumptions.append(f"WARNING: {nodes} nodes of {hw.instance_type} have no EFA; data-parallel traffic "
                            f"over {inst.network_gbps:g} Gb/s TCP will not sustain this MFU")
     return TrainPlan(hw, w, flops, peak, mfu, mfu_source, hours, gpus, nodes, days, state_gib(w.params),
-                     need, ckpt, lustre, cost, cost_reserved, assumptions)
+                     need, ckpt, lustre, cost, cost_reserved, reserved[1] if reserved else None, assumptions)

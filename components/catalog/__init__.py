@@ -20,6 +20,7 @@ from .model import (
     KubernetesVersion,
     ModelPreset,
     Pricing,
+    Rate,
     Recipe,
     ReplaceOnChange,
     ReplaceRule,
@@ -30,7 +31,7 @@ HERE = Path(__file__).parent
 
 __all__ = [
     "Addon", "Ami", "Catalog", "CatalogError", "Chart", "Constraint", "Gpu", "Instance",
-    "KubernetesVersion", "Pricing", "Recipe", "ReplaceOnChange", "ReplaceRule", "Source", "catalog", "version_tuple",
+    "KubernetesVersion", "Pricing", "Rate", "Recipe", "ReplaceOnChange", "ReplaceRule", "Source", "catalog", "version_tuple",
     "GenerationMfu", "ModelPreset",
 ]
 

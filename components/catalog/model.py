@@ -35,10 +35,24 @@ class Source(Entry):
     note: str = ""
 
 
+class Rate(Entry):
+    """A price other than on demand, with its own region and source (they move on their own)."""
+
+    usd_per_hour: float = Field(gt=0)  # per instance-hour
+    region: str = "us-east-1"
+    source: Source
+
+
 class Price(Entry):
     on_demand_usd_per_hour: float = Field(gt=0)
     region: str = "us-east-1"
     source: Source
+    # Capacity Blocks for ML: the up-front reservation fee as an effective rate per
+    # instance-hour. AWS re-prices blocks with supply and demand; a block keeps the rate
+    # it was bought at. None: no figure found (pools then fall back to on demand).
+    capacity_block: Rate | None = None
+    # 1-year EC2 Instance Savings Plan / Standard Reserved Instance, no upfront, Linux.
+    one_year: Rate | None = None
 
 
 class Gpu(Entry):
