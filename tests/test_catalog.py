@@ -66,7 +66,7 @@ def test_every_price_has_a_source_and_a_date():
 def test_every_optional_rate_is_sourced_dated_and_below_on_demand():
     today = dt.date.today()
     found = 0
-    for name, inst in catalog().instances.items():
+    for name, inst in catalog().ec2_types.items():
         price = inst.price
         for kind, rate in (("capacityBlock", price.capacity_block), ("oneYear", price.one_year)):
             if rate is None:
