@@ -115,3 +115,9 @@ def test_support_policy_and_log_retention_per_environment(plan_of, stack, suppor
     group = only(plan.of_type("aws:cloudwatch/logGroup:LogGroup"), "-control-plane")
     assert group.inputs["retentionInDays"] == retention
     assert group.inputs["name"] == f"/aws/eks/aidc-{stack}/cluster"
+
+
+def test_vpc_cni_enforces_network_policies(plan_of):
+    # The team namespaces' default-deny NetworkPolicies only act when the CNI enforces them.
+    cni = only([r for r in plan_of("prod").of_type("aws:eks/addon:Addon") if r.inputs["addonName"] == "vpc-cni"])
+    assert json.loads(cni.inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}

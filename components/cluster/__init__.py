@@ -3,6 +3,7 @@ that every Kubernetes resource of the stack uses."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,9 @@ ADDON_IDENTITIES = {
     "vpc-cni": ("kube-system", "aws-node", "AmazonEKS_CNI_Policy"),
     "aws-ebs-csi-driver": ("kube-system", "ebs-csi-controller-sa", "service-role/AmazonEBSCSIDriverPolicy"),
 }
+# Add-on settings aidc relies on: the VPC CNI enforces NetworkPolicy (the team namespaces'
+# default-deny policies are inert without it).
+ADDON_CONFIG = {"vpc-cni": {"enableNetworkPolicy": "true"}}
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonSSMManagedInstanceCore")
 
 
@@ -168,7 +172,9 @@ class Cluster(pulumi.ComponentResource):
         (also for other components, e.g. storage drivers)."""
         version = catalog().recipe.kubernetes_versions[self.kubernetes_version].addons[addon].version
         identity = [{"role_arn": role_arn, "service_account": service_account}] if role_arn is not None else None
+        config = json.dumps(ADDON_CONFIG[addon], sort_keys=True) if addon in ADDON_CONFIG else None
         return aws.eks.Addon(name, cluster_name=self.eks.name, addon_name=addon, addon_version=version,
                              resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="PRESERVE",
-                             pod_identity_associations=identity, tags=tags_for(tags, name),
+                             configuration_values=config, pod_identity_associations=identity,
+                             tags=tags_for(tags, name),
                              opts=child(parent, depends_on=[self.system_nodes] if needs_nodes else []))
