@@ -186,3 +186,17 @@ def test_time_sliced_gpus_limit_the_memory_a_server_takes():
     assert "time-slices each GPU between 4 pods" in found["aidc:inference.services[0].gpuMemoryUtilization"]
     config["aidc:inference"]["services"][0]["gpuMemoryUtilization"] = 0.25
     assert load_spec(config).inference.services[0].gpu_memory_utilization == 0.25
+
+
+def team(gpus):
+    return {"operators": {"kueue": True}, "teams": [{"name": "research", "quotas": [
+        {"pool": "infer-l40s", "gpus": gpus, "cpu": 8, "memoryGiB": 64}]}]}
+
+
+def test_serving_and_training_quotas_must_share_a_pool_within_its_gpus():
+    # infer-l40s holds 4 x 4 = 16 GPUs; two replicas of a 1-GPU server keep 2 of them.
+    assert load_spec(cfg(services=[svc()], training=team(14)))
+    found = problems(cfg(services=[svc()], training=team(15)))
+    assert found == {"aidc:inference.services[0].minReplicas":
+                     "model servers keep 2 GPUs of pool infer-l40s and training quotas promise 15: 17 in all, "
+                     "more than its 16 (lower the quotas or the replicas, or raise size.max)"}

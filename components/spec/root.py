@@ -113,6 +113,31 @@ def semantic_problems(spec: Spec, cat: Catalog) -> Iterator[Problem]:
         yield from storage_section.problems(spec.storage, spec, cat.pricing.fsx_lustre_persistent2_usd_per_gb_month)
     yield from inference_section.problems(spec.inference, spec, cat)
     yield from observability_section.problems(spec.observability)
+    yield from _shared_pool_problems(spec, cat)
+
+
+def _shared_pool_problems(spec: Spec, cat: Catalog) -> Iterator[Problem]:
+    """Model servers run outside Kueue, so the GPUs their minimum replicas hold are gone from
+    a pool before any training quota is admitted: both together must fit what the pool holds,
+    or Kueue admits jobs that can never schedule."""
+    pools = {p.name: p for p in spec.gpu_pools if p.instance_type in cat.instances}
+    quota: dict[str, int] = {}
+    for team in spec.training.teams if spec.training is not None else ():
+        for q in team.quotas:
+            quota[q.pool] = quota.get(q.pool, 0) + q.gpus
+    serving: dict[str, int] = {}
+    for i, svc in enumerate(spec.inference.services):
+        pool = pools.get(svc.pool)
+        if pool is None or not quota.get(svc.pool):
+            continue
+        before = serving.get(svc.pool, 0)
+        serving[svc.pool] = before + svc.min_replicas * svc.gpus_per_replica
+        cap = training_section.pool_capacity(pool, cat)["gpus"]
+        if quota[svc.pool] + before <= cap < quota[svc.pool] + serving[svc.pool]:
+            yield Problem(f"{NAMESPACE}:inference.services[{i}].minReplicas",
+                          f"model servers keep {serving[svc.pool]} GPUs of pool {svc.pool} and training quotas "
+                          f"promise {quota[svc.pool]}: {quota[svc.pool] + serving[svc.pool]} in all, more than its "
+                          f"{cap} (lower the quotas or the replicas, or raise size.max)")
 
 
 @cache
