@@ -3,6 +3,7 @@
     aidc diff BASE HEAD            two plan documents (`aidc plan STACK --json FILE`)
     aidc diff --preview FILE       the JSON of a real `pulumi preview --json` against a live stack
     aidc diff --base-ref REF STACK STACK at git ref REF (a temporary worktree) vs the working tree
+    aidc diff --live STACK         run a real `pulumi preview --json` (with the policy pack) first
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="two plan documents, or one stack with --base-ref")
     p.add_argument("--preview", metavar="FILE", help="the JSON of `pulumi preview --json`")
     p.add_argument("--base-ref", metavar="REF", help="git ref to plan the stack at as BASE (e.g. origin/main)")
+    p.add_argument("--live", metavar="STACK", help="preview STACK for real with the Pulumi CLI and report that")
     p.add_argument("--format", choices=FORMATS, default="markdown")
     p.add_argument("--json", action="store_true", help="same as --format json")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
@@ -31,6 +33,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def build(args: argparse.Namespace) -> DiffReport:
+    if args.live:
+        if args.plans or args.base_ref or args.preview:
+            raise UserError("--live takes one stack and nothing else")
+        from aidc.live import live_preview
+        from aidc.plan import parse_plan
+        from aidc.stackfile import project_root
+
+        return diff_preview(parse_plan(live_preview(args.live, project_root()), f"pulumi preview {args.live}"))
     if args.preview:
         if args.plans or args.base_ref:
             raise UserError("--preview takes one file and no BASE/HEAD or --base-ref")
