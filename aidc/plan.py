@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -196,8 +196,3 @@ def plan_document(registrations: Iterable[Any], *, stack: str, project: str,
 def dumps(doc: dict[str, Any]) -> str:
     """Byte-stable JSON: sorted keys, fixed indentation, trailing newline."""
     return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def iter_types(plan: Plan) -> Iterator[tuple[str, str]]:
-    for r in plan.resources:
-        yield plan.component_of(r), r.type

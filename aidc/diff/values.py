@@ -61,10 +61,6 @@ def under(path: str, rule: str) -> bool:
     return p == r or p.startswith((r + ".", r + "[")) or r.startswith((p + ".", p + "["))
 
 
-def is_secret(value: Any) -> bool:
-    return value == SECRET
-
-
 def show(value: Any, limit: int = SHOW_LIMIT) -> str:
     """A value for a table cell: secrets hidden, unknowns named, long values shortened."""
     if value is MISSING:

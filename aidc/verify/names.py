@@ -8,7 +8,6 @@ does not exist in this build simply has no checks."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 # --- GPU pools (components/gpu_pool/nodes.py) --------------------------------------------
@@ -141,7 +140,3 @@ def service_namespace(inference: Any, svc: Any) -> str:
 def min_replicas(svc: Any) -> int:
     value = getattr(svc, "min_replicas", None)
     return 1 if value is None else int(value)  # 0 (scale to zero, dev) is a real minimum
-
-
-def names_of(items: Iterable[Any]) -> list[str]:
-    return [getattr(i, "name", str(i)) for i in items]

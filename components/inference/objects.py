@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 SECRET_STORE = "aws-secrets-manager"
 KSERVE_CONTAINER = "kserve-container"
-LWS_NAME_LABEL = "leaderworkerset.sigs.k8s.io/name"
 LWS_INDEX_LABEL = "leaderworkerset.sigs.k8s.io/worker-index"
 # TLS 1.3 with 1.2 fallback: the ELB policy AWS recommends for new listeners.
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
