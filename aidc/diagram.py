@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 
 def _tib(gib: float) -> str:
-    return f"{gib / 1024:g} TiB"
+    """7200 GiB -> '7,200 GiB (7.0 TiB)': the figure FSx bills, and its size at a glance."""
+    return f"{gib:,.0f} GiB ({gib / 1024:.1f} TiB)"
 
 
 def _vpc(rs: list[Resource]) -> list[str]:
