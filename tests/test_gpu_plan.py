@@ -75,6 +75,8 @@ def test_prod_nvidia_stack_pinned_in_privileged_namespaces(plan_of):
     op = rel["gpu-operator"].inputs["values"]
     assert op["driver"]["enabled"] is False and op["toolkit"]["enabled"] is False
     assert op["dcgmExporter"]["enabled"] is True
+    # Observability's ServiceMonitor scrapes the exporter; the operator's own (chart default) is off.
+    assert op["dcgmExporter"]["serviceMonitor"] == {"enabled": False}
     efa = rel["aws-efa-k8s-device-plugin"].inputs["values"]
     assert efa["supportedInstanceLabels"]["values"] == ["p5.48xlarge"]
     levels = {r.inputs["metadata"]["name"]: r.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]

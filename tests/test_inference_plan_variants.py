@@ -43,6 +43,8 @@ def test_kserve_installs_its_charts_in_order(kserve_plan):
     assert rel["kserve-resources"].inputs["version"] == catalog().chart("kserve").version
     assert rel["kserve-crd"].urn in rel["kserve-resources"].dependencies
     assert rel["cert-manager"].urn in rel["kserve-crd"].dependencies
+    assert rel["cert-manager"].inputs["values"] == {"crds": {"enabled": True}}
+    assert rel["kserve-resources"].inputs["values"] == {"kserve": {"controller": {"deploymentMode": "Standard"}}}
     for isvc in of_kind(kserve_plan, "InferenceService"):
         assert rel["kserve-resources"].urn in isvc.dependencies
     assert of_kind(kserve_plan, "Deployment") == []  # KServe creates the Deployments
@@ -72,6 +74,9 @@ def test_multi_node_leader_worker_set_behind_a_gateway(tmp_path):
     (lws,) = of_kind(plan, "LeaderWorkerSet")
     rel = {r.inputs["chart"].rsplit("/", 1)[-1]: r for r in of_kind(plan, "Release")}
     assert rel["lws"].urn in lws.dependencies
+    # LWS 0.10.0 sets no seccomp profile: without this `restricted` rejects the controller.
+    assert rel["lws"].inputs["values"]["podSecurityContext"] == {"runAsNonRoot": True,
+                                                                 "seccompProfile": {"type": "RuntimeDefault"}}
     assert lws.inputs["spec"]["leaderWorkerTemplate"]["size"] == 2
     (so,) = of_kind(plan, "ScaledObject")
     assert so.inputs["spec"]["scaleTargetRef"]["kind"] == "LeaderWorkerSet"

@@ -104,3 +104,24 @@ def test_namespaces_privileged_only_where_the_catalog_says():
     for key in ("gpu-operator", "node-feature-discovery", "aws-efa-k8s-device-plugin", "network-operator"):
         assert CAT.chart(key).privileged, key
     assert not CAT.chart("karpenter").privileged
+
+
+def test_gpu_operator_keys_match_chart_v26_7_0():
+    """Chart v26.7.0 dropped operator.defaultRuntime (the operator detects the runtime) and
+    turned the exporter's own ServiceMonitor on; aidc's Observability brings its own, so the
+    operator's must be off or every GPU series is scraped twice."""
+    ami = CAT.recipe.amis["al2023-nvidia"]
+    values = gpu_operator_values(ami, [pool()], existing_cluster=False, dcgm_metrics="aidc-dcgm-metrics",
+                                 own_service_monitor=True)
+    assert "operator" not in values
+    assert values["dcgmExporter"]["serviceMonitor"] == {"enabled": False}
+    assert values["dcgmExporter"]["config"] == {"name": "aidc-dcgm-metrics"}
+    # Without aidc's monitoring the chart's default (a ServiceMonitor for the site's Prometheus) stays.
+    assert "serviceMonitor" not in gpu_operator_values(ami, [pool()], existing_cluster=False)["dcgmExporter"]
+
+
+def test_network_operator_keeps_the_charts_control_plane_toleration():
+    tolerations = network_operator_values()["operator"]["tolerations"]
+    assert {"key": "node-role.kubernetes.io/control-plane", "operator": "Equal", "value": "",
+            "effect": "NoSchedule"} in tolerations
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in tolerations

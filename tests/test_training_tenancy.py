@@ -29,11 +29,14 @@ def test_team_namespaces_are_restricted_unless_declared_baseline(planned):
     # The acceptance team runs the MPI launcher's sshd as root: baseline, still warned at restricted.
     assert spaces["platform"]["pod-security.kubernetes.io/enforce"] == "baseline"
     assert spaces["platform"]["pod-security.kubernetes.io/warn"] == "restricted"
-    # Operator namespaces of the training platform stay restricted too (no chart of theirs is privileged).
+    # Operator namespaces of the training platform stay restricted too (no chart of theirs is privileged),
+    # except Kubeflow Trainer's: its runtime installer Job runs as root (chart 2.3.0), so baseline.
     ops = {r.inputs["metadata"]["name"]: r.inputs["metadata"]["labels"]
            for r in ps.plan.of_type("kubernetes:core/v1:Namespace")}
-    for ns in ("kueue-system", "jobset-system", "kubeflow-system", "kuberay-system"):
+    for ns in ("kueue-system", "jobset-system", "kuberay-system"):
         assert ops[ns]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert ops["kubeflow-system"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert ops["kubeflow-system"]["pod-security.kubernetes.io/warn"] == "restricted"
 
 
 def test_quota_ceilings_are_nominal_plus_borrowing_capped_at_the_pool(planned):
@@ -141,3 +144,13 @@ def test_storage_claims_land_in_the_team_namespaces(plan_of):
     # The team namespace is made once, by the training platform, with its team label.
     assert ns["research"].inputs["metadata"]["labels"]["aidc.io/team"] == "research"
     assert "TrainingPlatform" in ns["research"].urn
+
+
+def test_volcano_namespace_is_baseline_because_its_containers_add_dac_override(plan_of):
+    """Volcano 1.15.1's containers add DAC_OVERRIDE (chart custom.default_csc), which `restricted`
+    rejects: its namespace enforces baseline and still warns at restricted."""
+    labels = {r.inputs["metadata"]["name"]: r.inputs["metadata"]["labels"]
+              for r in plan_of("onprem").of_type("kubernetes:core/v1:Namespace")}
+    assert labels["volcano-system"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert labels["volcano-system"]["pod-security.kubernetes.io/warn"] == "restricted"
+    assert labels["kueue-system"]["pod-security.kubernetes.io/enforce"] == "restricted"

@@ -14,14 +14,13 @@ from components.catalog import catalog
 from components.cluster.identity import service_account_role
 from components.common import child, policy_document
 
+from . import charts
 from .objects import ServiceObjects, secret_store, service_objects
 from .pods import NodeShare
 
 if TYPE_CHECKING:
     from components.cluster import Cluster
     from components.spec import ServiceSpec, Spec
-
-EXTERNAL_SECRETS_SA = "external-secrets"
 
 __all__ = ["Inference", "InferenceService", "node_share", "secret_arn_patterns"]
 
@@ -91,12 +90,11 @@ class Inference(pulumi.ComponentResource):
         self._namespaces: dict[str, pulumi.Resource] = {}
         self.releases: dict[str, pulumi.Resource] = {}
         if any(s.min_replicas != s.max_replicas for s in services) and prometheus_url is not None:
-            self.releases["keda"] = release("keda", {})  # chart defaults already meet `restricted`
+            self.releases["keda"] = release("keda", charts.keda_values())
             depends["keda"] = [self.releases["keda"]]
         token_refs = sorted({s.model.hub.token_secret for s in services if s.model.hub and s.model.hub.token_secret})
         if token_refs:
-            self.releases["external-secrets"] = release("external-secrets", {
-                "installCRDs": True, "serviceAccount": {"create": True, "name": EXTERNAL_SECRETS_SA}})
+            self.releases["external-secrets"] = release("external-secrets", charts.external_secrets_values())
             if not cluster.existing:
                 self._secrets_role(name, cluster, token_refs, spec.region or "", tags or {})
             store = secret_store(ns, spec.region or "")
@@ -104,13 +102,12 @@ class Inference(pulumi.ComponentResource):
                 parent=self, depends_on=[self.namespace, self.releases["external-secrets"]]),
                 f"{name}-{kube.object_name(store)}")]
         if inf.kserve and services:
-            cm = release("cert-manager", {"crds": {"enabled": True}})
+            cm = release("cert-manager", charts.cert_manager_values())
             crd = release("kserve-crd", {}, [cm])
-            self.releases["kserve"] = release("kserve", {"kserve": {"controller": {"deploymentMode": "Standard"}}},
-                                              [crd, cm])
+            self.releases["kserve"] = release("kserve", charts.kserve_values(), [crd, cm])
             depends["kserve"] = [self.releases["kserve"]]
         if any(s.multi_node for s in services):
-            self.releases["leaderworkerset"] = release("leaderworkerset", {})
+            self.releases["leaderworkerset"] = release("leaderworkerset", charts.lws_values())
             depends["lws"] = [self.releases["leaderworkerset"]]
 
         image_of = {"vllm": cat.image("vllm"), "triton": cat.image("triton")}
@@ -134,4 +131,4 @@ class Inference(pulumi.ComponentResource):
             "Resource": secret_arn_patterns(refs, a[0], region, a[1])}))
         service_account_role(f"{name}-external-secrets", cluster_name=cluster.eks.name,
                              namespace=catalog().chart("external-secrets").namespace,
-                             service_account=EXTERNAL_SECRETS_SA, tags=tags, parent=self, inline_policy=policy)
+                             service_account=charts.EXTERNAL_SECRETS_SA, tags=tags, parent=self, inline_policy=policy)

@@ -41,7 +41,8 @@ class NvidiaStack(pulumi.ComponentResource):
             "node-feature-discovery": nfd_values(),
             "gpu-operator": gpu_operator_values(
                 amis, pools, on_prem, dcgm_exporter=spec.nvidia.dcgm_exporter,
-                dcgm_metrics=DCGM_METRICS_CONFIGMAP if spec.observability.enabled else None),
+                dcgm_metrics=DCGM_METRICS_CONFIGMAP if spec.observability.enabled else None,
+                own_service_monitor=spec.observability.enabled),
             "aws-efa-k8s-device-plugin": efa_plugin_values(p.instance_type for p in pools if p.efa),
             "network-operator": network_operator_values(),
         }

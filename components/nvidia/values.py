@@ -18,6 +18,9 @@ TIME_SLICING_CONFIGMAP = "aidc-device-plugin-config"
 # PCI classes NFD labels: network (02xx incl. InfiniBand 0207) for the Network Operator,
 # display/3D controllers (0300, 0302) for GPUs; the vendor id makes the label (10de = NVIDIA).
 NFD_PCI_CLASSES = ["02", "0200", "0207", "0300", "0302"]
+# The Network Operator prefers control-plane nodes (its chart's default affinity and toleration).
+CONTROL_PLANE_TOLERATION = {"key": "node-role.kubernetes.io/control-plane", "operator": "Equal", "value": "",
+                            "effect": "NoSchedule"}
 
 
 def _amis(ami: "Ami | Sequence[Ami] | None") -> list["Ami"]:
@@ -35,14 +38,17 @@ def time_slicing_config(replicas: int) -> str:
 
 def gpu_operator_values(ami: "Ami | Sequence[Ami] | None", pools: Iterable["GpuPoolSpec"],
                         existing_cluster: bool, *, dcgm_exporter: bool = True,
-                        dcgm_metrics: str | None = None) -> dict[str, Any]:
+                        dcgm_metrics: str | None = None, own_service_monitor: bool = False) -> dict[str, Any]:
     """Values of the NVIDIA GPU Operator chart.
 
     `ami` is the image (or images) the pools boot; `existing_cluster` is true for nodes aidc
     does not build (on-prem), where nothing can be assumed preinstalled. The driver and the
     container toolkit are installed by the operator only where the image lacks them: the EKS
     accelerated AL2023 and Bottlerocket NVIDIA images ship both, and a second driver fights the
-    first. NFD is the separately pinned chart, so the operator's bundled copy stays off."""
+    first. NFD is the separately pinned chart, so the operator's bundled copy stays off.
+    `own_service_monitor`: aidc's Observability scrapes the exporter with its own ServiceMonitor
+    (it adds the node label the pool joins need), so the operator's (on by default since chart
+    v26.7.0) stays off: two would scrape every GPU twice and double every sum."""
     pools = list(pools)
     amis = _amis(ami)
     driver = existing_cluster or any(not a.ships_driver for a in amis)
@@ -56,12 +62,15 @@ def gpu_operator_values(ami: "Ami | Sequence[Ami] | None", pools: Iterable["GpuP
         # Nodes pick their config by the label nvidia.com/device-plugin.config=<pool name>.
         device_plugin["config"] = {"create": True, "name": TIME_SLICING_CONFIGMAP,
                                    "data": {p.name: time_slicing_config(p.time_slicing.replicas) for p in sliced}}
+    dcgm: dict[str, Any] = {"enabled": dcgm_exporter, **_dcgm_metrics(dcgm_metrics)}
+    if own_service_monitor:
+        dcgm["serviceMonitor"] = {"enabled": False}
+    # No operator.defaultRuntime: the chart dropped it and the operator detects the runtime itself.
     values: dict[str, Any] = {
-        "operator": {"defaultRuntime": "containerd"},
         "driver": {"enabled": driver},
         "toolkit": {"enabled": toolkit},
         "devicePlugin": device_plugin,
-        "dcgmExporter": {"enabled": dcgm_exporter, **_dcgm_metrics(dcgm_metrics)},
+        "dcgmExporter": dcgm,
         "gfd": {"enabled": True},
         "nfd": {"enabled": False},
         "mig": {"strategy": mig[0] if mig else "none"},
@@ -104,7 +113,8 @@ def network_operator_values() -> dict[str, Any]:
     return {
         "nfd": {"enabled": False, "deployNodeFeatureRules": True},
         "sriovNetworkOperator": {"enabled": False},
-        "operator": {"tolerations": [dict(GPU_TOLERATION)]},
+        # A list replaces the chart's whole default: keep its control-plane toleration.
+        "operator": {"tolerations": [dict(CONTROL_PLANE_TOLERATION), dict(GPU_TOLERATION)]},
     }
 
 

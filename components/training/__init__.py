@@ -24,6 +24,14 @@ __all__ = ["TrainingPlatform"]
 # Operator switch -> catalog chart key, in install order (Trainer after the JobSet it drives).
 CHARTS = (("kueue", "kueue"), ("jobset", "jobset"), ("trainer", "kubeflow-trainer"),
           ("kuberay", "kuberay-operator"), ("volcano", "volcano"))
+# Operator namespaces enforce `restricted` unless a pinned chart's own pods fail it; then
+# `baseline` (which still forbids host access), warned at `restricted`. Kubeflow Trainer 2.3.0:
+# its runtime-installer hook Job runs as root with no securityContext. Volcano 1.15.1: every
+# container adds DAC_OVERRIDE (custom.default_csc). Under `restricted` their pods are rejected
+# and the release times out.
+_BASELINE = {"pod-security.kubernetes.io/enforce": "baseline", "pod-security.kubernetes.io/audit": "baseline",
+             "pod-security.kubernetes.io/warn": "restricted"}
+POD_SECURITY = {"kubeflow-trainer": _BASELINE, "volcano": _BASELINE}
 
 
 def _opts(base: pulumi.ResourceOptions, *deps: pulumi.Resource) -> pulumi.ResourceOptions:
@@ -85,7 +93,8 @@ class TrainingPlatform(pulumi.ComponentResource):
         for switch, chart_key in CHARTS:
             if not getattr(tr.operators, switch):
                 continue
-            ns = namespace(cat.chart(chart_key).namespace, kopts, privileged=cat.chart(chart_key).privileged)
+            ns = namespace(cat.chart(chart_key).namespace, kopts, privileged=cat.chart(chart_key).privileged,
+                           labels=POD_SECURITY.get(chart_key))
             deps = [out["jobset"]] if switch == "trainer" else []
             out[switch] = helm_release(chart_key, chart_key, values.get(chart_key, {}), kopts,
                                        namespace_resource=ns, depends_on=deps)
