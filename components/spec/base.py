@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 
@@ -19,6 +21,15 @@ class Model(BaseModel):
         frozen=True,
         validate_default=True,
     )
+
+
+def _cidr(value: str) -> str:
+    return str(ipaddress.IPv4Network(value))  # ValueError names the bad range (or its host bits)
+
+
+# An IPv4 CIDR written as text ("10.0.0.0/16"), normalised. Text only: pydantic would read
+# `true` or `5` as an address (0.0.0.1/32) if the type were IPv4Network itself.
+Cidr = Annotated[str, AfterValidator(_cidr)]
 
 
 def key_path(loc: Sequence[str | int]) -> str:

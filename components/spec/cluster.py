@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 from typing import Literal
 
@@ -10,7 +9,7 @@ from pydantic import Field, field_validator
 
 from components.catalog import Catalog
 
-from .base import Model, Problem
+from .base import Cidr, Model, Problem
 
 LogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
 ALL_LOG_TYPES: tuple[LogType, ...] = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -40,7 +39,7 @@ class ClusterSpec(Model):
     # Defaults to the catalog recipe's Kubernetes version (one place for it).
     kubernetes_version: str | None = None
     endpoint_access: Literal["private", "publicAndPrivate", "public"] = "private"
-    public_access_cidrs: tuple[str, ...] = ()
+    public_access_cidrs: tuple[Cidr, ...] = ()
     log_types: tuple[LogType, ...] = ALL_LOG_TYPES
     log_retention_days: int = Field(default=7, ge=1)
     # What EKS does when the version leaves standard support: upgrade it (standard) or keep
@@ -49,11 +48,6 @@ class ClusterSpec(Model):
     authentication: Literal["podIdentity", "irsa"] = "podIdentity"
     admin_role_arns: tuple[str, ...] = ()
     system_nodes: SystemNodes = SystemNodes()
-
-    @field_validator("public_access_cidrs")
-    @classmethod
-    def _cidrs(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(str(ipaddress.IPv4Network(c)) for c in v)
 
     @field_validator("admin_role_arns")
     @classmethod

@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from ipaddress import IPv4Network
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from .base import Model, Problem
+from .base import Cidr, Model, Problem
 
 if TYPE_CHECKING:
     from components.catalog import Catalog
@@ -77,7 +76,7 @@ class Team(Model):
     quotas: tuple[Quota, ...] = ()
     # Pods are denied all traffic but their own namespace's, DNS and the Pod Identity agent;
     # these CIDRs are opened for HTTPS egress (S3, a model hub, ...).
-    egress_cidrs: tuple[IPv4Network, ...] = ()
+    egress_cidrs: tuple[Cidr, ...] = ()
 
 
 class TrainingSpec(Model):
