@@ -162,3 +162,8 @@ def test_a_cidr_must_be_text_not_a_number_read_as_an_address():
     assert "valid string" in found["aidc:cluster.publicAccessCidrs[0]"]
     found = problems(base("prod", cluster={"endpointAccess": "publicAndPrivate", "publicAccessCidrs": ["10.1.2.3/8"]}))
     assert "has host bits set" in found["aidc:cluster.publicAccessCidrs[0]"]
+
+
+def test_an_unquoted_version_is_explained():
+    found = problems(base("prod", cluster={"kubernetesVersion": 1.3}))  # what YAML makes of `1.30`
+    assert found["aidc:cluster.kubernetesVersion"] == "expected text, got the number 1.3: put the value in quotes"

@@ -167,6 +167,9 @@ def _pydantic_problems(err: ValidationError) -> Iterator[Problem]:
             msg = "unknown key"
         elif e["type"] == "literal_error":
             msg = f"{e['input']!r} is not one of: {e['ctx']['expected']}"
+        elif e["type"] == "string_type" and isinstance(e["input"], (int, float)) and not isinstance(e["input"], bool):
+            # YAML reads 1.30 as the number 1.3: versions and ids must be quoted.
+            msg = f"expected text, got the number {e['input']!r}: put the value in quotes"
         yield Problem(path, msg)
 
 
