@@ -1,23 +1,18 @@
 """Every name `aidc verify` shares with the components that create the objects it checks.
 
-Each name is owned by another module (GPU pools, NVIDIA stack, storage, training, inference).
-When that module is present its own constant or function is used; the fallbacks below are
-what the sibling branches are building, kept here, in one place, until they are merged.
-Accessors over spec sections read attributes by name (`getattr`) so that a section that
-does not exist in this build simply has no checks."""
+Each name is owned by another module (GPU pools, NVIDIA stack, storage, training, inference)
+and imported from it; names fixed by the operators themselves are kept here. Accessors over
+spec sections read attributes by name (`getattr`), so an absent section has no checks."""
 
 from __future__ import annotations
 
 from typing import Any
 
-# --- GPU pools (components/gpu_pool/nodes.py) --------------------------------------------
-try:
-    from components.gpu_pool.nodes import GPU_TAINT, POOL_LABEL, node_labels, node_taints
-except ImportError:  # GPU compute branch not merged yet
-    POOL_LABEL = "aidc.io/pool"
-    GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}
-    node_labels = None
-    node_taints = None
+# Read by the checks as names.GPU_TAINT, names.POOL_LABEL and names.workload_name.
+from components.gpu_pool.nodes import GPU_TAINT, POOL_LABEL, node_labels, node_taints  # noqa: F401
+from components.inference.objects import workload_name  # noqa: F401
+from components.storage.volumes import LUSTRE_CLAIM, MODELS_CLAIM
+from components.training.queues import KUEUE_API
 
 INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"  # set by the kubelet / cloud provider
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -28,15 +23,11 @@ OPERATOR_DEVICE_PLUGIN_OFF = ("nvidia.com/gpu.deploy.device-plugin", "false")
 
 def expected_node_labels(pool: Any, cat: Any) -> dict[str, str]:
     """Labels every node of the pool must carry."""
-    if node_labels is not None:
-        return dict(node_labels(pool, cat))
-    return {POOL_LABEL: pool.name, **dict(getattr(pool, "labels", {}) or {})}
+    return dict(node_labels(pool, cat))
 
 
 def expected_taints(pool: Any) -> list[dict[str, str]]:
-    if node_taints is not None:
-        return [dict(t) for t in node_taints(pool)]
-    return [dict(GPU_TAINT)]
+    return [dict(t) for t in node_taints(pool)]
 
 
 # --- NVIDIA stack (catalog charts; object names fixed by the GPU Operator and the EFA chart) --
@@ -55,17 +46,7 @@ def dcgm_exporter_enabled(spec: Any) -> bool:
     return bool(getattr(nvidia, "dcgm_exporter", True))
 
 
-# --- Storage (components/storage/volumes.py; the training tenancy repeats them) ---------------
-try:
-    from components.storage.volumes import LUSTRE_CLAIM, MODELS_CLAIM
-except ImportError:
-    try:
-        from components.training.tenancy import LUSTRE_CLAIM, MODELS_CLAIM
-    except ImportError:  # neither storage nor training merged yet
-        LUSTRE_CLAIM = "shared-lustre"
-        MODELS_CLAIM = "models"
-
-
+# --- Storage (claim names from components/storage/volumes.py) -------------------------------
 def storage_claims(storage: Any) -> list[tuple[str, str]]:
     """(namespace, claim) of every claim the storage section creates."""
     out = [(ns, LUSTRE_CLAIM) for ns in getattr(storage, "namespaces", ()) or ()]
@@ -74,69 +55,52 @@ def storage_claims(storage: Any) -> list[tuple[str, str]]:
 
 
 # --- Training (components/training/queues.py: Kueue queues per team) -----------------------
-try:
-    from components.training.queues import KUEUE_API
-except ImportError:  # training branch not merged yet
-    KUEUE_API = "kueue.x-k8s.io/v1beta2"
 KUEUE_GROUP, KUEUE_VERSION = KUEUE_API.split("/")
 
 
 def teams(training: Any) -> list[Any]:
     """Teams whose jobs queue through Kueue (a Volcano team has a Volcano Queue instead)."""
-    found = getattr(training, "teams", ()) or ()
-    found = list(found.values()) if isinstance(found, dict) else list(found)
-    return [t for t in found if getattr(t, "scheduler", "kueue") == "kueue"]
+    return [t for t in getattr(training, "teams", ()) or () if t.scheduler == "kueue"]
 
 
 def team_namespace(team: Any) -> str:
     # The training platform names the namespace, the ClusterQueue and the LocalQueue after the team.
-    return getattr(team, "namespace", None) or team.name
+    return team.name
 
 
 def cluster_queue_name(team: Any) -> str:
-    return getattr(team, "cluster_queue", None) or team.name
+    return team.name
 
 
 def acceptance_team(training: Any, pool_name: str) -> Any | None:
     """The team an acceptance run goes through by default: one with a quota on the pool whose
     namespace admits the MPI workers (podSecurity baseline), else any team with a quota there."""
     with_quota = [t for t in teams(training) if any(q.pool == pool_name for q in getattr(t, "quotas", ()))]
-    baseline = [t for t in with_quota if getattr(t, "pod_security", "restricted") == "baseline"]
+    baseline = [t for t in with_quota if t.pod_security == "baseline"]
     return (baseline or with_quota or teams(training) or [None])[0]
 
 
 # --- Inference (components/inference/objects.py) -----------------------------------------
 KSERVE_GROUP, KSERVE_VERSION, KSERVE_PLURAL = "serving.kserve.io", "v1beta1", "inferenceservices"
 LWS_GROUP, LWS_VERSION, LWS_PLURAL = "leaderworkerset.x-k8s.io", "v1", "leaderworkersets"
-DEFAULT_INFERENCE_NAMESPACE = "inference"
-try:
-    from components.inference.objects import workload_name
-except ImportError:  # inference branch not merged yet
-    def workload_name(svc: Any, kserve: bool) -> str:
-        # KServe's raw (Standard) deployment mode names the predictor's Deployment `<isvc>-predictor`.
-        return f"{svc.name}-predictor" if kserve else svc.name
 
 
 def services(inference: Any) -> list[Any]:
-    found = getattr(inference, "services", ()) or ()
-    return list(found.values()) if isinstance(found, dict) else list(found)
+    return list(getattr(inference, "services", ()) or ())
 
 
 def kserve_enabled(inference: Any) -> bool:
-    ks = getattr(inference, "kserve", False)
-    return bool(getattr(ks, "enabled", ks)) if ks is not None else False
+    return bool(inference.kserve)
 
 
 def multi_node(svc: Any) -> bool:
     """A model served across nodes runs as a LeaderWorkerSet, not a Deployment."""
-    return getattr(svc, "multi_node", None) is not None
+    return svc.multi_node is not None
 
 
 def service_namespace(inference: Any, svc: Any) -> str:
-    return (getattr(svc, "namespace", None) or getattr(inference, "namespace", None)
-            or DEFAULT_INFERENCE_NAMESPACE)
+    return inference.namespace
 
 
 def min_replicas(svc: Any) -> int:
-    value = getattr(svc, "min_replicas", None)
-    return 1 if value is None else int(value)  # 0 (scale to zero, dev) is a real minimum
+    return svc.min_replicas  # 0 (scale to zero, dev) is a real minimum
