@@ -14,7 +14,6 @@ from aidc.sizing.train import (
     checkpoint_gib,
     gpu_hours_for,
     gpus_within,
-    lustre_for_checkpoint,
     min_gpus_for_state,
 )
 from components.catalog import catalog
@@ -63,8 +62,9 @@ def test_lustre_rules_and_the_one_tb_checkpoint():
     assert lustre_size(one_tb_gib, 1800, PRICES).write_seconds <= 1800
     fast = lustre_size(one_tb_gib, 300, PRICES)
     assert fast.write_seconds <= 300 and fast.capacity_gib % 2400 == 0
-    cap, tier, secs = lustre_for_checkpoint(one_tb_gib, 300)
-    assert secs <= 300 and cap >= one_tb_gib and tier in (125, 250, 500, 1000)
+    plain = lustre_size(one_tb_gib, 300)  # no prices: the smallest capacity
+    assert plain.write_seconds <= 300 and plain.capacity_gib >= one_tb_gib
+    assert plain.tier_mbps_per_tib in (125, 250, 500, 1000)
 
 
 @settings(max_examples=60, deadline=None)

@@ -89,14 +89,6 @@ def checkpoint_gib(params: float) -> float:
     return params * CHECKPOINT_BYTES_PER_PARAM / GIB
 
 
-def lustre_for_checkpoint(checkpoint: float, max_write_seconds: float,
-                          cat: Catalog | None = None) -> tuple[int, int, float]:
-    """(capacity GiB, tier MB/s/TiB, write seconds) of the cheapest PERSISTENT_2 Lustre that
-    writes `checkpoint` GiB within `max_write_seconds` (components.storage.sizing)."""
-    size = _lustre(checkpoint, max_write_seconds, cat)
-    return size.capacity_gib, size.tier_mbps_per_tib, size.write_seconds
-
-
 def _lustre(checkpoint: float, max_write_seconds: float, cat: Catalog | None) -> LustreSize:
     prices = dict(cat.pricing.fsx_lustre_persistent2_usd_per_gb_month) if cat else None
     return lustre_size(checkpoint, max_write_seconds, prices)
