@@ -3,8 +3,6 @@ warnings, hidden secrets, cost and policy deltas (with fake estimators), a real 
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from aidc.diff import compare_plans, diff_plans, diff_preview, render, to_json
@@ -109,10 +107,12 @@ def test_without_cost_and_policy_modules_the_report_says_so():
     assert to_json(r)["cost"] is None
 
 
-def test_default_seams_import_lazily_and_never_crash():
-    from aidc.diff.verdicts import _lazy
-    assert _lazy("aidc.no_such_module", "estimate") is None
-    assert _lazy("json", "dumps") is json.dumps
+def test_default_seams_are_the_real_cost_model_and_policy_runner():
+    from aidc.cost import estimate
+    from aidc.diff.verdicts import default_estimator, default_evaluator
+    from aidc.policy import evaluate
+    assert default_estimator() is estimate
+    assert default_evaluator() is evaluate
 
 
 def test_plans_of_different_stacks_are_refused():

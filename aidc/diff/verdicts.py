@@ -1,12 +1,10 @@
-"""Cost and policy for the diff, through two small seams: `aidc.cost.estimate` and
-`aidc.policy.evaluate` are imported lazily, so the diff works (and says "not available")
-where those modules are absent, and tests inject fakes instead."""
+"""Cost and policy for the diff, through two seams: `aidc.cost.estimate` and
+`aidc.policy.evaluate` by default (imported when first needed: the policy pack loads every
+rule), fakes in tests, or None to leave them out of the report ("not available")."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,22 +14,16 @@ Estimator = Callable[[Plan], Any]  # -> object with .monthly_usd and .by_compone
 Evaluator = Callable[..., Any]  # (plan, environment=None) -> object with .violations
 
 
-def _lazy(module: str, attr: str) -> Callable[..., Any] | None:
-    """module.attr, or None when the module is not part of this installation (yet)."""
-    try:
-        if importlib.util.find_spec(module) is None:
-            return None
-    except ModuleNotFoundError:
-        return None
-    return getattr(importlib.import_module(module), attr, None)
+def default_estimator() -> Estimator:
+    from aidc.cost import estimate
+
+    return estimate
 
 
-def default_estimator() -> Estimator | None:
-    return _lazy("aidc.cost", "estimate")
+def default_evaluator() -> Evaluator:
+    from aidc.policy import evaluate
 
-
-def default_evaluator() -> Evaluator | None:
-    return _lazy("aidc.policy", "evaluate")
+    return evaluate
 
 
 # ---------------------------------------------------------------- cost
@@ -47,15 +39,8 @@ class CostDelta:
         return self.after - self.before
 
 
-def _usd(value: Any) -> float:
-    return float(getattr(value, "monthly_usd", value))
-
-
 def _components(estimate: Any) -> dict[str, float]:
-    parts = estimate.by_component() if callable(getattr(estimate, "by_component", None)) else {}
-    if isinstance(parts, Mapping):
-        return {str(k): _usd(v) for k, v in parts.items()}
-    return {str(getattr(p, "component", getattr(p, "name", i))): _usd(p) for i, p in enumerate(parts)}
+    return {str(k): float(v) for k, v in estimate.by_component().items()}
 
 
 def cost_delta(base: Plan | None, head: Plan, estimator: Estimator | None) -> CostDelta | None:
@@ -68,7 +53,7 @@ def cost_delta(base: Plan | None, head: Plan, estimator: Estimator | None) -> Co
     b_parts = _components(before) if before is not None else {}
     a_parts = _components(after)
     parts = {k: (b_parts.get(k, 0.0), a_parts.get(k, 0.0)) for k in sorted(set(b_parts) | set(a_parts))}
-    return CostDelta(_usd(before) if before is not None else 0.0, _usd(after),
+    return CostDelta(float(before.monthly_usd) if before is not None else 0.0, float(after.monthly_usd),
                      {k: v for k, v in parts.items() if abs(v[1] - v[0]) >= 0.005})
 
 
@@ -104,10 +89,8 @@ class PolicyDelta:
 
 def _verdicts(report: Any) -> dict[tuple[str, str], Verdict]:
     out = {}
-    for v in getattr(report, "violations", ()) or ():
-        verdict = Verdict(str(getattr(v, "policy", "")), str(getattr(v, "severity", "")),
-                          str(getattr(v, "enforcement", "")), str(getattr(v, "urn", "") or ""),
-                          str(getattr(v, "message", "")))
+    for v in report.violations:
+        verdict = Verdict(v.policy, v.severity, v.enforcement, v.urn or "", v.message)
         out.setdefault(verdict.key, verdict)
     return out
 
