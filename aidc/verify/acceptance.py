@@ -31,13 +31,9 @@ LOG_BYTES = 4 << 20  # nccl-tests prints a few KiB; cap what a runaway log costs
 
 def render_acceptance_job(spec: Any, stack: str, pool: Any, team: str, nodes: int) -> list[dict]:
     """The NCCL acceptance job's manifests, rendered by the training platform from its template
-    in `k8s/` (the same as `aidc job render --template nccl-tests`). UserError when this build
-    has no template or the request could never run (team, quota, node count)."""
-    try:
-        from components.training.jobs import JobError, JobRequest, render_job
-    except ImportError:
-        raise UserError("--run-acceptance: this build has no NCCL acceptance template (it comes with the "
-                        "training platform, aidc:training)") from None
+    in `k8s/` (the same as `aidc job render --template nccl-tests`). UserError when the request
+    could never run (team, quota, node count)."""
+    from components.training.jobs import JobError, JobRequest, render_job
     req = JobRequest(stack=stack, pool=pool.name, team=team, nodes=nodes, template="nccl-tests")
     try:
         text = render_job(spec, req)
