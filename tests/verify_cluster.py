@@ -1,6 +1,6 @@
-"""The fake cluster of the `aidc verify` tests: the test stack, stand-ins for the sections
-other branches own (storage, training, inference) when this build's Spec lacks them, the
-healthy cluster's API answers built from recorded JSON, and a runner of the real CLI."""
+"""The fake cluster of the `aidc verify` tests: the test stack, small stand-ins for its
+storage, training and inference sections (so each test can vary one without a stack file),
+the healthy cluster's API answers built from recorded JSON, and a runner of the real CLI."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ class SpecView:
         return getattr(self._spec, name)
 
 
-# Shaped like StorageSpec, TrainingSpec (Team) and InferenceSpec (ServiceSpec) of the sibling branches.
+# The attributes of StorageSpec, TrainingSpec (Team) and InferenceSpec (ServiceSpec) that verify reads.
 SECTIONS = {
     "storage": NS(namespaces=("research",), model_namespaces=()),
     "training": NS(teams=(NS(name="research", scheduler="kueue", pod_security="baseline",
