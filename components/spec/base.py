@@ -23,6 +23,12 @@ class Model(BaseModel):
     )
 
 
+# A Kubernetes name (RFC 1123 label): namespaces, cohorts.
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+# An absolute path inside a mounted file system or bucket.
+ABSOLUTE_PATH = r"^/[A-Za-z0-9._/-]+$"
+
+
 def _cidr(value: str) -> str:
     return str(ipaddress.IPv4Network(value))  # ValueError names the bad range (or its host bits)
 

@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 
 from components.catalog import Catalog
 
-from .base import Model, Problem
+from .base import ABSOLUTE_PATH, Model, Problem
 
 if TYPE_CHECKING:
     from .root import Spec
@@ -45,7 +45,7 @@ class ModelSource(Model):
     system) or hub."""
 
     bucket: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._/-]+$")
-    lustre: str | None = Field(default=None, pattern=r"^/[A-Za-z0-9._/-]+$")
+    lustre: str | None = Field(default=None, pattern=ABSOLUTE_PATH)
     hub: HubModel | None = None
     # Billions of parameters: how memory fit is checked (weights = params x bytes per param).
     params_b: float = Field(alias="paramsB", gt=0, le=10_000)

@@ -13,19 +13,18 @@ from pydantic import AfterValidator, Field
 
 from components.storage.sizing import MAX_CAPACITY_GIB, SizingError, lustre_size
 
-from .base import Model, Problem
+from .base import ABSOLUTE_PATH, DNS_LABEL, Model, Problem
 from .gpu_pools import zone_index
 
 if TYPE_CHECKING:
     from .root import Spec
 
-_DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 # SSD metadata IOPS that FSx accepts in USER_PROVISIONED mode.
 METADATA_IOPS = (1500, 3000, 6000, *range(12000, 192001, 12000))
 
 
 def _namespace(v: str) -> str:
-    if not re.match(_DNS_LABEL, v):
+    if not re.match(DNS_LABEL, v):
         raise ValueError(f"{v!r} is not a valid namespace name: lowercase letters, digits and '-', at most 63")
     return v
 
@@ -52,10 +51,10 @@ class LustreSpec(Model):
     # None: FSx scales metadata IOPS with capacity (AUTOMATIC); a number provisions it.
     metadata_iops: int | None = None
     # Where the datasets bucket appears on the file system (import and export).
-    datasets_path: str = Field(default="/datasets", pattern=r"^/[A-Za-z0-9._/-]+$")
+    datasets_path: str = Field(default="/datasets", pattern=ABSOLUTE_PATH)
     # A second association that exports what jobs write under this path to the checkpoints
     # bucket (versioned there); null leaves checkpoints on Lustre only.
-    checkpoints_path: str | None = Field(default="/checkpoints", pattern=r"^/[A-Za-z0-9._/-]+$")
+    checkpoints_path: str | None = Field(default="/checkpoints", pattern=ABSOLUTE_PATH)
 
     @property
     def explicit(self) -> bool:

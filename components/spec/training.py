@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from .base import Cidr, Model, Problem
+from .base import DNS_LABEL, Cidr, Model, Problem
 
 if TYPE_CHECKING:
     from components.catalog import Catalog
 
     from .gpu_pools import GpuPoolSpec
 
-_DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 # Namespaces the platform itself uses: a team may not claim one.
 RESERVED_NAMESPACES = frozenset({
     "default", "kube-system", "kube-public", "kube-node-lease", "kueue-system", "jobset-system",
@@ -67,8 +66,8 @@ class Preemption(Model):
 
 class Team(Model):
     # Also the team's namespace, LocalQueue and ClusterQueue name.
-    name: str = Field(pattern=_DNS_LABEL, max_length=53)
-    cohort: str | None = Field(default=None, pattern=_DNS_LABEL)
+    name: str = Field(pattern=DNS_LABEL, max_length=53)
+    cohort: str | None = Field(default=None, pattern=DNS_LABEL)
     scheduler: Literal["kueue", "volcano"] = "kueue"
     # restricted everywhere; baseline only for a team that runs sshd as root (MPI acceptance runs).
     pod_security: Literal["restricted", "baseline"] = "restricted"
