@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from components.catalog import Catalog, Instance, catalog
+from components.gpu_pool.nodes import GPU_RESOURCE, POOL_LABEL
 from components.spec import CostSpec, GpuPoolSpec, Problem
 from components.spec.inference import ServiceSpec
 
@@ -21,12 +22,10 @@ from .errors import UserError
 from .plan import Plan, Resource
 
 HOURS_PER_MONTH = 730  # AWS's convention: 8760 h / 12
-GPU_RESOURCE = "nvidia.com/gpu"
 NODEGROUP = "aws:eks/nodeGroup:NodeGroup"
 NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool"
 NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-POOL_LABEL = "aidc.io/pool"
 _NODEGROUP_CAPACITY = {"ON_DEMAND": "onDemand", "SPOT": "spot", "CAPACITY_BLOCK": "capacityBlock"}
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
+from aidc.cost import GPU_RESOURCE, NODEPOOL  # noqa: F401 - rules read them as rule.GPU_RESOURCE ...
 from aidc.plan import Plan
 from components.catalog import Catalog, catalog
 
@@ -139,10 +140,8 @@ def is_kubernetes_workload(resource_type: str) -> bool:
             and "Secret" not in resource_type)
 
 
-GPU_RESOURCE = "nvidia.com/gpu"
 INSTANCE_TYPE_LABELS = ("node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type")
 CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type"
-NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool"
 NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 NODEGROUP = "aws:eks/nodeGroup:NodeGroup"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"

@@ -9,14 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 # Read by the checks as names.GPU_TAINT, names.POOL_LABEL and names.workload_name.
-from components.gpu_pool.nodes import GPU_TAINT, POOL_LABEL, node_labels, node_taints  # noqa: F401
+from components.gpu_pool.nodes import EFA_RESOURCE, GPU_RESOURCE, GPU_TAINT, POOL_LABEL, node_labels, node_taints  # noqa: F401
 from components.inference.objects import workload_name  # noqa: F401
 from components.storage.volumes import LUSTRE_CLAIM, MODELS_CLAIM
 from components.training.queues import KUEUE_API
 
 INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"  # set by the kubelet / cloud provider
-GPU_RESOURCE = "nvidia.com/gpu"
-EFA_RESOURCE = "vpc.amazonaws.com/efa"
 # Bottlerocket's NVIDIA variant runs its own device plugin; the operator's skips such nodes.
 OPERATOR_DEVICE_PLUGIN_OFF = ("nvidia.com/gpu.deploy.device-plugin", "false")
 

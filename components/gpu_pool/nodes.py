@@ -17,6 +17,9 @@ GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSc
 # Label names aidc sets on every GPU node; schedulers, queues and policies select on them.
 POOL_LABEL = "aidc.io/pool"
 EFA_LABEL = "aidc.io/efa"
+# Extended resources the device plugins advertise on those nodes.
+GPU_RESOURCE = "nvidia.com/gpu"
+EFA_RESOURCE = "vpc.amazonaws.com/efa"
 
 # Root/data volume per OS: Bottlerocket keeps images and pods on its second volume.
 DATA_DEVICE = {"al2023": "/dev/xvda", "bottlerocket": "/dev/xvdb"}

@@ -8,13 +8,12 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from components.gpu_pool.nodes import GPU_TOLERATION, POOL_LABEL
+from components.gpu_pool.nodes import GPU_RESOURCE, GPU_TOLERATION, POOL_LABEL
 from components.spec.inference import BYTES_PER_PARAM, GIB
 
 if TYPE_CHECKING:
     from components.spec import ServiceSpec
 
-GPU_RESOURCE = "nvidia.com/gpu"
 # Claims the storage component creates in the namespaces that ask for them
 # (components/storage/volumes.py: MODELS_CLAIM, LUSTRE_CLAIM).
 MODELS_CLAIM = "models"

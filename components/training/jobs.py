@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from components.catalog import catalog
+from components.gpu_pool.nodes import EFA_RESOURCE, GPU_RESOURCE
 from components.kube import render_text
 from components.spec.training import pool_capacity
 from components.storage.volumes import LUSTRE_CLAIM, MODELS_CLAIM
 
-from .pools import EFA_RESOURCE, GPU_RESOURCE, closest_level, efa_devices, node_selector, tolerations, topology_levels
+from .pools import closest_level, efa_devices, node_selector, tolerations, topology_levels
 from .queues import QUEUE_LABEL, TEAM_LABEL
 from .tenancy import SERVICE_ACCOUNT, quota_ceiling
 

@@ -14,8 +14,6 @@ if TYPE_CHECKING:
     from components.spec import GpuPoolSpec
 
 HOSTNAME_LABEL = "kubernetes.io/hostname"
-EFA_RESOURCE = "vpc.amazonaws.com/efa"
-GPU_RESOURCE = "nvidia.com/gpu"
 
 
 def node_selector(pool: "GpuPoolSpec") -> dict[str, str]:

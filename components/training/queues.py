@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from components.catalog import catalog
+from components.gpu_pool.nodes import GPU_RESOURCE
 
-from .pools import GPU_RESOURCE, node_selector, tolerations, topology_levels, topology_name
+from .pools import node_selector, tolerations, topology_levels, topology_name
 
 if TYPE_CHECKING:
     from components.catalog import Catalog

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from components.catalog import catalog
 from components.common import policy_document
+from components.gpu_pool.nodes import GPU_RESOURCE
 from components.kube import render
 from components.spec.training import pool_capacity
 
-from .pools import GPU_RESOURCE
 from .queues import TEAM_LABEL
 
 if TYPE_CHECKING:
