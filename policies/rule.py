@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
-from aidc.cost import GPU_RESOURCE, NODEPOOL  # noqa: F401 - rules read them as rule.GPU_RESOURCE ...
+# Plan-side names the rules share with the cost model (rules import them from here).
+from aidc.cost import GPU_RESOURCE, LAUNCH_TEMPLATE, NODECLASS, NODEGROUP, NODEPOOL  # noqa: F401
 from aidc.plan import Plan
 from components.catalog import Catalog, catalog
 
@@ -142,9 +143,6 @@ def is_kubernetes_workload(resource_type: str) -> bool:
 
 INSTANCE_TYPE_LABELS = ("node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type")
 CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type"
-NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
-NODEGROUP = "aws:eks/nodeGroup:NodeGroup"
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 INSTANCE = "aws:ec2/instance:Instance"
 
 
