@@ -33,6 +33,15 @@ def plan_of(planned) -> Callable[[str], Plan]:
     return lambda stack: planned(stack).plan
 
 
+def spec_problems(config: dict) -> dict[str, str]:
+    """key path -> message of every problem `load_spec` finds (the config must be invalid)."""
+    from components.spec import SpecError, load_spec
+
+    with pytest.raises(SpecError) as exc:
+        load_spec(config)
+    return {p.path: p.message for p in exc.value.problems}
+
+
 def only(resources: list[Resource], name_suffix: str | None = None) -> Resource:
     """The single resource of a list (optionally the one whose name ends with a suffix)."""
     found = [r for r in resources if name_suffix is None or r.name.endswith(name_suffix)]

@@ -7,8 +7,9 @@ import yaml
 
 from aidc.cli import main
 from components.catalog import Constraint, catalog
-from components.spec import SpecError, load_spec
+from components.spec import load_spec
 from components.spec.gpu_pools import zone_index
+from tests.conftest import spec_problems as problems
 
 CR = "cr-0123456789abcdef0"
 
@@ -23,11 +24,6 @@ def pool(**kw):
     return {"name": "train", "instanceType": "p5.48xlarge", "efa": True,
             "capacity": {"type": "onDemand"}, "size": {"min": 0, "max": 2}, **kw}
 
-
-def problems(c):
-    with pytest.raises(SpecError) as exc:
-        load_spec(c)
-    return {p.path: p.message for p in exc.value.problems}
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components.catalog import catalog
-from components.spec import Spec, SpecError, load_spec
+from components.spec import Spec, load_spec
 from components.spec.inference import HEADROOM, ServiceSpec, memory_fit, weights_gib
+from tests.conftest import spec_problems as problems
 
 POOLS = [{"name": "infer-l40s", "instanceType": "g6e.12xlarge", "provisioner": "karpenter",
           "size": {"min": 0, "max": 4}, "purpose": "inference"}]
@@ -26,11 +27,6 @@ def svc(**over):
     base.update(over)
     return base
 
-
-def problems(config):
-    with pytest.raises(SpecError) as exc:
-        load_spec(config)
-    return {p.path: p.message for p in exc.value.problems}
 
 
 def test_shipped_service_parses_with_defaults():

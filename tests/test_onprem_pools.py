@@ -15,7 +15,8 @@ from aidc.cost import estimate
 from components.catalog import Instance, catalog
 from components.gpu_pool.nodes import POOL_LABEL, node_labels, node_taints
 from components.nvidia.values import gpu_operator_values
-from components.spec import GpuPoolSpec, SpecError, load_spec
+from components.spec import GpuPoolSpec, load_spec
+from tests.conftest import spec_problems as problems
 from tests.fake_kube import FakeKube, write_kubeconfig
 from tests.verify_cluster import _daemonset, _node, by_id, healthy
 
@@ -24,11 +25,6 @@ ONPREM = {"aidc:environment": "staging",
           "aidc:cluster": {"existing": {"kubeconfig": "apiVersion: v1", "platform": "onPrem"}}}
 SERVER = {"name": "dc1-h100", "instanceType": "dgx-h100", "provisioner": "existing", "size": {"min": 4, "max": 4}}
 
-
-def problems(config: dict) -> dict[str, str]:
-    with pytest.raises(SpecError) as exc:
-        load_spec(config)
-    return {p.path: p.message for p in exc.value.problems}
 
 
 def onprem(*pools: dict, platform: str = "onPrem", **aidc) -> dict:

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from aidc.stackfile import read_stack
 from components.spec import SpecError, load_spec
 from tests.conftest import ROOT
+from tests.conftest import spec_problems as problems
 
 
 def base(env="prod", **aidc):
@@ -15,11 +16,6 @@ def base(env="prod", **aidc):
     cfg.update({f"aidc:{k}": v for k, v in aidc.items()})
     return cfg
 
-
-def problems(cfg):
-    with pytest.raises(SpecError) as exc:
-        load_spec(cfg)
-    return {p.path: p.message for p in exc.value.problems}
 
 
 @pytest.mark.parametrize("env,nat,flow,protect,endpoints", [

@@ -2,8 +2,9 @@
 
 import pytest
 
-from components.spec import SpecError, load_spec
+from components.spec import load_spec
 from components.spec.storage import bucket_name_problem, lustre_zone_index
+from tests.conftest import spec_problems as problems
 
 POOL = {"name": "train", "instanceType": "p5.48xlarge", "capacity": {"type": "onDemand"},
         "size": {"min": 2, "max": 2}, "efa": True}
@@ -16,11 +17,6 @@ def cfg(env="prod", storage=None, **aidc):
     out.update({f"aidc:{k}": v for k, v in aidc.items()})
     return out
 
-
-def problems(config):
-    with pytest.raises(SpecError) as exc:
-        load_spec(config)
-    return {p.path: p.message for p in exc.value.problems}
 
 
 @pytest.mark.parametrize("env,days", [("dev", 0), ("staging", 7), ("prod", 30)])

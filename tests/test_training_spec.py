@@ -2,13 +2,13 @@
 pools, duplicate teams, borrowing without a cohort, operator dependencies. Each problem names
 its key path."""
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.catalog import catalog
-from components.spec import SpecError, load_spec
+from components.spec import load_spec
 from components.spec.training import pool_capacity
+from tests.conftest import spec_problems as problems
 
 # 16 x p5.48xlarge: 128 GPUs, 3072 vCPUs, 32768 GiB.
 H100 = {"name": "train-h100", "instanceType": "p5.48xlarge", "capacity": {"type": "capacityBlock",
@@ -25,11 +25,6 @@ def cfg(training, pools=(H100,), env="prod"):
 def quota(pool="train-h100", gpus=8, cpu=96, mem=1024, **extra):
     return {"pool": pool, "gpus": gpus, "cpu": cpu, "memoryGiB": mem, **extra}
 
-
-def problems(config):
-    with pytest.raises(SpecError) as exc:
-        load_spec(config)
-    return {p.path: p.message for p in exc.value.problems}
 
 
 def test_pool_capacity_comes_from_the_catalog():
