@@ -47,9 +47,8 @@ def run(args: argparse.Namespace) -> int:
     if sys.stderr.isatty():
         print(f"planning {args.stack} offline ...", file=sys.stderr, end="\r")
     planned: PlannedStack = plan_stack(args.stack)
-    text = dumps(planned.document)
     if args.json == "-":
-        sys.stdout.write(text)
+        sys.stdout.write(dumps(planned.document))
         return 0
     spec = planned.spec
     print(f"stack {planned.stack.name} ({planned.stack.display_path}): environment {spec.environment}, "
@@ -61,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     if (storage := storage_line(spec)) is not None:
         print(storage)
     if args.json:
-        Path(args.json).write_text(text, encoding="utf-8")
+        Path(args.json).write_text(dumps(planned.document), encoding="utf-8")
         print(f"plan written to {args.json}")
     if args.diagram:
         from aidc.diagram import document

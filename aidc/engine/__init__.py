@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ class PlannedStack:
     spec: Spec
     document: dict[str, Any]
 
-    @property
+    @cached_property  # parsed once: summaries, policy and cost all read it
     def plan(self) -> Plan:
         return parse_plan(self.document, str(self.stack.path))
 
