@@ -15,7 +15,8 @@ SECRET = "[secret]"
 
 def project_root(start: Path | None = None) -> Path:
     """The directory holding Pulumi.yaml: from the working directory up, else this checkout."""
-    for d in [(start or Path.cwd()).resolve(), *(start or Path.cwd()).resolve().parents]:
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
         if (d / "Pulumi.yaml").is_file() and (d / "stacks").is_dir():
             return d
     return Path(__file__).resolve().parent.parent
