@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components.datacenter import AiDatacenter
+from components.datacenter.resources import AiDatacenter
 from components.spec.pulumi_config import spec_from_pulumi
 
 spec = spec_from_pulumi()

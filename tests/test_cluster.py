@@ -5,7 +5,7 @@ import json
 import pytest
 
 from components.catalog import catalog
-from components.cluster import CORE_ADDONS
+from components.cluster.resources import CORE_ADDONS
 from tests.conftest import only
 
 EKS = "aws:eks/cluster:Cluster"
@@ -98,7 +98,7 @@ def test_existing_cluster_creates_no_aws_resources(plan_of):
 
 
 def test_kubeconfig_uses_exec_auth_not_a_stored_token():
-    from components.cluster import eks_kubeconfig
+    from components.cluster.kubeconfig import eks_kubeconfig
 
     cfg = json.loads(eks_kubeconfig("aidc-prod", "https://x.eks", "Q0E=", "us-east-1"))
     user = cfg["users"][0]["user"]

@@ -8,17 +8,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components.catalog import Instance, catalog
-from components.gpu_pool import (
+from components.gpu_pool.fabric import efa_interfaces, placement_strategy
+from components.gpu_pool.nodes import (
     GPU_TAINT,
+    MNG_CAPACITY,
+    ami_release,
     capacity_settings,
-    efa_interfaces,
     karpenter_ami_alias,
     node_labels,
     node_taints,
-    placement_strategy,
     user_data,
 )
-from components.gpu_pool.nodes import MNG_CAPACITY, ami_release
 from components.spec import GpuPoolSpec
 
 CAT = catalog()

@@ -8,9 +8,9 @@ import kubernetes_validate
 import pytest
 
 from components.catalog import catalog
-from components.inference import secret_arn_patterns
 from components.inference.objects import service_objects
 from components.inference.pods import POOL_LABEL, NodeShare, startup_seconds
+from components.inference.resources import secret_arn_patterns
 from components.spec import ServiceSpec
 from tests.test_inference_spec import svc
 

@@ -4,9 +4,14 @@ IAM policy and interruption events."""
 import json
 
 from components.catalog import catalog
-from components.gpu_pool import ec2_node_class, node_pool
-from components.karpenter import chart_values, controller_policy
-from components.karpenter.policy import INTERRUPTION_EVENTS, event_pattern, queue_policy
+from components.gpu_pool.karpenter import ec2_node_class, node_pool
+from components.karpenter.policy import (
+    INTERRUPTION_EVENTS,
+    chart_values,
+    controller_policy,
+    event_pattern,
+    queue_policy,
+)
 from components.spec import GpuPoolSpec
 
 CAT = catalog()

@@ -18,7 +18,7 @@ def mocked():
 
 @pulumi.runtime.test
 def test_network_outputs_resolve(mocked, applied):
-    from components.network import Network
+    from components.network.resources import Network
 
     spec = load_spec({"aws:region": "us-east-1", "aidc:environment": "dev",
                       "aidc:network": {"cidr": "10.9.0.0/16", "availabilityZones": 2}})

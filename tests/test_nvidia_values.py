@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from components.catalog import catalog
-from components.nvidia import efa_plugin_values, gpu_operator_values, network_operator_values, nfd_values
+from components.nvidia.values import efa_plugin_values, gpu_operator_values, network_operator_values, nfd_values
 from components.spec import GpuPoolSpec
 
 GOLDEN = Path(__file__).parent / "golden" / "nvidia"

@@ -10,7 +10,7 @@ import promql_parser
 import pytest
 
 from components.catalog import catalog
-from components.observability import gpus_per_instance
+from components.observability.resources import gpus_per_instance
 from components.observability.rules import CRITICAL_XIDS, gpu_rules, prometheus_rules, serving_rules
 from components.observability.values import (
     DASHBOARDS,

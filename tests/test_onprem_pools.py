@@ -141,7 +141,7 @@ def test_a_bad_onprem_stack_file_exits_2_with_every_key(tmp_path, capsys):
 
 
 def test_the_node_pool_component_refuses_an_existing_pool():
-    from components.gpu_pool import GpuNodePool
+    from components.gpu_pool.resources import GpuNodePool
     pool = GpuPoolSpec.model_validate(SERVER)
     with pytest.raises(ValueError, match="creates no node group"):
         GpuNodePool("x", pool, kubernetes_version="1.33", cluster_name="c", node_role_arn="a", node_role_name="n",

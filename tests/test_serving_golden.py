@@ -13,9 +13,9 @@ import yaml
 
 from aidc.stackfile import read_stack
 from components.catalog import catalog
-from components.inference import node_share
 from components.inference.objects import service_objects
-from components.observability import gpus_per_instance
+from components.inference.resources import node_share
+from components.observability.resources import gpus_per_instance
 from components.observability.rules import prometheus_rules
 from components.observability.values import chart_values, prometheus_url
 from components.spec import load_spec

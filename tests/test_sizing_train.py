@@ -17,7 +17,7 @@ from aidc.sizing.train import (
     min_gpus_for_state,
 )
 from components.catalog import catalog
-from components.storage.sizing import lustre_size, valid_capacity_gib
+from components.formulas.lustre import lustre_size, valid_capacity_gib
 from tests.sizing_fixtures import A100, H100
 
 PRICES = {125: 0.145, 250: 0.21, 500: 0.34, 1000: 0.6}

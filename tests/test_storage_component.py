@@ -9,7 +9,7 @@ import pytest
 from aidc.engine import plan_stack
 from components.catalog import catalog
 from components.spec import load_spec
-from components.storage import storage_line
+from components.storage.figures import storage_line
 from components.storage.volumes import existing_volumes, lustre_volumes, models_volumes
 from tests.conftest import ROOT, only
 

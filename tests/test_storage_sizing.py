@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.storage.sizing import (
+from components.formulas.lustre import (
     MAX_CAPACITY_GIB,
     MB_PER_GIB,
     TIERS,

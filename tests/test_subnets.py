@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.network import nat_gateway_zones
-from components.network.subnets import SubnetLayoutError, plan_subnets
+from components.formulas.subnets import SubnetLayoutError, plan_subnets
+from components.network.resources import nat_gateway_zones
 
 
 def test_prod_layout_is_the_documented_one():

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from aidc.errors import Problem, UserError
 from components.catalog import Catalog
-from components.storage.sizing import LustreSize, lustre_size
+from components.formulas.lustre import LustreSize, lustre_size
 
 from .hardware import GIB, Hardware, positive, reserved_assumption
 

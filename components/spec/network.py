@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from components.network.subnets import SubnetLayoutError, plan_subnets
+from components.formulas.subnets import SubnetLayoutError, plan_subnets
 
 from .base import Model, Problem
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
-from components.storage.sizing import MAX_CAPACITY_GIB, SizingError, lustre_size
+from components.formulas.lustre import MAX_CAPACITY_GIB, SizingError, lustre_size
 
 from .base import ABSOLUTE_PATH, DNS_LABEL, Model, Problem
 from .gpu_pools import zone_index

@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from components.catalog import catalog
-
-from .sizing import LustreSize, lustre_size
+from components.formulas.lustre import LustreSize, lustre_size
 
 if TYPE_CHECKING:
     from components.spec import Spec

@@ -1,0 +1,118 @@
+"""GpuNodePool: one pool of GPU nodes of one instance type, on the capacity the team holds.
+
+`managed`: an EKS managed node group with its own launch template (every EFA interface, EFA
+security group, placement group unless reserved, capacity targeting, pinned AMI release).
+`karpenter`: a Karpenter NodePool and EC2NodeClass; the controller is `components.karpenter`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.catalog import catalog
+from components.common import child, tags_for
+from components.kube import apply_objects
+
+from .fabric import network_interfaces, placement_strategy
+from .karpenter import ec2_node_class, node_pool
+from .nodes import (
+    METADATA_OPTIONS,
+    MNG_CAPACITY,
+    ami_release,
+    block_devices,
+    capacity_settings,
+    mng_taints,
+    node_labels,
+    user_data,
+)
+
+if TYPE_CHECKING:
+    from components.spec import GpuPoolSpec
+
+
+
+class GpuNodePool(pulumi.ComponentResource):
+    """`opts` carries the AWS provider, and the Kubernetes provider for karpenter pools.
+
+    cluster_name, node_role_arn/name and cluster_security_group_id come from the Cluster;
+    subnet_ids are the private subnets of the pool's zone (one for a single-zone pool);
+    zone_name pins Karpenter to that zone; karpenter_release orders the CRs after the CRDs."""
+
+    def __init__(self, name: str, pool: "GpuPoolSpec", *, kubernetes_version: str,
+                 cluster_name: pulumi.Input[str], node_role_arn: pulumi.Input[str], node_role_name: pulumi.Input[str],
+                 cluster_security_group_id: pulumi.Input[str], vpc_id: pulumi.Input[str],
+                 subnet_ids: Sequence[pulumi.Input[str]], zone_name: pulumi.Input[str] | None,
+                 tags: Mapping[str, str], karpenter_release: pulumi.Resource | None = None,
+                 depends_on: Sequence[pulumi.Resource] = (), opts: pulumi.ResourceOptions | None = None):
+        if pool.existing or catalog().instance(pool.instance_type).server:
+            # The spec rejects this; a caller that skips it would otherwise launch the wrong thing.
+            raise ValueError(f"pool {pool.name} describes existing nodes: aidc creates no node group for it")
+        super().__init__("aidc:compute:GpuNodePool", name, None, opts)
+        cat = catalog()
+        self.pool = pool
+        self.instance = cat.instance(pool.instance_type)
+        tags = {**tags, "aidc.io/pool": pool.name}
+        self.labels = node_labels(pool, cat)
+        self.efa_security_group = self._efa_security_group(name, vpc_id, tags) if pool.efa else None
+        groups: list[Any] = [cluster_security_group_id]
+        if self.efa_security_group is not None:
+            groups.append(self.efa_security_group.id)
+        if pool.provisioner == "managed":
+            self.node_group = self._managed(name, kubernetes_version, cluster_name, node_role_arn, subnet_ids,
+                                            groups, tags, depends_on)
+        else:
+            k8s_opts = child(self, depends_on=[karpenter_release] if karpenter_release is not None else [])
+            self.node_class = ec2_node_class(pool, cat, kubernetes_version, role=node_role_name,
+                                             subnet_ids=subnet_ids, security_group_ids=groups, tags=tags)
+            self.node_pool = node_pool(pool, cat, zone_name)
+            self.objects = apply_objects([self.node_class, self.node_pool], k8s_opts, prefix=f"{name}-")
+        self.register_outputs({"labels": self.labels})
+
+    def _efa_security_group(self, name: str, vpc_id: pulumi.Input[str], tags: Mapping[str, str]) -> aws.ec2.SecurityGroup:
+        """EFA's OS-bypass traffic must be allowed, all protocols, to and from the group itself."""
+        return aws.ec2.SecurityGroup(
+            f"{name}-efa", vpc_id=vpc_id, description="EFA: all traffic between the pool's interfaces",
+            ingress=[{"protocol": "-1", "from_port": 0, "to_port": 0, "self": True, "description": "EFA from itself"}],
+            egress=[{"protocol": "-1", "from_port": 0, "to_port": 0, "self": True, "description": "EFA to itself"}],
+            tags=tags_for(tags, f"{name}-efa"), opts=child(self))
+
+    def _managed(self, name: str, k8s: str, cluster_name: pulumi.Input[str], node_role_arn: pulumi.Input[str],
+                 subnet_ids: Sequence[pulumi.Input[str]], groups: list[Any], tags: Mapping[str, str],
+                 depends_on: Sequence[pulumi.Resource]) -> aws.eks.NodeGroup:
+        pool, inst = self.pool, self.instance
+        ami, release = ami_release(catalog(), pool, k8s)
+        lt_args: dict[str, Any] = {
+            "metadata_options": dict(METADATA_OPTIONS),
+            "block_device_mappings": block_devices(ami, pool.disk_gib),
+            **capacity_settings(pool),
+        }
+        if pool.efa:
+            lt_args["network_interfaces"] = network_interfaces(inst, groups)
+        self.placement_group = None
+        if placement_strategy(pool) is not None:
+            self.placement_group = aws.ec2.PlacementGroup(f"{name}-pg", strategy=placement_strategy(pool),
+                                                          tags=tags_for(tags, f"{name}-pg"), opts=child(self))
+            lt_args["placement"] = {"group_name": self.placement_group.name}
+        data = user_data(ami, inst)
+        if data is not None:
+            lt_args["user_data"] = data
+        tag_specs = [{"resource_type": r, "tags": tags_for(tags, f"{name}")}
+                     for r in ("instance", "volume", "network-interface")]
+        self.launch_template = aws.ec2.LaunchTemplate(
+            f"{name}-lt", update_default_version=True, tag_specifications=tag_specs,
+            tags=tags_for(tags, f"{name}-lt"), opts=child(self), **lt_args)
+        size = pool.size
+        # Reserved capacity has no spare instances to surge into: replace nodes in place.
+        update = {"max_unavailable": 1, "update_strategy": "MINIMAL" if pool.capacity.reserved else "DEFAULT"}
+        return aws.eks.NodeGroup(
+            f"{name}-ng", cluster_name=cluster_name, node_group_name=name, node_role_arn=node_role_arn,
+            subnet_ids=list(subnet_ids), instance_types=[pool.instance_type], ami_type=ami.ami_type,
+            release_version=release, capacity_type=MNG_CAPACITY[pool.capacity.type],
+            scaling_config={"min_size": size.min, "max_size": size.max,
+                            "desired_size": size.desired if size.desired is not None else size.min},
+            update_config=update, labels=self.labels, taints=mng_taints(pool),
+            launch_template={"id": self.launch_template.id, "version": self.launch_template.latest_version.apply(str)},
+            tags=tags_for(tags, name), opts=child(self, depends_on=list(depends_on)))

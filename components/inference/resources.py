@@ -1,0 +1,134 @@
+"""Model serving: the operators it needs (KEDA, External Secrets, KServe, LeaderWorkerSet),
+installed only when a service uses them, and one `InferenceService` component per entry of
+`aidc:inference.services`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import pulumi
+
+from components import kube
+from components.catalog import catalog
+from components.common import child, policy_document
+from components.identity import service_account_role
+
+from . import charts
+from .objects import ServiceObjects, secret_store, service_objects
+from .pods import NodeShare
+
+if TYPE_CHECKING:
+    from components.cluster.resources import Cluster
+    from components.spec import ServiceSpec, Spec
+
+__all__ = ["Inference", "InferenceService", "node_share", "secret_arn_patterns"]
+
+
+def node_share(spec: "Spec", pool_name: str) -> NodeShare:
+    inst = catalog().instance(spec.pool(pool_name).instance_type)
+    return NodeShare(inst.vcpu / inst.gpu_count, inst.memory_gib / inst.gpu_count)
+
+
+def secret_arn_patterns(refs: Sequence[str], partition: str, region: str, account: str) -> list[str]:
+    """IAM resources for the named secrets: an ARN as given, a name as its ARN with the
+    six-character suffix Secrets Manager appends."""
+    return sorted({r if r.startswith("arn:") else f"arn:{partition}:secretsmanager:{region}:{account}:secret:{r}-??????"
+                   for r in refs})
+
+
+class InferenceService(pulumi.ComponentResource):
+    """One served model: its workload, Service, disruption budget, autoscaler, metrics and
+    hub-token secret, each applied after the operator that defines its kind."""
+
+    def __init__(self, name: str, svc: "ServiceSpec", namespace: str, *, image: str, share: NodeShare,
+                 prometheus_url: str | None, kserve: bool, depends: Mapping[str, Sequence[pulumi.Resource]],
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("aidc:inference:InferenceService", name, None, opts)
+        self.objects: ServiceObjects = service_objects(svc, namespace, image=image, share=share,
+                                                       prometheus_url=prometheus_url, kserve=kserve)
+        scaled = bool(self.objects.keda)
+        self.resources: dict[str, pulumi.Resource] = {}
+        for group in ("secrets", "core", "kserve", "lws", "keda", "monitoring", "gateway"):
+            deps = list(depends.get(group, ())) + list(depends.get("namespace", ()))
+            if group in ("core", "kserve", "lws"):
+                deps += [r for k, r in self.resources.items() if k.startswith("externalsecret")]
+            for obj in getattr(self.objects, group):
+                # KEDA owns the replica count once the workload exists.
+                ignore = ["spec.replicas"] if scaled and obj["kind"] in ("Deployment", "LeaderWorkerSet") else []
+                ignore += ["spec.predictor.minReplicas"] if scaled and obj["kind"] == "InferenceService" else []
+                o = pulumi.ResourceOptions(parent=self, depends_on=deps, ignore_changes=ignore or None)
+                key = kube.object_name(obj)
+                self.resources[key] = kube.apply_object(obj, o, f"{name}-{key}")
+        self.register_outputs({"namespace": namespace, "service": svc.name,
+                               "url": f"http://{svc.name}.{namespace}.svc:8000/v1"})
+
+
+class Inference(pulumi.ComponentResource):
+    def __init__(self, name: str, spec: "Spec", *, cluster: "Cluster", prometheus_url: str | None,
+                 monitoring: Sequence[pulumi.Resource] = (), tags: Mapping[str, str] | None = None,
+                 namespace: pulumi.Resource | None = None, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("aidc:inference:Inference", name, None, opts)
+        inf = spec.inference
+        cat = catalog()
+        ns = inf.namespace
+        opts_k8s = child(self)
+        # The namespace may already exist in the plan: shared storage creates the namespaces
+        # that claim the models bucket or Lustre; then the caller passes it in.
+        self.namespace = namespace if namespace is not None else kube.namespace(ns, opts_k8s)
+        services = inf.services
+        depends: dict[str, list[pulumi.Resource]] = {"namespace": [self.namespace], "monitoring": list(monitoring)}
+
+        def release(key: str, values: dict, after: Sequence[pulumi.Resource] = ()) -> pulumi.Resource:
+            chart = cat.chart(key)
+            chart_ns = kube.namespace(chart.namespace, opts_k8s, privileged=chart.privileged) \
+                if chart.namespace not in self._namespaces else self._namespaces[chart.namespace]
+            self._namespaces[chart.namespace] = chart_ns
+            return kube.helm_release(f"{name}-{key}", key, values, opts_k8s, namespace_resource=chart_ns,
+                                     depends_on=after)
+
+        self._namespaces: dict[str, pulumi.Resource] = {}
+        self.releases: dict[str, pulumi.Resource] = {}
+        if any(s.min_replicas != s.max_replicas for s in services) and prometheus_url is not None:
+            self.releases["keda"] = release("keda", charts.keda_values())
+            depends["keda"] = [self.releases["keda"]]
+        token_refs = sorted({s.model.hub.token_secret for s in services if s.model.hub and s.model.hub.token_secret})
+        if token_refs:
+            self.releases["external-secrets"] = release("external-secrets", charts.external_secrets_values())
+            if not cluster.existing:
+                self._secrets_role(name, cluster, token_refs, spec.region or "", tags or {})
+            store = secret_store(ns, spec.region or "")
+            depends["secrets"] = [kube.apply_object(store, pulumi.ResourceOptions(
+                parent=self, depends_on=[self.namespace, self.releases["external-secrets"]]),
+                f"{name}-{kube.object_name(store)}")]
+        if inf.kserve and services:
+            cm = release("cert-manager", charts.cert_manager_values())
+            crd = release("kserve-crd", {}, [cm])
+            self.releases["kserve"] = release("kserve", charts.kserve_values(), [crd, cm])
+            depends["kserve"] = [self.releases["kserve"]]
+        if any(s.multi_node for s in services):
+            self.releases["leaderworkerset"] = release("leaderworkerset", charts.lws_values())
+            depends["lws"] = [self.releases["leaderworkerset"]]
+
+        image_of = {"vllm": cat.image("vllm"), "triton": cat.image("triton")}
+        self.services = {
+            s.name: InferenceService(f"{name}-{s.name}", s, ns, image=image_of[s.engine], share=node_share(spec, s.pool),
+                                     prometheus_url=prometheus_url, kserve=inf.kserve, depends=depends,
+                                     opts=child(self))
+            for s in services
+        }
+        self.register_outputs({"namespace": ns, "services": sorted(self.services)})
+
+    def _secrets_role(self, name: str, cluster: "Cluster", refs: list[str], region: str,
+                      tags: Mapping[str, str]) -> None:
+        """External Secrets may read exactly the hub-token secrets the stack names."""
+        import pulumi_aws as aws  # AWS only here: an existing cluster never gets this far
+
+        ident = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self))
+        part = aws.get_partition_output(opts=pulumi.InvokeOptions(parent=self))
+        policy = pulumi.Output.all(part.partition, ident.account_id).apply(lambda a: policy_document({
+            "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            "Resource": secret_arn_patterns(refs, a[0], region, a[1])}))
+        service_account_role(f"{name}-external-secrets", cluster_name=cluster.eks.name,
+                             namespace=catalog().chart("external-secrets").namespace,
+                             service_account=charts.EXTERNAL_SECRETS_SA, tags=tags, parent=self, inline_policy=policy)
