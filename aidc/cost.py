@@ -14,19 +14,25 @@ from typing import Any
 from pydantic import ValidationError
 
 from components.catalog import Catalog, Instance, catalog
-from components.gpu_pool.nodes import GPU_RESOURCE, POOL_LABEL
-from components.spec import CostSpec, GpuPoolSpec, Problem
-from components.spec.inference import ServiceSpec
+from components.spec import CostSpec, Problem, Spec, SpecError, load_spec
+from components.spec.gpu_pools import CAPACITY_TYPES
+from components.spec.pools import PoolFacts
+from components.vocabulary import (
+    CAPACITY_TYPE_LABEL,
+    GPU_COUNT_LABEL,
+    GPU_RESOURCE,
+    INSTANCE_TYPE_LABEL,
+    LAUNCH_TEMPLATE,
+    NODE_CLASS,
+    NODE_GROUP,
+    NODE_POOL,
+    POOL_LABEL,
+)
 
 from .errors import UserError
 from .plan import Plan, Resource
 
 HOURS_PER_MONTH = 730  # AWS's convention: 8760 h / 12
-NODEGROUP = "aws:eks/nodeGroup:NodeGroup"
-NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool"
-NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-_NODEGROUP_CAPACITY = {"ON_DEMAND": "onDemand", "SPOT": "spot", "CAPACITY_BLOCK": "capacityBlock"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class GpuPool:
     source: str  # "plan" or "config"
     disk_gib: float = 0.0
     serving_floor: int = 0  # nodes the model servers' minReplicas keep up (aidc:inference)
+    gpus_per_node: int = 0
 
     @property
     def expected(self) -> int:
@@ -113,7 +120,7 @@ class CostEstimate:
         }
 
 
-# ---------------------------------------------------------------- stack config carried in the plan
+# ---------------------------------------------------------------- GPU pools as the program declared them
 
 def cost_settings(config: Mapping[str, Any]) -> CostSpec:
     raw = config.get("aidc:cost") or {}
@@ -124,29 +131,14 @@ def cost_settings(config: Mapping[str, Any]) -> CostSpec:
             Problem("aidc:cost" + "".join(f".{p}" for p in e["loc"]), e["msg"]) for e in err.errors()]) from None
 
 
-def serving_gpus(config: Mapping[str, Any]) -> dict[str, int]:
-    """GPUs per pool that the model servers' minimum replicas occupy (aidc:inference.services)."""
-    gpus: dict[str, int] = defaultdict(int)
-    for raw in (config.get("aidc:inference") or {}).get("services") or []:
-        try:
-            svc = ServiceSpec.model_validate(raw)
-        except ValidationError:
-            continue
-        gpus[svc.pool] += svc.min_replicas * svc.gpus_per_replica
-    return gpus
+def stack_spec(config: Mapping[str, Any]) -> Spec | None:
+    """The stack the plan was made from, resolved (pool model included); None when the plan
+    carries no valid aidc config (a plan of another program, or of an older aidc)."""
+    try:
+        return load_spec(config) if config else None
+    except SpecError:
+        return None
 
-
-def config_pools(config: Mapping[str, Any]) -> list[GpuPoolSpec]:
-    pools = []
-    for p in config.get("aidc:gpuPools") or []:
-        try:
-            pools.append(GpuPoolSpec.model_validate(p))
-        except ValidationError:
-            continue  # a plan from elsewhere: skip what we cannot read, the plan's own resources still count
-    return pools
-
-
-# ---------------------------------------------------------------- GPU pools in the plan
 
 def _int(v: Any) -> int | None:
     if isinstance(v, bool):
@@ -169,100 +161,81 @@ def _gib(v: Any) -> float:
     return float(m.group(1)) * scale
 
 
-def _requirement(props: Mapping[str, Any], key: str) -> list[str]:
-    reqs = ((props.get("spec") or {}).get("template") or {}).get("spec", {}).get("requirements") or []
-    return [str(v) for r in reqs if isinstance(r, Mapping) and r.get("key") == key
-            and r.get("operator", "In") == "In" for v in r.get("values") or []]
+def _node_labels(res: Resource) -> Mapping[str, Any]:
+    """The labels a node group or NodePool puts on its nodes: the pool model's facts."""
+    if res.type == NODE_GROUP:
+        return res.inputs.get("labels") or {}
+    return ((res.inputs.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {}
 
 
-def _launch_template_disk(plan: Plan, res: Resource, by_urn: dict[str, Resource]) -> float:
+def _launch_template_disk(res: Resource, by_urn: Mapping[str, Resource]) -> float:
+    """The node group's volume, from the launch template it depends on (EKS's 20 GiB without one)."""
     lts = [by_urn[d] for d in res.dependencies if d in by_urn and by_urn[d].type == LAUNCH_TEMPLATE]
     if not lts:
-        return float(_int(res.inputs.get("diskSize")) or 20)  # EKS managed node group default root volume
+        return float(_int(res.inputs.get("diskSize")) or 20)
     return sum(_gib((m.get("ebs") or {}).get("volumeSize")) for lt in lts
                for m in lt.inputs.get("blockDeviceMappings") or [])
 
 
-def _pool_name(res: Resource) -> str:
-    labels = res.inputs.get("labels") or ((res.inputs.get("spec") or {}).get("template") or {}).get(
-        "metadata", {}).get("labels") or {}
-    meta_name = (res.inputs.get("metadata") or {}).get("name")
-    return str(labels.get(POOL_LABEL) or res.inputs.get("nodeGroupName") or meta_name or res.name)
+def _node_class_disk(res: Resource, node_classes: Mapping[str, Resource]) -> float:
+    """The NodePool's volume, from the EC2NodeClass its nodeClassRef names."""
+    ref = ((res.inputs.get("spec") or {}).get("template") or {}).get("spec", {}).get("nodeClassRef") or {}
+    node_class = node_classes.get(str(ref.get("name")))
+    if node_class is None:
+        return 0.0
+    return sum(_gib((m.get("ebs") or {}).get("volumeSize"))
+               for m in (node_class.inputs.get("spec") or {}).get("blockDeviceMappings") or [])
 
 
-def _match(name: str, res: Resource, specs: list[GpuPoolSpec]) -> GpuPoolSpec | None:
-    for s in specs:
-        if s.name == name or res.name.endswith(f"-{s.name}"):
-            return s
-    return None
+def _declared_pool(res: Resource, plan: Plan, by_urn: Mapping[str, Resource],
+                   node_classes: Mapping[str, Resource], cat: Catalog) -> GpuPool | None:
+    """A GPU pool from its node group or NodePool, or None when the resource carries no aidc
+    pool facts (a node group another program made, or the system nodes)."""
+    labels = _node_labels(res)
+    name, itype = labels.get(POOL_LABEL), labels.get(INSTANCE_TYPE_LABEL)
+    capacity, per_node = labels.get(CAPACITY_TYPE_LABEL), _int(labels.get(GPU_COUNT_LABEL))
+    if not name or itype not in cat.ec2_types or capacity not in CAPACITY_TYPES or not per_node:
+        return None
+    if res.type == NODE_GROUP:
+        sc = res.inputs.get("scalingConfig") or {}
+        return GpuPool(res.urn, plan.component_of(res), name, itype, capacity, _int(sc.get("minSize")) or 0,
+                       _int(sc.get("desiredSize")), _int(sc.get("maxSize")), "plan", _launch_template_disk(res, by_urn),
+                       gpus_per_node=per_node)
+    # A NodePool starts no node on its own; its GPU limit is its size.max in GPUs.
+    gpus = _int(((res.inputs.get("spec") or {}).get("limits") or {}).get(GPU_RESOURCE))
+    return GpuPool(res.urn, plan.component_of(res), name, itype, capacity, 0, None,
+                   None if gpus is None else gpus // per_node, "plan", _node_class_disk(res, node_classes),
+                   gpus_per_node=per_node)
+
+
+def _config_pool(index: int, pool: PoolFacts) -> GpuPool:
+    """A pool the plan has no node resource for (the site's servers), from the stack's pool model."""
+    return GpuPool(f"config:aidc:gpuPools[{index}]", "aidc:gpuPools", pool.name, pool.instance_type, pool.capacity,
+                   pool.min_nodes, pool.desired_nodes, pool.max_nodes, "config", float(pool.disk_gib or 0),
+                   gpus_per_node=pool.gpus_per_node)
 
 
 def plan_pools(plan: Plan, cat: Catalog | None = None) -> list[GpuPool]:
-    """GPU pools: node groups and NodePools that launch catalog GPU types, plus the stack
-    config's pools that the plan has no resource for (plans made before GPU pools existed)."""
+    """GPU pools: node groups and NodePools priced from the pool facts their node labels carry,
+    plus the stack's pools that launch nothing (existing servers), from its pool model."""
     cat = cat or catalog()
-    specs = config_pools(plan.config)
     by_urn = plan.by_urn()
-    pools: list[GpuPool] = []
-    matched: set[str] = set()
-    for res in plan.resources:
-        if res.op == "delete" or res.type not in (NODEGROUP, NODEPOOL):
-            continue
-        name = _pool_name(res)
-        spec = _match(name, res, specs)
-        if res.type == NODEGROUP:
-            types = [str(t) for t in res.inputs.get("instanceTypes") or []]
-            gpu_types = [t for t in types if t in cat.ec2_types]
-            if not gpu_types:
-                continue
-            sc = res.inputs.get("scalingConfig") or {}
-            capacity = _NODEGROUP_CAPACITY.get(str(res.inputs.get("capacityType") or "ON_DEMAND"), "onDemand")
-            if capacity == "onDemand" and spec is not None and spec.capacity.type == "reservation":
-                capacity = "reservation"  # an ODCR is targeted from the launch template
-            pool = GpuPool(res.urn, plan.component_of(res), name, gpu_types[0], capacity,
-                           _int(sc.get("minSize")) or 0, _int(sc.get("desiredSize")), _int(sc.get("maxSize")),
-                           "plan", _launch_template_disk(plan, res, by_urn))
-        else:
-            types = [t for t in _requirement(res.inputs, "node.kubernetes.io/instance-type") if t in cat.ec2_types]
-            if not types:
-                continue
-            # The dearest allowed type bounds the cost; Karpenter may pick any of them.
-            itype = max(types, key=lambda t: _rate(cat, t))
-            ctypes = set(_requirement(res.inputs, "karpenter.sh/capacity-type"))
-            capacity = ("reservation" if "reserved" in ctypes else "spot" if ctypes == {"spot"} else "onDemand")
-            limits = (res.inputs.get("spec") or {}).get("limits") or {}
-            gpus, cpus = _int(limits.get(GPU_RESOURCE)), _int(limits.get("cpu"))
-            inst = cat.instances[itype]
-            maxn = (gpus // inst.gpu_count if gpus is not None else cpus // inst.vcpu if cpus is not None
-                    else spec.size.max if spec else None)
-            pool = GpuPool(res.urn, plan.component_of(res), name, itype, capacity,
-                           spec.size.min if spec else 0, spec.size.desired if spec else None, maxn, "plan",
-                           _nodeclass_disk(plan))
-        pools.append(pool)
-        if spec is not None:
-            matched.add(spec.name)
-    for i, s in enumerate(specs):
-        if s.name in matched or s.instance_type not in cat.instances:
-            continue
-        pools.append(GpuPool(f"config:aidc:gpuPools[{i}]", "aidc:gpuPools", s.name, s.instance_type,
-                             "existing" if s.existing else s.capacity.type, s.size.min, s.size.desired, s.size.max,
-                             "config"))
+    live = [r for r in plan.resources if r.op != "delete"]
+    node_classes = {str((r.inputs.get("metadata") or {}).get("name")): r for r in live if r.type == NODE_CLASS}
+    pools = [p for r in live if r.type in (NODE_GROUP, NODE_POOL)
+             if (p := _declared_pool(r, plan, by_urn, node_classes, cat)) is not None]
+    spec = stack_spec(plan.config)
+    if spec is None:
+        return pools
+    declared = {p.name for p in pools}
+    pools += [_config_pool(i, spec.pools[s.name]) for i, s in enumerate(spec.gpu_pools)
+              if s.name in spec.pools and s.name not in declared and s.existing]
     # A pool never runs fewer nodes than its model servers need (a lower bound: GPUs / GPUs per node).
-    serving = serving_gpus(plan.config)
-    return [replace(p, serving_floor=-(-serving[p.name] // cat.instances[p.instance_type].gpu_count))
+    serving: dict[str, int] = defaultdict(int)
+    for svc in spec.inference.services:
+        serving[svc.pool] += svc.min_replicas * svc.gpus_per_replica
+    return [replace(p, serving_floor=-(-serving[p.name] // p.gpus_per_node))
             if serving.get(p.name) else p for p in pools]
-
-
-def _rate(cat: Catalog, instance_type: str) -> float:
-    price = cat.instances[instance_type].price
-    return price.on_demand_usd_per_hour if price is not None else 0.0
-
-
-def _nodeclass_disk(plan: Plan) -> float:
-    for r in plan.of_type(NODECLASS):
-        return sum(_gib((m.get("ebs") or {}).get("volumeSize")) for m in (r.inputs.get("spec") or {}).get(
-            "blockDeviceMappings") or [])
-    return 0.0
 
 
 # ---------------------------------------------------------------- the estimate
@@ -339,9 +312,9 @@ def estimate(plan: Plan, *, cat: Catalog | None = None, as_of: dt.date | None = 
         mx = p.max if p.max is not None else p.expected
         unbounded |= p.max is None
         gpu = cat.gpus[inst.gpu]
-        node_kw = inst.gpu_count * gpu.board_power_w * s.server_overhead_factor * s.pue / 1000
-        gpus += p.expected * inst.gpu_count
-        gpus_max += mx * inst.gpu_count
+        node_kw = p.gpus_per_node * gpu.board_power_w * s.server_overhead_factor * s.pue / 1000
+        gpus += p.expected * p.gpus_per_node
+        gpus_max += mx * p.gpus_per_node
         kw += p.expected * node_kw
         kw_max += mx * node_kw
         size = f"min {p.min}" + (f", desired {p.desired}" if p.desired is not None else "") + \
@@ -349,17 +322,17 @@ def estimate(plan: Plan, *, cat: Catalog | None = None, as_of: dt.date | None = 
                (f", {p.serving_floor} held by model servers" if p.serving_floor else "")
         if inst.price is None:
             # The site's own servers: no EC2 rate; their power and energy still count.
-            unpriced_gpus += p.expected * inst.gpu_count
+            unpriced_gpus += p.expected * p.gpus_per_node
             lines.append(CostLine(
                 p.urn, p.component, "gpu-pool", 0.0,
-                f"{p.name}: {p.expected} x {p.instance_type} ({inst.gpu_count}x {gpu.name}) not priced (on-prem), "
+                f"{p.name}: {p.expected} x {p.instance_type} ({p.gpus_per_node}x {gpu.name}) not priced (on-prem), "
                 f"{p.expected * node_kw:,.1f} kW; {size} ({p.source})", 0.0))
             assumptions.append(f"pool {p.name}: the site's {p.instance_type} servers (provisioner existing) are not "
                                f"priced (on-prem); counted at size.max for GPUs, power and energy")
             continue
         lines.append(CostLine(
             p.urn, p.component, "gpu-pool", p.expected * node_month,
-            f"{p.name}: {p.expected} x {p.instance_type} ({inst.gpu_count}x {gpu.name}) {p.capacity} at "
+            f"{p.name}: {p.expected} x {p.instance_type} ({p.gpus_per_node}x {gpu.name}) {p.capacity} at "
             f"${rate:.4f}/h + {p.disk_gib:g} GiB gp3; {size} ({p.source})", mx * node_month))
         if p.source == "config":
             assumptions.append(f"pool {p.name} sized from the stack config (aidc:gpuPools): the plan has no node group for it")
@@ -400,7 +373,7 @@ def estimate(plan: Plan, *, cat: Catalog | None = None, as_of: dt.date | None = 
             gib = _gib(i.get("size"))
             lines.append(CostLine(res.urn, comp, t, gib * pr.ebs_gp3_usd_per_gb_month,
                                   f"{gib:g} GiB at the gp3 rate ${pr.ebs_gp3_usd_per_gb_month}/GB-month"))
-        elif t == NODEGROUP:
+        elif t == NODE_GROUP:
             types = [str(x) for x in i.get("instanceTypes") or []]
             unpriced.add(f"node group instance types {', '.join(types)} (not in the catalog)")
     if buckets and not s.s3_expected_gb:

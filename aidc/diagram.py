@@ -110,18 +110,18 @@ NAMED_KINDS = ("InferenceService", "LeaderWorkerSet", "ClusterQueue", "LocalQueu
 
 def _pool_lines(spec: Spec, cat: Catalog) -> list[tuple[str, str]]:
     out = []
-    for pool in spec.gpu_pools:
-        inst = cat.instances.get(pool.instance_type)
-        if inst is None:
-            out.append((pool.name, f"{pool.name}: {pool.instance_type}"))
+    for spec_pool in spec.gpu_pools:
+        pool = spec.pools.get(spec_pool.name)
+        if pool is None:
+            out.append((spec_pool.name, f"{spec_pool.name}: {spec_pool.instance_type}"))
             continue
-        gpus = pool.size.max * inst.gpu_count
+        inst = pool.instance
         fabric = (f"{inst.fabric} {inst.network_gbps:g} Gbps" if inst.server
-                  else f"EFA {inst.efa_interfaces} interfaces · {inst.network_gbps:g} Gbps" if pool.efa
+                  else f"EFA {pool.efa_devices} interfaces · {inst.network_gbps:g} Gbps" if pool.efa_devices
                   else f"ENA {inst.network_gbps:g} Gbps")
-        text = (f"{pool.name} ({pool.purpose})<br/>{pool.size.min}–{pool.size.max} × {pool.instance_type} · "
-                f"{pool.provisioner}<br/>up to {gpus} × {cat.gpu_of(pool.instance_type).name}"
-                f"<br/>{fabric}<br/>" + ("the site's servers" if pool.existing else f"capacity: {pool.capacity.type}"))
+        text = (f"{pool.name} ({pool.purpose})<br/>{spec_pool.size.min}–{pool.max_nodes} × {pool.instance_type} · "
+                f"{pool.provisioner}<br/>up to {pool.max_gpus} × {pool.gpu.name}"
+                f"<br/>{fabric}<br/>" + ("the site's servers" if pool.existing else f"capacity: {pool.capacity}"))
         out.append((pool.name, text))
     return out
 

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
-# Plan-side names the rules share with the cost model (rules import them from here).
-from aidc.cost import GPU_RESOURCE, LAUNCH_TEMPLATE, NODECLASS, NODEGROUP, NODEPOOL  # noqa: F401
 from aidc.plan import Plan
 from components.catalog import Catalog, catalog
+
+# Type tokens and resource names the rules share with the cost model (rules import them from here).
+from components.vocabulary import GPU_RESOURCE, LAUNCH_TEMPLATE, NODE_CLASS, NODE_GROUP, NODE_POOL  # noqa: F401
 
 Severity = Literal["low", "medium", "high", "critical"]
 Enforcement = Literal["advisory", "mandatory", "disabled"]
@@ -157,12 +158,12 @@ def requirement_values(nodepool_props: Mapping[str, Any], key: str) -> list[str]
 
 def instance_types_of(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     """EC2 instance types a node group, launch template, instance or NodePool may launch."""
-    if resource_type == NODEGROUP:
+    if resource_type == NODE_GROUP:
         return [str(t) for t in items(props.get("instanceTypes"))]
     if resource_type in (LAUNCH_TEMPLATE, INSTANCE):
         t = props.get("instanceType")
         return [t] if isinstance(t, str) else []
-    if resource_type == NODEPOOL:
+    if resource_type == NODE_POOL:
         return [v for key in INSTANCE_TYPE_LABELS for v in requirement_values(props, key)]
     return []
 

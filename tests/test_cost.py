@@ -36,6 +36,12 @@ def stub_catalog(capacity_block: float | None = None, capacity_block_only: bool 
     return Catalog({"L40S": gpu}, {"g6e.12xlarge": inst}, recipe, pricing, {})
 
 
+def labels(pool: str, capacity: str) -> dict[str, str]:
+    """The pool facts every aidc node group carries as node labels (what cost reads)."""
+    return {"aidc.io/pool": pool, "aidc.io/instance-type": "g6e.12xlarge", "aidc.io/gpu-count": "4",
+            "aidc.io/capacity-type": capacity}
+
+
 def urn(t: str, name: str, comp: str = "aidc:gpu_pool:GpuPool") -> str:
     return f"urn:pulumi:test::aidc::aidc:datacenter:AiDatacenter${comp}${t}::{name}"
 
@@ -50,7 +56,7 @@ PLAN = Plan(resources=(
     Resource(LT_URN, "aws:ec2/launchTemplate:LaunchTemplate",
              {"blockDeviceMappings": [{"ebs": {"volumeSize": 100, "encrypted": "true"}}]}),
     Resource(urn("aws:eks/nodeGroup:NodeGroup", "train"), "aws:eks/nodeGroup:NodeGroup",
-             {"instanceTypes": ["g6e.12xlarge"], "capacityType": "ON_DEMAND", "labels": {"aidc.io/pool": "train"},
+             {"instanceTypes": ["g6e.12xlarge"], "capacityType": "ON_DEMAND", "labels": labels("train", "onDemand"),
               "scalingConfig": {"minSize": 1, "desiredSize": 2, "maxSize": 4}}, dependencies=(LT_URN,)),
     Resource(urn("aws:fsx/lustreFileSystem:LustreFileSystem", "scratch", "aidc:storage:Storage"),
              "aws:fsx/lustreFileSystem:LustreFileSystem",
@@ -60,7 +66,7 @@ PLAN = Plan(resources=(
     "aidc:environment": "staging",
     "aidc:cost": {"s3ExpectedGb": 1000, "natDataGbPerMonth": 200, "pue": 1.2, "serverOverheadFactor": 1.5,
                   "spotDiscount": 0.6},
-    # "train" is in the plan (its node group wins); "burst" is not, so the config sizes it.
+    # A pool the program did not declare costs nothing: cost reads node groups, not this list.
     "aidc:gpuPools": [
         {"name": "train", "instanceType": "g6e.12xlarge", "size": {"min": 9, "max": 9}},
         {"name": "burst", "instanceType": "g6e.12xlarge", "capacity": {"type": "spot"}, "size": {"min": 1, "max": 3}},
@@ -75,23 +81,21 @@ def test_small_stack_by_hand():
     endpoint = 0.01 * h * 2                         # 14.60: two zones
     train_node = 10.0 * h + 100 * 0.08              # 7300 + 8 (100 GiB gp3 root) = 7308
     train = 2 * train_node                          # desired 2 -> 14616.00
-    burst_node = 10.0 * (1 - 0.6) * h               # spot: 4.00/h -> 2920.00
-    burst = 1 * burst_node                          # min 1 (config pool, no disk known)
     fsx = 2400 * 0.21                               # 504.00
     s3 = 1000 * 0.023                               # 23.00
-    total = eks + nat + endpoint + train + burst + fsx + s3
-    assert est.monthly_usd == pytest.approx(total) == pytest.approx(18192.45)
-    assert est.monthly_usd_max == pytest.approx(total - train - burst + 4 * train_node + 3 * burst_node)
+    total = eks + nat + endpoint + train + fsx + s3
+    assert est.monthly_usd == pytest.approx(total) == pytest.approx(15272.45)
+    assert est.monthly_usd_max == pytest.approx(total - train + 4 * train_node)
     assert est.by_component() == pytest.approx({
         "aidc:cluster:Cluster": 73.0, "aidc:network:Network": 56.45, "aidc:gpu_pool:GpuPool": 14616.0,
-        "aidc:gpuPools": 2920.0, "aidc:storage:Storage": 527.0})
-    assert est.gpu_count == (2 + 1) * 4 and est.gpu_count_max == (4 + 3) * 4
-    assert est.usd_per_gpu_hour == pytest.approx(round(total / (12 * h), 4))  # 2.0768
-    kw = 12 * 350 * 1.5 * 1.2 / 1000                # 7.56 kW for 12 GPUs
+        "aidc:storage:Storage": 527.0})
+    assert [p.name for p in est.pools] == ["train"]  # "burst" has no node group: nothing runs, nothing is billed
+    assert est.gpu_count == 2 * 4 and est.gpu_count_max == 4 * 4
+    assert est.usd_per_gpu_hour == pytest.approx(round(total / (8 * h), 4))  # 2.6152
+    kw = 8 * 350 * 1.5 * 1.2 / 1000                 # 5.04 kW for 8 GPUs
     assert est.power_kw == pytest.approx(kw)
-    assert est.energy_mwh_per_month == pytest.approx(round(kw * h / 1000, 3))  # 5.519
+    assert est.energy_mwh_per_month == pytest.approx(round(kw * h / 1000, 3))  # 3.679
     assert any("spot capacity at 60% off" in a for a in est.assumptions)
-    assert any("pool burst sized from the stack config" in a for a in est.assumptions)
 
 
 def test_extended_support_premium_after_standard_support_ends():
@@ -127,17 +131,16 @@ def test_prod_plan_is_believable(plan_of):
     assert est.by_component()["aidc:network:Network"] > 0
 
 
-def _one_pool(capacity_type: str, pool_capacity: dict) -> Plan:
+def _one_pool(capacity_type: str, capacity: str) -> Plan:
     """One node group of 2-3 g6e.12xlarge and nothing else: the pool line is the whole bill."""
     return Plan(resources=(
         Resource(urn("aws:eks/nodeGroup:NodeGroup", "train"), "aws:eks/nodeGroup:NodeGroup",
                  {"instanceTypes": ["g6e.12xlarge"], "capacityType": capacity_type, "diskSize": 100,
-                  "labels": {"aidc.io/pool": "train"}, "scalingConfig": {"minSize": 2, "desiredSize": 2, "maxSize": 3}}),
-    ), config={"aidc:gpuPools": [{"name": "train", "instanceType": "g6e.12xlarge", "capacity": pool_capacity,
-                                  "size": {"min": 2, "max": 3}}]}, change_summary={})
+                  "labels": labels("train", capacity), "scalingConfig": {"minSize": 2, "desiredSize": 2, "maxSize": 3}}),
+    ), config={}, change_summary={})
 
 
-CB_PLAN = _one_pool("CAPACITY_BLOCK", {"type": "capacityBlock", "reservationId": "cr-0123456789abcdef0"})
+CB_PLAN = _one_pool("CAPACITY_BLOCK", "capacityBlock")
 
 
 def test_capacity_block_pool_at_the_capacity_block_rate():
@@ -159,7 +162,7 @@ def test_capacity_block_without_a_rate_falls_back_to_on_demand():
 
 
 def test_reservation_stays_at_on_demand_even_with_a_capacity_block_rate():
-    plan = _one_pool("ON_DEMAND", {"type": "reservation", "reservationId": "cr-0123456789abcdef0"})
+    plan = _one_pool("ON_DEMAND", "reservation")
     est = estimate(plan, cat=stub_catalog(capacity_block=6.0))
     assert est.pools[0].capacity == "reservation"
     assert est.monthly_usd == pytest.approx(21924.0)  # an ODCR bills the on-demand rate, used or not

@@ -21,7 +21,7 @@ def test_prod_diagram_names_network_cluster_and_pools(planned):
     assert "up to 24 × NVIDIA L40S" in text  # 6 × g6e.12xlarge × 4
     assert "n_aidc_network_Network --> n_aidc_cluster_Cluster" in text
     # The pools sit in the component that builds them (found by their names), not twice.
-    pools = text.split('subgraph n_aidc_compute_GpuNodePool', 1)[1].split("end", 1)[0]
+    pools = text.split('subgraph n_aidc_gpu_pool_GpuNodePool', 1)[1].split("end", 1)[0]
     assert "train-h100 (training)" in pools and "node group aidc-prod-train-h100" not in text
 
 

@@ -53,7 +53,7 @@ def test_prod_training_pool_on_its_capacity_block_with_every_efa_interface(plan_
     assert ng.inputs["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
     assert ng.inputs["labels"]["aidc.io/pool"] == "train-h100"
     assert ng.inputs["updateConfig"]["updateStrategy"] == "MINIMAL"
-    assert plan.component_of(ng).startswith("aidc:compute:GpuNodePool")
+    assert plan.component_of(ng).startswith("aidc:gpu_pool:GpuNodePool")
 
 
 def test_prod_subnet_is_the_pools_zone(plan_of):

@@ -8,18 +8,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components.catalog import Instance, catalog
-from components.gpu_pool.fabric import efa_interfaces, placement_strategy
+from components.gpu_pool.fabric import placement_strategy
 from components.gpu_pool.nodes import (
-    GPU_TAINT,
     MNG_CAPACITY,
     ami_release,
     capacity_settings,
     karpenter_ami_alias,
-    node_labels,
-    node_taints,
     user_data,
 )
 from components.spec import GpuPoolSpec
+from components.spec.pools import EfaInterface, efa_layout, resolve_pool
+from components.vocabulary import GPU_TAINT
 
 CAT = catalog()
 TYPES = sorted(CAT.ec2_types)  # what aidc launches; server shapes are tested in test_onprem_pools
@@ -42,25 +41,25 @@ def pool(instance_type: str, **kw) -> GpuPoolSpec:
 
 def test_the_catalog_has_the_issue_s_efa_types():
     assert "p5.48xlarge" in CAT.instances
-    assert len(efa_interfaces(CAT.instance("p5.48xlarge"))) == 32
+    assert len(efa_layout(CAT.instance("p5.48xlarge"))) == 32
 
 
 @pytest.mark.parametrize("instance_type", TYPES)
 def test_efa_interfaces_every_type(instance_type):
     inst = CAT.instances[instance_type]
-    ifaces = efa_interfaces(inst)
+    ifaces = efa_layout(inst)
     assert len(ifaces) == inst.efa_interfaces
     if instance_type in KNOWN_EFA:
         assert len(ifaces) == KNOWN_EFA[instance_type]
     if not ifaces:
         return
     # One interface per network card, cards 0..n-1, none beyond what the type has.
-    assert [i["networkCardIndex"] for i in ifaces] == list(range(inst.efa_interfaces))
-    assert max(i["networkCardIndex"] for i in ifaces) < inst.network_cards
-    assert ifaces[0] == {"networkCardIndex": 0, "deviceIndex": 0, "interfaceType": "efa"}
+    assert [i.network_card for i in ifaces] == list(range(inst.efa_interfaces))
+    assert max(i.network_card for i in ifaces) < inst.network_cards
+    assert ifaces[0] == EfaInterface(0, 0, "efa")
     rest = {"efa-only" if inst.efa_only else "efa"}
-    assert {i["interfaceType"] for i in ifaces[1:]} <= rest
-    assert all(i["deviceIndex"] == 1 for i in ifaces[1:])
+    assert {i.interface_type for i in ifaces[1:]} <= rest
+    assert all(i.device_index == 1 for i in ifaces[1:])
 
 
 @given(cards=st.integers(1, 32), efa=st.integers(0, 32), efa_only=st.booleans())
@@ -71,14 +70,14 @@ def test_efa_interfaces_properties(cards, efa, efa_only):
         "networkCards": cards, "efaInterfaces": efa, "efaOnly": efa_only and efa > 0, "nvmeGb": 0, "nvmeDisks": 0,
         "amiFamilies": ["al2023-nvidia"],
         "price": {"onDemandUsdPerHour": 1, "source": {"url": "x", "date": "2025-01-01"}}})
-    ifaces = efa_interfaces(inst)
+    ifaces = efa_layout(inst)
     assert len(ifaces) == efa
-    keys = {(i["networkCardIndex"], i["deviceIndex"]) for i in ifaces}
+    keys = {(i.network_card, i.device_index) for i in ifaces}
     assert len(keys) == efa  # no two interfaces on one card/device slot
-    kinds = [i["interfaceType"] for i in ifaces]
+    kinds = [i.interface_type for i in ifaces]
     assert kinds == (["efa"] + ["efa-only"] * (efa - 1) if inst.efa_only else ["efa"] * efa)
     if efa:
-        assert ifaces[0]["interfaceType"] == "efa"  # the primary interface carries IP traffic
+        assert ifaces[0].interface_type == "efa"  # the primary interface carries IP traffic
 
 
 @pytest.mark.parametrize("instance_type", EFA_TYPES)
@@ -92,20 +91,21 @@ def test_efa_interfaces_properties(cards, efa, efa_only):
 def test_placement_group_rule_every_efa_type(instance_type, capacity, provisioner, expected):
     p = GpuPoolSpec.model_validate({"name": "pool", "instanceType": instance_type, "efa": True, "capacity": capacity,
                                     "provisioner": provisioner})
-    assert placement_strategy(p) == expected
+    assert placement_strategy(resolve_pool(p, CAT)) == expected
 
 
 @pytest.mark.parametrize("instance_type", TYPES)
 def test_no_placement_group_without_efa(instance_type):
-    assert placement_strategy(pool(instance_type, efa=False)) is None
+    assert placement_strategy(resolve_pool(pool(instance_type, efa=False), CAT)) is None
 
 
 @pytest.mark.parametrize("instance_type", TYPES)
 def test_taints_and_labels_every_type(instance_type):
     p = pool(instance_type, labels={"team": "vision"})
     inst = CAT.instances[instance_type]
-    assert node_taints(p) == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}] == [GPU_TAINT]
-    labels = node_labels(p, CAT)
+    facts = resolve_pool(p, CAT)
+    assert [dict(t) for t in facts.taints] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}] == [GPU_TAINT]
+    labels = facts.labels
     assert labels["aidc.io/pool"] == "pool"
     assert labels["aidc.io/gpu"] == inst.gpu
     assert labels["aidc.io/gpu-count"] == str(inst.gpu_count)

@@ -13,6 +13,7 @@ from components.karpenter.policy import (
     queue_policy,
 )
 from components.spec import GpuPoolSpec
+from components.spec.pools import resolve_pool
 
 CAT = catalog()
 K8S = CAT.recipe.default_kubernetes_version
@@ -30,10 +31,11 @@ def dig(obj, path):
     return obj
 
 
-def objects(pool: GpuPoolSpec, zone=None):
+def objects(spec: GpuPoolSpec, zone=None):
+    pool = resolve_pool(spec, CAT)
     nc = ec2_node_class(pool, CAT, K8S, role="aidc-prod-node", subnet_ids=["subnet-1"],
                         security_group_ids=["sg-cluster", "sg-efa"], tags={"team": "ml"})
-    np = node_pool(pool, CAT, zone)
+    np = node_pool(pool, zone)
     for path in NODEPOOL_REQUIRED:
         assert dig(np, path)
     for path in NODECLASS_REQUIRED:

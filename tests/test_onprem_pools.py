@@ -13,9 +13,10 @@ from pydantic import ValidationError
 from aidc.cli import main
 from aidc.cost import estimate
 from components.catalog import Instance, catalog
-from components.gpu_pool.nodes import POOL_LABEL, node_labels, node_taints
 from components.nvidia.values import gpu_operator_values
 from components.spec import GpuPoolSpec, load_spec
+from components.spec.pools import resolve_pool
+from components.vocabulary import POOL_LABEL
 from tests.conftest import spec_problems as problems
 from tests.fake_kube import FakeKube, write_kubeconfig
 from tests.verify_cluster import _daemonset, _node, by_id, healthy
@@ -72,8 +73,8 @@ def test_an_onprem_pool_parses_and_describes_the_sites_nodes():
     spec = load_spec(onprem(SERVER))
     pool = spec.pool("dc1-h100")
     assert pool.existing and CAT.instance(pool.instance_type).server
-    assert node_labels(pool, CAT) == {POOL_LABEL: "dc1-h100"}
-    assert node_taints(pool) == []  # the site's choice; aidc's toleration is harmless without it
+    assert dict(resolve_pool(pool, CAT).labels) == {POOL_LABEL: "dc1-h100"}
+    assert resolve_pool(pool, CAT).taints == ()  # the site's choice; aidc's toleration is harmless without it
 
 
 def test_ec2_only_keys_on_a_server_pool_each_name_their_key():
@@ -124,7 +125,7 @@ def test_sizes_and_quotas_on_a_server_pool():
 def test_mig_on_a_server_pool_reaches_the_gpu_operator():
     spec = load_spec(onprem({**SERVER, "mig": {"strategy": "single", "config": "all-1g.10gb"}}))
     pool = spec.pool("dc1-h100")
-    assert node_labels(pool, CAT)["nvidia.com/mig.config"] == "all-1g.10gb"
+    assert resolve_pool(pool, CAT).labels["nvidia.com/mig.config"] == "all-1g.10gb"
     values = gpu_operator_values([], spec.gpu_pools, True)
     assert values["mig"] == {"strategy": "single"} and values["migManager"] == {"enabled": True}
     assert values["driver"]["enabled"] is True and values["toolkit"]["enabled"] is True

@@ -73,7 +73,7 @@ def test_queue_objects_of_shipped_stacks_match_golden(stack, plan_of):
 def test_plan_applies_exactly_the_generated_objects(stack, planned):
     ps = planned(stack)
     tr = ps.spec.training
-    want = kueue_objects(tr, ps.spec.gpu_pools) + [volcano_queue(t) for t in tr.teams if t.scheduler == "volcano"]
+    want = kueue_objects(tr, ps.spec.pools) + [volcano_queue(t) for t in tr.teams if t.scheduler == "volcano"]
     got = planned_queue_objects(ps.plan)
     key = lambda o: (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"])  # noqa: E731
     assert sorted(map(key, got)) == sorted(map(key, want))

@@ -5,9 +5,7 @@ its key path."""
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.catalog import catalog
 from components.spec import load_spec
-from components.spec.training import pool_capacity
 from tests.conftest import spec_problems as problems
 
 # 16 x p5.48xlarge: 128 GPUs, 3072 vCPUs, 32768 GiB.
@@ -27,9 +25,10 @@ def quota(pool="train-h100", gpus=8, cpu=96, mem=1024, **extra):
 
 
 
-def test_pool_capacity_comes_from_the_catalog():
+def test_pool_capacity_comes_from_the_pool_model():
     spec = load_spec(cfg({"teams": []}))
-    assert pool_capacity(spec.pool("train-h100"), catalog()) == {"gpus": 128, "cpu": 3072, "memory_gib": 32768}
+    # 16 x p5.48xlarge: 8 GPUs, 192 vCPUs and 2048 GiB each.
+    assert spec.pools["train-h100"].max_resources == {"gpus": 128, "cpu": 3072, "memory_gib": 32768}
 
 
 def test_quotas_that_fit_are_accepted_and_defaults_hold():

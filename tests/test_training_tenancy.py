@@ -40,7 +40,7 @@ def test_team_namespaces_are_restricted_unless_declared_baseline(planned):
 
 def test_quota_ceilings_are_nominal_plus_borrowing_capped_at_the_pool(planned):
     spec = planned("prod").spec
-    tr, pools = spec.training, spec.gpu_pools
+    tr, pools = spec.training, spec.pools
     # research: 80 + 40 borrowable GPUs; 1728 + 864 vCPUs; 18000 + 9000 GiB.
     assert ceilings(tr.team("research"), pools) == {"gpus": 120, "cpu": 2592, "memory_gib": 27000}
     # platform borrows without a limit: the whole pool (128 GPUs of 16 p5.48xlarge).
@@ -50,13 +50,13 @@ def test_quota_ceilings_are_nominal_plus_borrowing_capped_at_the_pool(planned):
                     "requests.cpu": "2592", "requests.memory": "27000Gi", "requests.nvidia.com/gpu": "120"}
     # Without a cohort nothing is borrowed: the nominal quota is the ceiling.
     dev = planned("dev").spec
-    assert ceilings(dev.training.team("research"), dev.gpu_pools) == {"gpus": 2, "cpu": 8, "memory_gib": 32}
+    assert ceilings(dev.training.team("research"), dev.pools) == {"gpus": 2, "cpu": 8, "memory_gib": 32}
 
 
 def test_networking_is_default_deny_plus_namespace_dns_and_pod_identity(planned):
     spec = planned("prod").spec
     objs = {(o["kind"], o["metadata"]["name"]): o for o in tenancy_objects(spec.training.team("research"),
-                                                                             spec.gpu_pools)}
+                                                                             spec.pools)}
     deny = objs[("NetworkPolicy", "default-deny")]["spec"]
     assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     same = objs[("NetworkPolicy", "allow-same-namespace")]["spec"]
@@ -69,7 +69,7 @@ def test_networking_is_default_deny_plus_namespace_dns_and_pod_identity(planned)
     # research opens HTTPS egress (egressCidrs); applied does not.
     assert objs[("NetworkPolicy", "allow-https-egress")]["spec"]["egress"][0]["ports"] == [{"protocol": "TCP", "port": 443}]
     applied = {(o["kind"], o["metadata"]["name"]) for o in tenancy_objects(spec.training.team("applied"),
-                                                                           spec.gpu_pools)}
+                                                                           spec.pools)}
     assert ("NetworkPolicy", "allow-https-egress") not in applied
     sa = objs[("ServiceAccount", "training")]
     assert sa["automountServiceAccountToken"] is False
@@ -80,7 +80,7 @@ def test_networking_is_default_deny_plus_namespace_dns_and_pod_identity(planned)
 def test_tenancy_objects_validate_strictly(stack, planned):
     spec = planned(stack).spec
     for team in spec.training.teams:
-        for obj in tenancy_objects(team, spec.gpu_pools):
+        for obj in tenancy_objects(team, spec.pools):
             kubernetes_validate.validate(obj, K8S, strict=True)
             assert obj["metadata"]["namespace"] == team.name
 

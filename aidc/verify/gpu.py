@@ -7,11 +7,15 @@ GPU taint is recommended, not required."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import names
 from .kube import Kube
 from .result import Check, Outcome, failed, passed, skipped
+
+if TYPE_CHECKING:
+    from components.spec import GpuPoolSpec, Spec
+    from components.spec.pools import PoolFacts
 
 AREA = "gpu-pools"
 
@@ -41,25 +45,9 @@ def _listed(items: list[str], limit: int = 5) -> str:
     return ", ".join(items[:limit]) + more
 
 
-def bounds(pool: Any) -> tuple[int, int]:
-    """Node count the pool may have: a Karpenter pool starts at zero whatever min says."""
-    low = 0 if getattr(pool, "provisioner", "managed") == "karpenter" else pool.size.min
-    return low, pool.size.max
-
-
-def expected_gpus(pool: Any, inst: Any) -> tuple[int, bool]:
-    """(nvidia.com/gpu per node, exact?) — time-slicing multiplies it, MIG splits it unknowably."""
-    sliced = getattr(pool, "time_slicing", None)
-    if sliced is not None:
-        return inst.gpu_count * sliced.replicas, True
-    if getattr(pool, "mig", None) is not None:
-        return inst.gpu_count, False  # single strategy: at least one slice per GPU
-    return inst.gpu_count, True
-
-
-def _node_count(kube: Kube, pool: Any) -> Outcome:
+def _node_count(kube: Kube, pool: PoolFacts) -> Outcome:
     nodes = pool_nodes(kube, pool.name)
-    low, high = bounds(pool)
+    low, high = pool.min_nodes, pool.max_nodes
     not_ready = [n.metadata.name for n in nodes if not _ready(n)]
     where = f"{len(nodes)} node{'s' * (len(nodes) != 1)} labelled {names.POOL_LABEL}={pool.name}"
     if not low <= len(nodes) <= high:
@@ -79,8 +67,8 @@ def _per_node(kube: Kube, pool: Any, what: str, bad_of) -> Outcome:
     return passed(f"{what} on all {len(nodes)} nodes" if len(nodes) > 1 else f"{what} on its 1 node")
 
 
-def _gpus(kube: Kube, pool: Any, inst: Any) -> Outcome:
-    want, exact = expected_gpus(pool, inst)
+def _gpus(kube: Kube, pool: PoolFacts) -> Outcome:
+    want, exact = pool.advertised_gpus_per_node
 
     def bad(n: Any) -> str | None:
         have = _allocatable(n, names.GPU_RESOURCE)
@@ -91,8 +79,8 @@ def _gpus(kube: Kube, pool: Any, inst: Any) -> Outcome:
     return _per_node(kube, pool, f"{want}{'' if exact else '+'} {names.GPU_RESOURCE} allocatable", bad)
 
 
-def _efa(kube: Kube, pool: Any, inst: Any) -> Outcome:
-    want = inst.efa_interfaces
+def _efa(kube: Kube, pool: PoolFacts) -> Outcome:
+    want = pool.efa_devices
 
     def bad(n: Any) -> str | None:
         have = _allocatable(n, names.EFA_RESOURCE)
@@ -105,9 +93,9 @@ def _efa(kube: Kube, pool: Any, inst: Any) -> Outcome:
     return _per_node(kube, pool, f"{want} {names.EFA_RESOURCE} allocatable", bad)
 
 
-def _labels(kube: Kube, pool: Any, cat: Any) -> Outcome:
-    want = names.expected_node_labels(pool, cat)
-    if not cat.instances[pool.instance_type].server:
+def _labels(kube: Kube, pool: PoolFacts) -> Outcome:
+    want = dict(pool.labels)
+    if not pool.instance.server:
         want[names.INSTANCE_TYPE_LABEL] = pool.instance_type  # the cloud provider's label; a server has its own
 
     def bad(n: Any) -> str | None:
@@ -118,8 +106,8 @@ def _labels(kube: Kube, pool: Any, cat: Any) -> Outcome:
     return _per_node(kube, pool, f"{len(want)} expected labels", bad)
 
 
-def _taints(kube: Kube, pool: Any) -> Outcome:
-    want = names.expected_taints(pool)
+def _taints(kube: Kube, pool: PoolFacts) -> Outcome:
+    want = pool.taints
 
     def bad(n: Any) -> str | None:
         have = {(t.key, t.value or "", t.effect) for t in (n.spec.taints or [])}
@@ -127,7 +115,7 @@ def _taints(kube: Kube, pool: Any) -> Outcome:
                    if (t["key"], t.get("value", ""), t["effect"]) not in have]
         return f"lacks taint {', '.join(missing)}" if missing else None
 
-    if getattr(pool, "provisioner", "managed") == "existing":
+    if pool.existing:
         return _site_taint(kube, pool)
     return _per_node(kube, pool, "GPU taint", bad)
 
@@ -146,16 +134,16 @@ def _site_taint(kube: Kube, pool: Any) -> Outcome:
     return passed(f"{key}:{effect} on all {len(nodes)} nodes")
 
 
-def checks(spec: Any, cat: Any, kube: Kube, pools: list[Any]) -> Iterator[Check]:
-    for pool in pools:
-        inst = cat.instances[pool.instance_type]
+def checks(spec: "Spec", cat: Any, kube: Kube, pools: "list[GpuPoolSpec]") -> Iterator[Check]:
+    for chosen in pools:
+        pool = spec.pools[chosen.name]
         base = f"gpu-pool/{pool.name}"
         yield Check(f"{base}/nodes", AREA, f"{pool.name}: nodes Ready, count within bounds",
                     lambda p=pool: _node_count(kube, p))
         yield Check(f"{base}/gpus", AREA, f"{pool.name}: {names.GPU_RESOURCE} per node",
-                    lambda p=pool, i=inst: _gpus(kube, p, i))
-        if pool.efa:
+                    lambda p=pool: _gpus(kube, p))
+        if pool.efa_devices:
             yield Check(f"{base}/efa", AREA, f"{pool.name}: {names.EFA_RESOURCE} per node",
-                        lambda p=pool, i=inst: _efa(kube, p, i))
-        yield Check(f"{base}/labels", AREA, f"{pool.name}: node labels", lambda p=pool: _labels(kube, p, cat))
+                        lambda p=pool: _efa(kube, p))
+        yield Check(f"{base}/labels", AREA, f"{pool.name}: node labels", lambda p=pool: _labels(kube, p))
         yield Check(f"{base}/taints", AREA, f"{pool.name}: GPU taint", lambda p=pool: _taints(kube, p))

@@ -9,23 +9,22 @@ from __future__ import annotations
 from typing import Any
 
 # Read by the checks as names.GPU_TAINT, names.POOL_LABEL and names.workload_name.
-from components.gpu_pool.nodes import EFA_RESOURCE, GPU_RESOURCE, GPU_TAINT, POOL_LABEL, node_labels, node_taints  # noqa: F401
 from components.inference.objects import workload_name  # noqa: F401
-from components.storage.volumes import LUSTRE_CLAIM, MODELS_CLAIM
-from components.training.queues import KUEUE_API
+from components.vocabulary import (  # noqa: F401
+    DEVICE_PLUGIN_DEPLOY_LABEL,
+    EFA_RESOURCE,
+    GPU_RESOURCE,
+    GPU_TAINT,
+    INSTANCE_TYPE_WELL_KNOWN,
+    KUEUE,
+    LUSTRE_CLAIM,
+    MODELS_CLAIM,
+    POOL_LABEL,
+)
 
-INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"  # set by the kubelet / cloud provider
+INSTANCE_TYPE_LABEL = INSTANCE_TYPE_WELL_KNOWN  # set by the kubelet / cloud provider
 # Bottlerocket's NVIDIA variant runs its own device plugin; the operator's skips such nodes.
-OPERATOR_DEVICE_PLUGIN_OFF = ("nvidia.com/gpu.deploy.device-plugin", "false")
-
-
-def expected_node_labels(pool: Any, cat: Any) -> dict[str, str]:
-    """Labels every node of the pool must carry."""
-    return dict(node_labels(pool, cat))
-
-
-def expected_taints(pool: Any) -> list[dict[str, str]]:
-    return [dict(t) for t in node_taints(pool)]
+OPERATOR_DEVICE_PLUGIN_OFF = (DEVICE_PLUGIN_DEPLOY_LABEL, "false")
 
 
 # --- NVIDIA stack (catalog charts; object names fixed by the GPU Operator and the EFA chart) --
@@ -53,7 +52,7 @@ def storage_claims(storage: Any) -> list[tuple[str, str]]:
 
 
 # --- Training (components/training/queues.py: Kueue queues per team) -----------------------
-KUEUE_GROUP, KUEUE_VERSION = KUEUE_API.split("/")
+KUEUE_GROUP, KUEUE_VERSION = KUEUE.group, KUEUE.version
 
 
 def teams(training: Any) -> list[Any]:

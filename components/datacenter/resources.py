@@ -86,7 +86,7 @@ class AiDatacenter(pulumi.ComponentResource):
             subnets = network.private_subnets if zone is None else [network.subnet_in(zone)]
             zone_name = None if zone is None else network.zone_names.apply(lambda n, z=zone: n[z])
             self.gpu_pools[pool.name] = GpuNodePool(
-                f"{name}-{pool.name}", pool, kubernetes_version=spec.kubernetes_version,
+                f"{name}-{pool.name}", spec.pools[pool.name], kubernetes_version=spec.kubernetes_version,
                 cluster_name=cluster.eks.name, node_role_arn=cluster.node_role.arn,
                 node_role_name=cluster.node_role.name,
                 cluster_security_group_id=cluster.eks.vpc_config.cluster_security_group_id,

@@ -1,33 +1,15 @@
-"""The high-bandwidth fabric of a pool, derived only from the catalog entry of its instance type:
-which EFA interfaces to attach, and where the nodes may be placed."""
+"""The high-bandwidth fabric of a pool as the launch template states it: the pool model's EFA
+interfaces with their security groups, and where the nodes may be placed."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from components.catalog import Instance
-    from components.spec import GpuPoolSpec
+    from components.spec.pools import PoolFacts
 
 
-def efa_interfaces(instance: "Instance") -> list[dict[str, Any]]:
-    """Every EFA interface the instance supports, one per network card.
-
-    Card 0, device 0 is the primary interface and must carry IP traffic, so it is `efa`
-    (EFA with ENA: the node's address plus the first EFA device). Each further card gets one
-    interface at device index 1: `efa-only` where the type supports it (no ENA device, so no
-    VPC address is spent and Linux sees no extra routes), else `efa`. A p5.48xlarge gets 32
-    interfaces, so NCCL sees all 32 EFA devices."""
-    if instance.efa_interfaces == 0:
-        return []
-    rest = "efa-only" if instance.efa_only else "efa"
-    return [{"networkCardIndex": 0, "deviceIndex": 0, "interfaceType": "efa"}] + [
-        {"networkCardIndex": card, "deviceIndex": 1, "interfaceType": rest}
-        for card in range(1, instance.efa_interfaces)
-    ]
-
-
-def placement_strategy(pool: "GpuPoolSpec") -> str | None:
+def placement_strategy(pool: "PoolFacts") -> str | None:
     """`cluster` for an EFA pool on capacity that is not reserved, else None.
 
     A Capacity Block or capacity reservation already fixes where instances land; asking for a
@@ -35,11 +17,11 @@ def placement_strategy(pool: "GpuPoolSpec") -> str | None:
     return "cluster" if pool.placement_group else None
 
 
-def network_interfaces(instance: "Instance", security_groups: list[Any]) -> list[dict[str, Any]]:
+def network_interfaces(pool: "PoolFacts", security_groups: list[Any]) -> list[dict[str, Any]]:
     """Launch-template `network_interfaces` for an EFA pool: the cluster and EFA security groups on
     every interface (a template that defines interfaces cannot set security groups elsewhere).
     No subnet here: the managed node group places the interfaces in its own subnet."""
-    return [{"network_card_index": i["networkCardIndex"], "device_index": i["deviceIndex"],
-             "interface_type": i["interfaceType"], "delete_on_termination": "true",
+    return [{"network_card_index": i.network_card, "device_index": i.device_index,
+             "interface_type": i.interface_type, "delete_on_termination": "true",
              "security_groups": security_groups}
-            for i in efa_interfaces(instance)]
+            for i in pool.efa_interfaces]

@@ -7,25 +7,24 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .nodes import (
-    KARPENTER_CAPACITY,
-    METADATA_OPTIONS,
-    ami_release,
-    block_devices,
-    karpenter_ami_alias,
-    node_labels,
-    node_taints,
+from components.vocabulary import (
+    ARCH_LABEL,
+    GPU_RESOURCE,
+    INSTANCE_TYPE_WELL_KNOWN,
+    KARPENTER,
+    KARPENTER_AWS,
+    POOL_LABEL,
+    ZONE_LABEL,
 )
+
+from .nodes import KARPENTER_CAPACITY, METADATA_OPTIONS, ami_release, block_devices, karpenter_ami_alias
 
 if TYPE_CHECKING:
     from components.catalog import Catalog
-    from components.spec import GpuPoolSpec
-
-NODEPOOL_API = "karpenter.sh/v1"
-NODECLASS_API = "karpenter.k8s.aws/v1"
+    from components.spec.pools import PoolFacts
 
 
-def disruption(pool: "GpuPoolSpec") -> dict[str, Any]:
+def disruption(pool: "PoolFacts") -> dict[str, Any]:
     """Training nodes are only taken back when empty, never to repack or to chase drift (a
     multi-node job dies with any of its nodes); inference nodes consolidate freely."""
     if pool.purpose == "training":
@@ -35,48 +34,46 @@ def disruption(pool: "GpuPoolSpec") -> dict[str, Any]:
             "budgets": [{"nodes": "20%"}]}
 
 
-def node_pool(pool: "GpuPoolSpec", cat: "Catalog", zone: str | None = None) -> dict[str, Any]:
-    inst = cat.instance(pool.instance_type)
+def node_pool(pool: "PoolFacts", zone: str | None = None) -> dict[str, Any]:
     requirements = [
-        {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": [pool.instance_type]},
-        {"key": "karpenter.sh/capacity-type", "operator": "In", "values": [KARPENTER_CAPACITY[pool.capacity.type]]},
-        {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},
+        {"key": INSTANCE_TYPE_WELL_KNOWN, "operator": "In", "values": [pool.instance_type]},
+        {"key": "karpenter.sh/capacity-type", "operator": "In", "values": [KARPENTER_CAPACITY[pool.capacity]]},
+        {"key": ARCH_LABEL, "operator": "In", "values": ["amd64"]},
     ]
     if zone is not None:
-        requirements.append({"key": "topology.kubernetes.io/zone", "operator": "In", "values": [zone]})
-    metadata: dict[str, Any] = {"labels": node_labels(pool, cat)}
-    if pool.purpose == "training" and pool.capacity.reserved:
+        requirements.append({"key": ZONE_LABEL, "operator": "In", "values": [zone]})
+    metadata: dict[str, Any] = {"labels": dict(pool.labels)}
+    if pool.purpose == "training" and pool.reserved:
         # Reserved capacity is paid for whether a node runs or not: keep every node for the
         # life of the reservation rather than cycling it.
         metadata["annotations"] = {"karpenter.sh/do-not-disrupt": "true"}
     return {
-        "apiVersion": NODEPOOL_API,
+        "apiVersion": KARPENTER.api_version,
         "kind": "NodePool",
-        "metadata": {"name": pool.name, "labels": {"aidc.io/pool": pool.name}},
+        "metadata": {"name": pool.name, "labels": {POOL_LABEL: pool.name}},
         "spec": {
             "template": {
                 "metadata": metadata,
                 "spec": {
                     "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": pool.name},
                     "requirements": requirements,
-                    "taints": node_taints(pool),
+                    "taints": [dict(t) for t in pool.taints],
                     # GPU nodes are replaced by drift (new AMI pin), not by age.
                     "expireAfter": "Never",
                 },
             },
             "disruption": disruption(pool),
             # The pool's size.max, counted in GPUs so a bigger instance type cannot overrun it.
-            "limits": {"nvidia.com/gpu": str(pool.size.max * inst.gpu_count)},
+            "limits": {GPU_RESOURCE: str(pool.max_gpus)},
         },
     }
 
 
-def ec2_node_class(pool: "GpuPoolSpec", cat: "Catalog", kubernetes_version: str, *, role: Any,
+def ec2_node_class(pool: "PoolFacts", cat: "Catalog", kubernetes_version: str, *, role: Any,
                    subnet_ids: Sequence[Any], security_group_ids: Sequence[Any],
                    tags: Mapping[str, str]) -> dict[str, Any]:
-    inst = cat.instance(pool.instance_type)
-    ami, release = ami_release(cat, pool, kubernetes_version)
-    ebs = block_devices(ami, pool.disk_gib)[0]
+    ami, release = ami_release(cat, pool.spec, kubernetes_version)
+    ebs = block_devices(ami, pool.spec.disk_gib)[0]
     spec: dict[str, Any] = {
         "role": role,
         "amiSelectorTerms": [{"alias": karpenter_ami_alias(ami, release)}],
@@ -87,13 +84,13 @@ def ec2_node_class(pool: "GpuPoolSpec", cat: "Catalog", kubernetes_version: str,
                             "httpPutResponseHopLimit": METADATA_OPTIONS["http_put_response_hop_limit"],
                             "httpProtocolIPv6": "disabled"},
         "blockDeviceMappings": [{"deviceName": ebs["device_name"], "ebs": {
-            "volumeSize": f"{pool.disk_gib}Gi", "volumeType": "gp3", "encrypted": True,
+            "volumeSize": f"{pool.spec.disk_gib}Gi", "volumeType": "gp3", "encrypted": True,
             "deleteOnTermination": True}}],
-        "tags": {**tags, "aidc.io/pool": pool.name},
+        "tags": {**tags, POOL_LABEL: pool.name},
     }
-    if inst.nvme_disks:
+    if pool.instance.nvme_disks:
         spec["instanceStorePolicy"] = "RAID0"
-    if pool.capacity.reserved:
-        spec["capacityReservationSelectorTerms"] = [{"id": pool.capacity.reservation_id}]
-    return {"apiVersion": NODECLASS_API, "kind": "EC2NodeClass",
-            "metadata": {"name": pool.name, "labels": {"aidc.io/pool": pool.name}}, "spec": spec}
+    if pool.reserved:
+        spec["capacityReservationSelectorTerms"] = [{"id": pool.spec.capacity.reservation_id}]
+    return {"apiVersion": KARPENTER_AWS.api_version, "kind": "EC2NodeClass",
+            "metadata": {"name": pool.name, "labels": {POOL_LABEL: pool.name}}, "spec": spec}

@@ -1,6 +1,6 @@
-"""What a GPU node of a pool looks like: labels, taints, capacity settings, the pinned AMI and
-the boot configuration that assembles local NVMe as RAID0. Pure functions of the pool and the
-catalog, shared by both provisioners."""
+"""How a GPU node of a pool boots: the managed node group's taints and capacity type, the
+launch template's capacity settings, the pinned AMI and the boot configuration that assembles
+local NVMe as RAID0. Pure functions of the resolved pool, shared by both provisioners."""
 
 from __future__ import annotations
 
@@ -10,16 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from components.catalog import Ami, Catalog, Instance
     from components.spec import GpuPoolSpec
-
-GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}
-# Pods that run on every GPU node (device plugins, DCGM, NFD workers) carry this toleration.
-GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
-# Label names aidc sets on every GPU node; schedulers, queues and policies select on them.
-POOL_LABEL = "aidc.io/pool"
-EFA_LABEL = "aidc.io/efa"
-# Extended resources the device plugins advertise on those nodes.
-GPU_RESOURCE = "nvidia.com/gpu"
-EFA_RESOURCE = "vpc.amazonaws.com/efa"
+    from components.spec.pools import PoolFacts
 
 # Root/data volume per OS: Bottlerocket keeps images and pods on its second volume.
 DATA_DEVICE = {"al2023": "/dev/xvda", "bottlerocket": "/dev/xvdb"}
@@ -30,55 +21,9 @@ KARPENTER_CAPACITY = {"onDemand": "on-demand", "spot": "spot", "capacityBlock": 
 MNG_CAPACITY = {"onDemand": "ON_DEMAND", "spot": "SPOT", "capacityBlock": "CAPACITY_BLOCK", "reservation": "ON_DEMAND"}
 
 
-def node_labels(pool: "GpuPoolSpec", cat: "Catalog") -> dict[str, str]:
-    """Labels of every node of the pool: who it is (pool, purpose), what it carries (GPU model
-    and count, instance type, EFA), what it costs (capacity type), plus the GPU Operator's
-    per-node switches (MIG profile, time-slicing config, Bottlerocket's own device plugin).
-
-    An existing pool's nodes are the site's: aidc cannot label them, so the labels are the
-    ones the site must set (the pool label, its own `labels`, the operator's switches)."""
-    if pool.existing:
-        return {**pool.labels, POOL_LABEL: pool.name, **_operator_switches(pool)}
-    inst = cat.instance(pool.instance_type)
-    labels = {
-        POOL_LABEL: pool.name,
-        "aidc.io/purpose": pool.purpose,
-        "aidc.io/gpu": inst.gpu,
-        "aidc.io/gpu-count": str(inst.gpu_count),
-        "aidc.io/instance-type": pool.instance_type,
-        "aidc.io/capacity-type": pool.capacity.type,
-        EFA_LABEL: "true" if pool.efa else "false",
-        **_operator_switches(pool),
-    }
-    if cat.recipe.amis[pool.ami_family].os == "bottlerocket":
-        # Bottlerocket's NVIDIA variant runs the device plugin itself; a second one would
-        # advertise nvidia.com/gpu twice.
-        labels["nvidia.com/gpu.deploy.device-plugin"] = "false"
-    return {**pool.labels, **labels}
-
-
-def _operator_switches(pool: "GpuPoolSpec") -> dict[str, str]:
-    """GPU Operator per-node switches: the MIG profile, the time-slicing config's name."""
-    labels = {}
-    if pool.mig is not None:
-        labels["nvidia.com/mig.config"] = pool.mig.config
-    if pool.time_slicing is not None:
-        labels["nvidia.com/device-plugin.config"] = pool.name
-    return labels
-
-
-def node_taints(pool: "GpuPoolSpec") -> list[dict[str, str]]:
-    """Only pods that ask for GPUs (and tolerate the taint) land on GPU nodes.
-
-    An existing pool's taints are the site's choice: GPU_TAINT is recommended, not required.
-    Every aidc workload selects the pool label and tolerates GPU_TAINT, which is harmless on
-    an untainted node; without the taint, other pods may also land on the GPU servers."""
-    return [] if pool.existing else [dict(GPU_TAINT)]
-
-
-def mng_taints(pool: "GpuPoolSpec") -> list[dict[str, str]]:
-    """The taints in the managed node group's spelling (NO_SCHEDULE)."""
-    return [{"key": t["key"], "value": t["value"], "effect": "NO_SCHEDULE"} for t in node_taints(pool)]
+def mng_taints(pool: "PoolFacts") -> list[dict[str, str]]:
+    """The pool's taints in the managed node group's spelling (NO_SCHEDULE)."""
+    return [{"key": t["key"], "value": t["value"], "effect": "NO_SCHEDULE"} for t in pool.taints]
 
 
 def ami_release(cat: "Catalog", pool: "GpuPoolSpec", kubernetes_version: str) -> tuple["Ami", str]:

@@ -15,6 +15,7 @@ import pulumi_aws as aws
 from components.catalog import catalog
 from components.common import child, tags_for
 from components.kube import apply_objects
+from components.vocabulary import POOL_LABEL
 
 from .fabric import network_interfaces, placement_strategy
 from .karpenter import ec2_node_class, node_pool
@@ -25,12 +26,16 @@ from .nodes import (
     block_devices,
     capacity_settings,
     mng_taints,
-    node_labels,
     user_data,
 )
 
 if TYPE_CHECKING:
-    from components.spec import GpuPoolSpec
+    from components.spec.pools import PoolFacts
+
+# The type token before it followed `aidc:<room>:<Class>`; the alias keeps existing stacks'
+# pools (and everything under them) at their URNs, so the rename replaces nothing.
+TYPE = "aidc:gpu_pool:GpuNodePool"
+FORMER_TYPES = ("aidc:compute:GpuNodePool",)
 
 
 
@@ -41,22 +46,22 @@ class GpuNodePool(pulumi.ComponentResource):
     subnet_ids are the private subnets of the pool's zone (one for a single-zone pool);
     zone_name pins Karpenter to that zone; karpenter_release orders the CRs after the CRDs."""
 
-    def __init__(self, name: str, pool: "GpuPoolSpec", *, kubernetes_version: str,
+    def __init__(self, name: str, pool: "PoolFacts", *, kubernetes_version: str,
                  cluster_name: pulumi.Input[str], node_role_arn: pulumi.Input[str], node_role_name: pulumi.Input[str],
                  cluster_security_group_id: pulumi.Input[str], vpc_id: pulumi.Input[str],
                  subnet_ids: Sequence[pulumi.Input[str]], zone_name: pulumi.Input[str] | None,
                  tags: Mapping[str, str], karpenter_release: pulumi.Resource | None = None,
                  depends_on: Sequence[pulumi.Resource] = (), opts: pulumi.ResourceOptions | None = None):
-        if pool.existing or catalog().instance(pool.instance_type).server:
+        if pool.existing or pool.instance.server:
             # The spec rejects this; a caller that skips it would otherwise launch the wrong thing.
             raise ValueError(f"pool {pool.name} describes existing nodes: aidc creates no node group for it")
-        super().__init__("aidc:compute:GpuNodePool", name, None, opts)
+        aliases = [pulumi.Alias(type_=t) for t in FORMER_TYPES]
+        super().__init__(TYPE, name, None, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=aliases)))
         cat = catalog()
         self.pool = pool
-        self.instance = cat.instance(pool.instance_type)
-        tags = {**tags, "aidc.io/pool": pool.name}
-        self.labels = node_labels(pool, cat)
-        self.efa_security_group = self._efa_security_group(name, vpc_id, tags) if pool.efa else None
+        tags = {**tags, POOL_LABEL: pool.name}
+        self.labels = dict(pool.labels)
+        self.efa_security_group = self._efa_security_group(name, vpc_id, tags) if pool.spec.efa else None
         groups: list[Any] = [cluster_security_group_id]
         if self.efa_security_group is not None:
             groups.append(self.efa_security_group.id)
@@ -67,7 +72,7 @@ class GpuNodePool(pulumi.ComponentResource):
             k8s_opts = child(self, depends_on=[karpenter_release] if karpenter_release is not None else [])
             self.node_class = ec2_node_class(pool, cat, kubernetes_version, role=node_role_name,
                                              subnet_ids=subnet_ids, security_group_ids=groups, tags=tags)
-            self.node_pool = node_pool(pool, cat, zone_name)
+            self.node_pool = node_pool(pool, zone_name)
             self.objects = apply_objects([self.node_class, self.node_pool], k8s_opts, prefix=f"{name}-")
         self.register_outputs({"labels": self.labels})
 
@@ -82,21 +87,21 @@ class GpuNodePool(pulumi.ComponentResource):
     def _managed(self, name: str, k8s: str, cluster_name: pulumi.Input[str], node_role_arn: pulumi.Input[str],
                  subnet_ids: Sequence[pulumi.Input[str]], groups: list[Any], tags: Mapping[str, str],
                  depends_on: Sequence[pulumi.Resource]) -> aws.eks.NodeGroup:
-        pool, inst = self.pool, self.instance
-        ami, release = ami_release(catalog(), pool, k8s)
+        pool, spec = self.pool, self.pool.spec
+        ami, release = ami_release(catalog(), spec, k8s)
         lt_args: dict[str, Any] = {
             "metadata_options": dict(METADATA_OPTIONS),
-            "block_device_mappings": block_devices(ami, pool.disk_gib),
-            **capacity_settings(pool),
+            "block_device_mappings": block_devices(ami, spec.disk_gib),
+            **capacity_settings(spec),
         }
-        if pool.efa:
-            lt_args["network_interfaces"] = network_interfaces(inst, groups)
+        if pool.efa_interfaces:
+            lt_args["network_interfaces"] = network_interfaces(pool, groups)
         self.placement_group = None
         if placement_strategy(pool) is not None:
             self.placement_group = aws.ec2.PlacementGroup(f"{name}-pg", strategy=placement_strategy(pool),
                                                           tags=tags_for(tags, f"{name}-pg"), opts=child(self))
             lt_args["placement"] = {"group_name": self.placement_group.name}
-        data = user_data(ami, inst)
+        data = user_data(ami, pool.instance)
         if data is not None:
             lt_args["user_data"] = data
         tag_specs = [{"resource_type": r, "tags": tags_for(tags, f"{name}")}
@@ -104,13 +109,13 @@ class GpuNodePool(pulumi.ComponentResource):
         self.launch_template = aws.ec2.LaunchTemplate(
             f"{name}-lt", update_default_version=True, tag_specifications=tag_specs,
             tags=tags_for(tags, f"{name}-lt"), opts=child(self), **lt_args)
-        size = pool.size
+        size = spec.size
         # Reserved capacity has no spare instances to surge into: replace nodes in place.
-        update = {"max_unavailable": 1, "update_strategy": "MINIMAL" if pool.capacity.reserved else "DEFAULT"}
+        update = {"max_unavailable": 1, "update_strategy": "MINIMAL" if pool.reserved else "DEFAULT"}
         return aws.eks.NodeGroup(
             f"{name}-ng", cluster_name=cluster_name, node_group_name=name, node_role_arn=node_role_arn,
             subnet_ids=list(subnet_ids), instance_types=[pool.instance_type], ami_type=ami.ami_type,
-            release_version=release, capacity_type=MNG_CAPACITY[pool.capacity.type],
+            release_version=release, capacity_type=MNG_CAPACITY[pool.capacity],
             scaling_config={"min_size": size.min, "max_size": size.max,
                             "desired_size": size.desired if size.desired is not None else size.min},
             update_config=update, labels=self.labels, taints=mng_taints(pool),

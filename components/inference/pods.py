@@ -8,16 +8,14 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from components.gpu_pool.nodes import GPU_RESOURCE, GPU_TOLERATION, POOL_LABEL
 from components.spec.inference import BYTES_PER_PARAM, GIB
+from components.vocabulary import GPU_RESOURCE, GPU_TOLERATION, LUSTRE_CLAIM, MODELS_CLAIM, POOL_LABEL
 
 if TYPE_CHECKING:
     from components.spec import ServiceSpec
 
 # Claims the storage component creates in the namespaces that ask for them
 # (components/storage/volumes.py: MODELS_CLAIM, LUSTRE_CLAIM).
-MODELS_CLAIM = "models"
-LUSTRE_CLAIM = "shared-lustre"
 MODELS_MOUNT = "/models"
 LUSTRE_MOUNT = "/fsx"
 HTTP_PORT = 8000

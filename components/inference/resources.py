@@ -26,8 +26,8 @@ __all__ = ["Inference", "InferenceService", "node_share", "secret_arn_patterns"]
 
 
 def node_share(spec: "Spec", pool_name: str) -> NodeShare:
-    inst = catalog().instance(spec.pool(pool_name).instance_type)
-    return NodeShare(inst.vcpu / inst.gpu_count, inst.memory_gib / inst.gpu_count)
+    pool = spec.pools[pool_name]
+    return NodeShare(pool.vcpu_per_gpu, pool.memory_gib_per_gpu)
 
 
 def secret_arn_patterns(refs: Sequence[str], partition: str, region: str, account: str) -> list[str]:

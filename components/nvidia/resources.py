@@ -10,7 +10,7 @@ import pulumi
 
 from components.catalog import catalog
 from components.kube import helm_release, namespace
-from components.observability.values import DCGM_METRICS_CONFIGMAP
+from components.vocabulary import DCGM_METRICS_CONFIGMAP
 
 from .values import efa_plugin_values, gpu_operator_values, network_operator_values, nfd_values
 

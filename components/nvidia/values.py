@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from components.gpu_pool.nodes import EFA_LABEL, GPU_TOLERATION
+from components.vocabulary import EFA_LABEL, GPU_TOLERATION
 
 if TYPE_CHECKING:
     from components.catalog import Ami

@@ -31,17 +31,13 @@ __all__ = ["Observability", "gpus_per_instance", "gpus_per_site_pool", "promethe
 
 
 def gpus_per_instance(spec: "Spec") -> dict[str, int]:
-    """GPU count the catalog gives each instance type of the stack's launched pools."""
-    cat = catalog()
-    return {p.instance_type: cat.instance(p.instance_type).gpu_count
-            for p in spec.gpu_pools if p.instance_type in cat.instances and not p.existing}
+    """GPUs per node of each instance type of the stack's launched pools."""
+    return {p.instance_type: p.gpus_per_node for p in spec.pools.values() if not p.existing}
 
 
 def gpus_per_site_pool(spec: "Spec") -> dict[str, int]:
-    """GPU count of each existing pool's shape: the site's nodes are known by their pool label."""
-    cat = catalog()
-    return {p.name: cat.instance(p.instance_type).gpu_count
-            for p in spec.gpu_pools if p.instance_type in cat.instances and p.existing}
+    """GPUs per node of each existing pool: the site's nodes are known by their pool label."""
+    return {p.name: p.gpus_per_node for p in spec.pools.values() if p.existing}
 
 
 class Observability(pulumi.ComponentResource):

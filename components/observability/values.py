@@ -8,6 +8,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from components.vocabulary import DCGM_METRICS_CONFIGMAP
+
 if TYPE_CHECKING:
     from components.spec.observability import ObservabilitySpec
 
@@ -19,7 +21,6 @@ STORAGE_CLASS = "aidc-gp3-encrypted"
 DCGM_SERVICE_LABELS = {"app": "nvidia-dcgm-exporter"}
 DCGM_PORT = "gpu-metrics"
 # The exporter's field list: a ConfigMap in the GPU Operator's namespace that its values name.
-DCGM_METRICS_CONFIGMAP = "aidc-dcgm-metrics"
 DCGM_METRICS_FILE = "dcgm-metrics.csv"
 
 

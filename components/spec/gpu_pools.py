@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterator
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, field_validator
 
@@ -17,6 +17,7 @@ from .base import Model, Problem
 from .network import NetworkSpec
 
 CapacityType = Literal["onDemand", "spot", "capacityBlock", "reservation"]
+CAPACITY_TYPES: tuple[str, ...] = get_args(CapacityType)
 AmiFamily = Literal["al2023-nvidia", "bottlerocket-nvidia"]
 
 # Label prefixes aidc, Kubernetes, Karpenter and the NVIDIA stack set themselves; a pool's own

@@ -156,7 +156,7 @@ def memory_fit(svc: ServiceSpec, gpu_memory_gib: float) -> tuple[float, float]:
 
 
 def problems(inf: InferenceSpec, spec: "Spec", cat: Catalog, path: str = "aidc:inference") -> Iterator[Problem]:
-    pools = {p.name: p for p in spec.gpu_pools}
+    names = {p.name for p in spec.gpu_pools}
     for i, svc in enumerate(inf.services):
         at = f"{path}.services[{i}]"
         yield from _source_problems(svc, spec, f"{at}.model")
@@ -174,23 +174,22 @@ def problems(inf: InferenceSpec, spec: "Spec", cat: Catalog, path: str = "aidc:i
                                              "set aidc:inference.kserve to false")
         if svc.engine == "triton" and svc.multi_node is not None:
             yield Problem(f"{at}.multiNode", "multi-node serving is supported for the vllm engine only")
-        pool = pools.get(svc.pool)
-        if pool is None:
-            known = ", ".join(sorted(pools)) or "none"
+        if svc.pool not in names:
+            known = ", ".join(sorted(names)) or "none"
             yield Problem(f"{at}.pool", f"no GPU pool named {svc.pool!r} in aidc:gpuPools (pools: {known})")
             continue
-        inst = cat.instances.get(pool.instance_type)
-        if inst is None:
-            continue  # reported on aidc:gpuPools
-        gpu = cat.gpus[inst.gpu]
-        if svc.tensor_parallel > inst.gpu_count:
+        pool = spec.pools.get(svc.pool)
+        if pool is None:
+            continue  # its instance type is unknown: reported on aidc:gpuPools
+        gpu = pool.gpu
+        if svc.tensor_parallel > pool.gpus_per_node:
             yield Problem(f"{at}.tensorParallel",
-                          f"{svc.tensor_parallel} is above the {inst.gpu_count} GPUs of a {pool.instance_type} node "
+                          f"{svc.tensor_parallel} is above the {pool.gpus_per_node} GPUs of a {pool.instance_type} node "
                           f"of pool {pool.name}" + ("" if svc.multi_node else "; use multiNode to span nodes"))
         elif svc.tensor_parallel & (svc.tensor_parallel - 1):
             yield Problem(f"{at}.tensorParallel", f"{svc.tensor_parallel} is not a power of two "
                                                   "(attention heads must split evenly across GPUs)")
-        shared = pool.time_slicing.replicas if pool.time_slicing is not None else 1
+        shared = pool.pods_per_gpu
         if shared > 1 and svc.gpu_memory_utilization > 1 / shared:
             yield Problem(f"{at}.gpuMemoryUtilization",
                           f"pool {pool.name} time-slices each GPU between {shared} pods, whose memory is not "
@@ -205,11 +204,10 @@ def problems(inf: InferenceSpec, spec: "Spec", cat: Catalog, path: str = "aidc:i
                           f"(weights {weights_gib(svc):.0f} GiB + {HEADROOM:.0%} headroom) but "
                           f"{svc.gpus_per_replica} x {gpu.name} give {have:.0f} GiB usable; "
                           f"use at least {fits} GPUs (tensorParallel/multiNode) or a lower precision")
-        max_gpus = pool.size.max * inst.gpu_count
-        if svc.min_replicas * svc.gpus_per_replica > max_gpus:
+        if svc.min_replicas * svc.gpus_per_replica > pool.max_gpus:
             yield Problem(f"{at}.minReplicas",
                           f"{svc.min_replicas} replicas x {svc.gpus_per_replica} GPUs exceed pool {pool.name}'s "
-                          f"{max_gpus} GPUs (size.max {pool.size.max} x {inst.gpu_count})")
+                          f"{pool.max_gpus} GPUs (size.max {pool.max_nodes} x {pool.gpus_per_node})")
 
 
 def _source_problems(svc: ServiceSpec, spec: "Spec", at: str) -> Iterator[Problem]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from functools import cache
@@ -30,6 +31,7 @@ from .inference import InferenceSpec
 from .network import NetworkSpec
 from .nvidia import NvidiaSpec, charts_in_use
 from .observability import ObservabilitySpec
+from .pools import PoolFacts, resolve_pools
 from .storage import StorageSpec
 from .training import TrainingSpec
 
@@ -86,6 +88,11 @@ class Spec(Model):
                 return p
         raise KeyError(name)
 
+    @functools.cached_property
+    def pools(self) -> dict[str, PoolFacts]:
+        """The resolved pool model, by pool name: computed once, read by every consumer."""
+        return resolve_pools(self.gpu_pools, catalog())
+
     def resource_tags(self) -> dict[str, str]:
         """Tags on every taggable resource: the stack's, plus who and where."""
         return {"environment": self.environment, "managed-by": "aidc", **self.tags}
@@ -108,19 +115,19 @@ def semantic_problems(spec: Spec, cat: Catalog) -> Iterator[Problem]:
     yield from nvidia_section.problems(spec.nvidia, cat, spec.charts, existing_cluster=spec.existing_cluster,
                                        kubernetes_version=k8s)
     if spec.training is not None:
-        yield from training_section.problems(spec.training, spec.gpu_pools, cat)
+        yield from training_section.problems(spec.training, spec.gpu_pools, spec.pools)
     if spec.storage is not None:
         yield from storage_section.problems(spec.storage, spec, cat.pricing.fsx_lustre_persistent2_usd_per_gb_month)
     yield from inference_section.problems(spec.inference, spec, cat)
     yield from observability_section.problems(spec.observability)
-    yield from _shared_pool_problems(spec, cat)
+    yield from _shared_pool_problems(spec)
 
 
-def _shared_pool_problems(spec: Spec, cat: Catalog) -> Iterator[Problem]:
+def _shared_pool_problems(spec: Spec) -> Iterator[Problem]:
     """Model servers run outside Kueue, so the GPUs their minimum replicas hold are gone from
     a pool before any training quota is admitted: both together must fit what the pool holds,
     or Kueue admits jobs that can never schedule."""
-    pools = {p.name: p for p in spec.gpu_pools if p.instance_type in cat.instances}
+    pools = spec.pools
     quota: dict[str, int] = {}
     for team in spec.training.teams if spec.training is not None else ():
         for q in team.quotas:
@@ -132,7 +139,7 @@ def _shared_pool_problems(spec: Spec, cat: Catalog) -> Iterator[Problem]:
             continue
         before = serving.get(svc.pool, 0)
         serving[svc.pool] = before + svc.min_replicas * svc.gpus_per_replica
-        cap = training_section.pool_capacity(pool, cat)["gpus"]
+        cap = pool.max_gpus
         if quota[svc.pool] + before <= cap < quota[svc.pool] + serving[svc.pool]:
             yield Problem(f"{NAMESPACE}:inference.services[{i}].minReplicas",
                           f"model servers keep {serving[svc.pool]} GPUs of pool {svc.pool} and training quotas "

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
@@ -11,9 +11,8 @@ from pydantic import Field
 from .base import DNS_LABEL, Cidr, Model, Problem
 
 if TYPE_CHECKING:
-    from components.catalog import Catalog
-
     from .gpu_pools import GpuPoolSpec
+    from .pools import PoolFacts
 
 # Namespaces the platform itself uses: a team may not claim one.
 RESERVED_NAMESPACES = frozenset({
@@ -94,34 +93,26 @@ class TrainingSpec(Model):
         raise KeyError(name)
 
 
-def pool_capacity(pool: "GpuPoolSpec", cat: "Catalog") -> dict[str, int]:
-    """The most a pool can ever hold: size.max nodes of its instance type."""
-    inst = cat.instances[pool.instance_type]
-    n = pool.size.max
-    return {"gpus": n * inst.gpu_count, "cpu": n * inst.vcpu, "memory_gib": int(n * inst.memory_gib)}
-
-
 _KEYS = {"gpus": "gpus", "cpu": "cpu", "memory_gib": "memoryGiB"}
 _UNITS = {"gpus": "GPUs", "cpu": "vCPUs", "memory_gib": "GiB of memory"}
 
 
-def _capacity_problems(tr: TrainingSpec, pools: dict[str, "GpuPoolSpec"], cat: "Catalog",
-                       path: str) -> Iterator[Problem]:
+def _capacity_problems(tr: TrainingSpec, pools: Mapping[str, "PoolFacts"], path: str) -> Iterator[Problem]:
     """Nominal quotas are guarantees: over every team they must fit in what the pool can hold."""
     totals: dict[tuple[str, str], int] = {}
     for i, team in enumerate(tr.teams):
         for j, q in enumerate(team.quotas):
             pool = pools.get(q.pool)
-            if pool is None or pool.instance_type not in cat.instances:
-                continue
-            cap = pool_capacity(pool, cat)
+            if pool is None:
+                continue  # an unknown pool or instance type is reported where it is named
+            cap = pool.max_resources
             for field, key in _KEYS.items():
                 before = totals.get((q.pool, field), 0)
                 total = totals[(q.pool, field)] = before + getattr(q, field)
                 if before <= cap[field] < total:
                     yield Problem(f"{path}.teams[{i}].quotas[{j}].{key}",
                                   f"nominal quotas on pool {q.pool} add up to {total} {_UNITS[field]}, more than it "
-                                  f"can ever hold: {cap[field]} (size.max {pool.size.max} x {pool.instance_type})")
+                                  f"can ever hold: {cap[field]} (size.max {pool.max_nodes} x {pool.instance_type})")
                 limit = getattr(q.borrowing_limit, field) if q.borrowing_limit else None
                 if limit is not None and limit + getattr(q, field) > cap[field]:
                     yield Problem(f"{path}.teams[{i}].quotas[{j}].borrowingLimit.{key}",
@@ -129,7 +120,7 @@ def _capacity_problems(tr: TrainingSpec, pools: dict[str, "GpuPoolSpec"], cat: "
                                   f"{cap[field]} {_UNITS[field]}")
 
 
-def problems(tr: TrainingSpec, pools: tuple["GpuPoolSpec", ...], cat: "Catalog",
+def problems(tr: TrainingSpec, pools: tuple["GpuPoolSpec", ...], facts: Mapping[str, "PoolFacts"],
              path: str = "aidc:training") -> Iterator[Problem]:
     ops = tr.operators
     if ops.trainer and not ops.jobset:
@@ -161,4 +152,4 @@ def problems(tr: TrainingSpec, pools: tuple["GpuPoolSpec", ...], cat: "Catalog",
             pools_seen.setdefault(q.pool, j)
             if q.borrowing_limit is not None and team.cohort is None:
                 yield Problem(f"{qat}.borrowingLimit", "borrowing needs a cohort to borrow from (set cohort)")
-    yield from _capacity_problems(tr, by_name, cat, path)
+    yield from _capacity_problems(tr, facts, path)

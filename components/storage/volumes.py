@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-LUSTRE_CLAIM = "shared-lustre"  # the claim every namespace that needs Lustre gets
-MODELS_CLAIM = "models"  # the read-only models bucket claim
+from components.vocabulary import LUSTRE_CLAIM, MODELS_CLAIM
+
 FSX_CSI_DRIVER = "fsx.csi.aws.com"
 S3_CSI_DRIVER = "s3.csi.aws.com"
 LABELS = {"app.kubernetes.io/managed-by": "aidc", "app.kubernetes.io/component": "storage"}

@@ -1,5 +1,5 @@
 """Job templates for a stack: a distributed PyTorch JobSet and an NCCL all-reduce acceptance
-MPIJob, shaped by the pool's catalog entry (GPUs, EFA devices, GPUDirect RDMA, expected bus
+MPIJob, shaped by the resolved pool (GPUs, EFA devices, GPUDirect RDMA, expected bus
 bandwidth) and routed through the team's Kueue LocalQueue."""
 
 from __future__ import annotations
@@ -9,13 +9,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from components.catalog import catalog
-from components.gpu_pool.nodes import EFA_RESOURCE, GPU_RESOURCE
 from components.kube import render_text
-from components.spec.training import pool_capacity
-from components.storage.volumes import LUSTRE_CLAIM, MODELS_CLAIM
+from components.vocabulary import EFA_RESOURCE, GPU_RESOURCE, LUSTRE_CLAIM, MODELS_CLAIM, TEAM_LABEL
 
-from .pools import closest_level, efa_devices, node_selector, tolerations, topology_levels
-from .queues import QUEUE_LABEL, TEAM_LABEL
+from .pools import closest_level, node_selector, tolerations
+from .queues import QUEUE_LABEL
 from .tenancy import SERVICE_ACCOUNT, quota_ceiling
 
 if TYPE_CHECKING:
@@ -81,16 +79,14 @@ class JobRequest:
     name: str | None = None
 
 
-def _team_ceiling_gpus(spec: "Spec", team_name: str, pool_name: str, cat: "Catalog") -> int:
+def _team_ceiling_gpus(spec: "Spec", team_name: str, pool_name: str) -> int:
     team = spec.training.team(team_name)  # type: ignore[union-attr]
-    pool = spec.pool(pool_name)
-    cap = pool_capacity(pool, cat)["gpus"]
+    cap = spec.pools[pool_name].max_gpus
     return sum(quota_ceiling(team, q, "gpus", cap) for q in team.quotas if q.pool == pool_name)
 
 
-def check(spec: "Spec", req: JobRequest, cat: "Catalog | None" = None) -> None:
+def check(spec: "Spec", req: JobRequest) -> None:
     """Every reason the job could never run, as a JobError naming the option."""
-    cat = cat or catalog()
     tr = spec.training
     if tr is None:
         raise JobError("stack", f"stack {req.stack} has no aidc:training section")
@@ -117,10 +113,10 @@ def check(spec: "Spec", req: JobRequest, cat: "Catalog | None" = None) -> None:
         if team.pod_security != "baseline":
             raise JobError("--team", f"nccl-tests workers run sshd as root (MPI operator); team {req.team}'s namespace "
                                      "enforces restricted. Use a team with podSecurity: baseline")
-    gpus = req.nodes * cat.instances[pool.instance_type].gpu_count
+    gpus = req.nodes * spec.pools[req.pool].gpus_per_node
     if not any(q.pool == req.pool for q in team.quotas):
         raise JobError("--pool", f"team {req.team} has no quota on pool {req.pool}: Kueue would never admit the job")
-    most = _team_ceiling_gpus(spec, req.team, req.pool, cat)
+    most = _team_ceiling_gpus(spec, req.team, req.pool)
     if gpus > most:
         raise JobError("--nodes", f"{gpus} GPUs on {req.pool}, but team {req.team} can be admitted at most {most} there "
                                   "(nominal quota plus borrowing)")
@@ -131,19 +127,19 @@ def check(spec: "Spec", req: JobRequest, cat: "Catalog | None" = None) -> None:
 def context(spec: "Spec", req: JobRequest, cat: "Catalog | None" = None) -> dict[str, Any]:
     """Everything a job template needs, from the spec and the catalog alone."""
     cat = cat or catalog()
-    pool = spec.pool(req.pool)
-    inst = cat.instances[pool.instance_type]
+    pool = spec.pools[req.pool]
+    inst = pool.instance
     cpu, mem = pod_resources(inst)
-    levels = topology_levels(pool, cat) if spec.training and spec.training.topology_aware else None
+    levels = pool.topology_levels if spec.training and spec.training.topology_aware else None
     image = req.image or cat.image("pytorch" if req.template == "pytorch" else "nccl-tests")
     lustre_ns = set(spec.storage.namespaces) if spec.storage else set()
     models_ns = set(spec.storage.model_namespaces) if spec.storage else set()
     return {
         "name": req.name or f"{req.template}-{req.pool}"[:40].rstrip("-"),
         "stack": req.stack, "team": req.team, "pool": req.pool, "instance_type": pool.instance_type,
-        "nodes": req.nodes, "gpus_per_node": inst.gpu_count, "ranks": req.nodes * inst.gpu_count,
-        "efa_devices": efa_devices(inst) if pool.efa else 0,
-        "env": fabric_env(inst, pool.efa), "image": image,
+        "nodes": req.nodes, "gpus_per_node": pool.gpus_per_node, "ranks": req.nodes * pool.gpus_per_node,
+        "efa_devices": pool.efa_devices,
+        "env": fabric_env(inst, pool.efa_devices > 0), "image": image,
         "cpu": cpu, "memory_gib": mem, "shm_gib": max(1, mem // 4),
         "node_selector": node_selector(pool), "tolerations": tolerations(pool),
         "topology_level": closest_level(levels) if levels else None,
@@ -157,5 +153,5 @@ def context(spec: "Spec", req: JobRequest, cat: "Catalog | None" = None) -> dict
 
 def render_job(spec: "Spec", req: JobRequest, cat: "Catalog | None" = None) -> str:
     """The job as YAML text a user can `kubectl apply -f -`."""
-    check(spec, req, cat)
+    check(spec, req)
     return render_text(TEMPLATES[req.template], **context(spec, req, cat))

@@ -4,24 +4,23 @@ Volcano Queue for volcano teams), and the Kueue manager configuration. Pure dict
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from components.catalog import catalog
-from components.gpu_pool.nodes import GPU_RESOURCE
+from components.vocabulary import GPU_RESOURCE, KUEUE, KUEUE_CONFIG, POOL_LABEL, TEAM_LABEL, VOLCANO
 
-from .pools import node_selector, tolerations, topology_levels, topology_name
+from .pools import node_selector, tolerations, topology_name
 
 if TYPE_CHECKING:
     from components.catalog import Catalog
-    from components.spec import GpuPoolSpec, TrainingSpec
+    from components.spec import TrainingSpec
+    from components.spec.pools import PoolFacts
     from components.spec.training import Quota, Team
 
-KUEUE_API = "kueue.x-k8s.io/v1beta2"
-VOLCANO_API = "scheduling.volcano.sh/v1beta1"
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
-TEAM_LABEL = "aidc.io/team"
 # Kueue's ClusterQueue lists quota per resource in this order for every flavor.
 COVERED = ("cpu", "memory", GPU_RESOURCE)
 # Per-node EFA devices follow the GPUs onto the node: Kueue does not meter them.
@@ -35,20 +34,20 @@ def _q(field: str, value: int) -> str:
     return f"{value}Gi" if field == "memory_gib" else str(value)
 
 
-def resource_flavor(pool: "GpuPoolSpec", cat: "Catalog", topology_aware: bool = True) -> dict[str, Any]:
+def resource_flavor(pool: "PoolFacts", topology_aware: bool = True) -> dict[str, Any]:
     """The pool as a Kueue flavor: admitted pods get its node selector and GPU toleration."""
     spec: dict[str, Any] = {"nodeLabels": node_selector(pool), "tolerations": tolerations(pool)}
-    levels = topology_levels(pool, cat) if topology_aware else None
+    levels = pool.topology_levels if topology_aware else None
     if levels:
         spec["topologyName"] = topology_name(levels)
-    return {"apiVersion": KUEUE_API, "kind": "ResourceFlavor",
-            "metadata": {"name": pool.name, "labels": {"aidc.io/pool": pool.name}}, "spec": spec}
+    return {"apiVersion": KUEUE.api_version, "kind": "ResourceFlavor",
+            "metadata": {"name": pool.name, "labels": {POOL_LABEL: pool.name}}, "spec": spec}
 
 
-def topologies(pools: tuple["GpuPoolSpec", ...], cat: "Catalog") -> list[dict[str, Any]]:
+def topologies(pools: "Iterable[PoolFacts]") -> list[dict[str, Any]]:
     """One Topology per distinct level list the pools use, sorted by name."""
-    found = {topology_name(lv): lv for p in pools if (lv := topology_levels(p, cat))}
-    return [{"apiVersion": KUEUE_API, "kind": "Topology", "metadata": {"name": name},
+    found = {topology_name(lv): lv for p in pools if (lv := p.topology_levels)}
+    return [{"apiVersion": KUEUE.api_version, "kind": "Topology", "metadata": {"name": name},
              "spec": {"levels": [{"nodeLabel": label} for label in found[name]]}} for name in sorted(found)]
 
 
@@ -77,12 +76,12 @@ def cluster_queue(team: "Team") -> dict[str, Any]:
                                    "flavors": [_flavor_quotas(q) for q in team.quotas]}]
     if team.cohort:
         spec["cohortName"] = team.cohort
-    return {"apiVersion": KUEUE_API, "kind": "ClusterQueue",
+    return {"apiVersion": KUEUE.api_version, "kind": "ClusterQueue",
             "metadata": {"name": team.name, "labels": {TEAM_LABEL: team.name}}, "spec": spec}
 
 
 def local_queue(team: "Team") -> dict[str, Any]:
-    return {"apiVersion": KUEUE_API, "kind": "LocalQueue",
+    return {"apiVersion": KUEUE.api_version, "kind": "LocalQueue",
             "metadata": {"name": team.name, "namespace": team.name, "labels": {TEAM_LABEL: team.name}},
             "spec": {"clusterQueue": team.name}}
 
@@ -95,18 +94,16 @@ def volcano_queue(team: "Team") -> dict[str, Any]:
         spec["capability"] = {"cpu": str(sum(q.cpu for q in team.quotas)),
                               "memory": f"{sum(q.memory_gib for q in team.quotas)}Gi",
                               GPU_RESOURCE: str(sum(q.gpus for q in team.quotas))}
-    return {"apiVersion": VOLCANO_API, "kind": "Queue",
+    return {"apiVersion": VOLCANO.api_version, "kind": "Queue",
             "metadata": {"name": team.name, "labels": {TEAM_LABEL: team.name}}, "spec": spec}
 
 
-def kueue_objects(tr: "TrainingSpec", pools: tuple["GpuPoolSpec", ...],
-                  cat: "Catalog | None" = None) -> list[dict[str, Any]]:
+def kueue_objects(tr: "TrainingSpec", pools: "Mapping[str, PoolFacts]") -> list[dict[str, Any]]:
     """Everything Kueue needs, cluster-scoped objects first: Topologies, ResourceFlavors,
     ClusterQueues, then the LocalQueues in the team namespaces."""
-    cat = cat or catalog()
     kueue_teams = [t for t in tr.teams if t.scheduler == "kueue"]
-    objs = topologies(pools, cat) if tr.topology_aware else []
-    objs += [resource_flavor(p, cat, tr.topology_aware) for p in pools]
+    objs = topologies(pools.values()) if tr.topology_aware else []
+    objs += [resource_flavor(p, tr.topology_aware) for p in pools.values()]
     objs += [cluster_queue(t) for t in kueue_teams]
     objs += [local_queue(t) for t in kueue_teams]
     return objs
@@ -118,7 +115,7 @@ def manager_config(tr: "TrainingSpec") -> dict[str, Any]:
     ops = tr.operators
     frameworks = ["batch/job", "pod"] + [f for op, fs in _FRAMEWORKS.items() if getattr(ops, op) for f in fs]
     return {
-        "apiVersion": "config.kueue.x-k8s.io/v1beta2", "kind": "Configuration",
+        "apiVersion": KUEUE_CONFIG.api_version, "kind": "Configuration",
         "health": {"healthProbeBindAddress": ":8081"},
         "metrics": {"bindAddress": ":8443"},
         "webhook": {"port": 9443},

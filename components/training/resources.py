@@ -54,7 +54,7 @@ class TrainingPlatform(pulumi.ComponentResource):
 
         # Cluster-scoped Kueue objects: Topologies, ResourceFlavors, ClusterQueues.
         kueue_rel = self.releases.get("kueue")
-        objs = kueue_objects(tr, spec.gpu_pools) if kueue_rel is not None else []
+        objs = kueue_objects(tr, spec.pools) if kueue_rel is not None else []
         cluster_scoped = [o for o in objs if o["kind"] != "LocalQueue"]
         if kueue_rel is not None:
             apply_objects(cluster_scoped, _opts(kopts, kueue_rel), prefix=f"{name}-")
@@ -62,7 +62,7 @@ class TrainingPlatform(pulumi.ComponentResource):
         for team in tr.teams:
             ns = namespace(team.name, kopts, labels=namespace_labels(team))
             self.namespaces[team.name] = ns
-            apply_objects(tenancy_objects(team, spec.gpu_pools), _opts(kopts, ns), prefix=f"{name}-")
+            apply_objects(tenancy_objects(team, spec.pools), _opts(kopts, ns), prefix=f"{name}-")
             if team.scheduler == "kueue" and kueue_rel is not None:
                 apply_objects([local_queue(team)], _opts(kopts, kueue_rel, ns), prefix=f"{name}-")
             elif team.scheduler == "volcano":

@@ -3,19 +3,15 @@ default-deny networking with the few allowances jobs need, and the workload serv
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from components.catalog import catalog
 from components.common import policy_document
-from components.gpu_pool.nodes import GPU_RESOURCE
 from components.kube import render
-from components.spec.training import pool_capacity
-
-from .queues import TEAM_LABEL
+from components.vocabulary import GPU_RESOURCE, TEAM_LABEL
 
 if TYPE_CHECKING:
-    from components.catalog import Catalog
-    from components.spec import GpuPoolSpec
+    from components.spec.pools import PoolFacts
     from components.spec.training import Quota, Team
 
 # The service account every team job runs as; EKS Pod Identity binds it to the storage role.
@@ -35,33 +31,31 @@ def quota_ceiling(team: "Team", q: "Quota", field: str, capacity: int) -> int:
     return capacity if limit is None else min(nominal + limit, capacity)
 
 
-def ceilings(team: "Team", pools: tuple["GpuPoolSpec", ...], cat: "Catalog | None" = None) -> dict[str, int]:
+def ceilings(team: "Team", pools: Mapping[str, "PoolFacts"]) -> dict[str, int]:
     """`quota_ceiling` summed over the team's pools, per resource."""
-    cat = cat or catalog()
-    by_name = {p.name: p for p in pools}
     out = {"gpus": 0, "cpu": 0, "memory_gib": 0}
     for q in team.quotas:
-        cap = pool_capacity(by_name[q.pool], cat)
+        cap = pools[q.pool].max_resources
         for field in out:
             out[field] += quota_ceiling(team, q, field, cap[field])
     return out
 
 
-def resource_quota_hard(team: "Team", pools: tuple["GpuPoolSpec", ...], cat: "Catalog | None" = None) -> dict[str, str]:
+def resource_quota_hard(team: "Team", pools: Mapping[str, "PoolFacts"]) -> dict[str, str]:
     """ResourceQuota `hard`: pods that bypass Kueue still cannot exceed what it would admit,
     and nothing in a team namespace opens a load balancer or node port."""
     hard = {"services.loadbalancers": "0", "services.nodeports": "0", "persistentvolumeclaims": "20"}
     if team.quotas:
-        c = ceilings(team, pools, cat)
+        c = ceilings(team, pools)
         hard.update({"requests.cpu": str(c["cpu"]), "requests.memory": f"{c['memory_gib']}Gi",
                      f"requests.{GPU_RESOURCE}": str(c["gpus"])})
     return hard
 
 
-def tenancy_objects(team: "Team", pools: tuple["GpuPoolSpec", ...], cat: "Catalog | None" = None) -> list[dict[str, Any]]:
+def tenancy_objects(team: "Team", pools: Mapping[str, "PoolFacts"]) -> list[dict[str, Any]]:
     """Objects inside the team namespace (the namespace itself comes from components.kube)."""
     return render("training/tenancy.yaml.j2", team=team.name, team_label=TEAM_LABEL,
-                  hard=resource_quota_hard(team, pools, cat), service_account=SERVICE_ACCOUNT,
+                  hard=resource_quota_hard(team, pools), service_account=SERVICE_ACCOUNT,
                   pod_identity_agent=POD_IDENTITY_AGENT, egress_cidrs=[str(c) for c in team.egress_cidrs])
 
 

@@ -1,4 +1,4 @@
-from policies.rule import LAUNCH_TEMPLATE, NODEGROUP, NODEPOOL, Rule, get, instance_types_of, requirement_values
+from policies.rule import LAUNCH_TEMPLATE, NODE_GROUP, NODE_POOL, Rule, get, instance_types_of, requirement_values
 
 
 def check(rtype, props, ctx):
@@ -6,7 +6,7 @@ def check(rtype, props, ctx):
                    if t in ctx.catalog.instances and ctx.catalog.instances[t].capacity_block_only]
     if not only_blocks:
         return
-    if rtype == NODEGROUP:
+    if rtype == NODE_GROUP:
         ok = props.get("capacityType") == "CAPACITY_BLOCK"
         where = f"capacityType {props.get('capacityType', 'ON_DEMAND')}"
     elif rtype == LAUNCH_TEMPLATE:
@@ -26,5 +26,5 @@ RULE = Rule(
     description="Instance types sold only as Capacity Blocks are launched into a Capacity Block reservation.",
     severity="high", enforcement="mandatory", category="cost",
     remediation="Set aidc:gpuPools[].capacity {type: capacityBlock, reservationId: cr-...} for the pool.",
-    check=check, types=(NODEGROUP, LAUNCH_TEMPLATE, NODEPOOL),
+    check=check, types=(NODE_GROUP, LAUNCH_TEMPLATE, NODE_POOL),
 )

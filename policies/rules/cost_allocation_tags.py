@@ -1,7 +1,7 @@
 from functools import cache
 from pathlib import Path
 
-from policies.rule import NODECLASS, Rule, get
+from policies.rule import NODE_CLASS, Rule, get
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "aws-taggable-types.txt"
 
@@ -14,7 +14,7 @@ def taggable_types() -> frozenset[str]:
 
 
 def check(rtype, props, ctx):
-    if rtype == NODECLASS:
+    if rtype == NODE_CLASS:
         tags, where = get(props, "spec.tags") or {}, "spec.tags (tags Karpenter puts on instances)"
     elif rtype in taggable_types() or (rtype.startswith("aws:") and "tags" in props):
         tags, where = props.get("tags") or {}, "tags"

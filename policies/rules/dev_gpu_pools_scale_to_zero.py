@@ -1,4 +1,4 @@
-from policies.rule import NODEGROUP, Rule, get, instance_types_of, is_gpu_type, num
+from policies.rule import NODE_GROUP, Rule, get, instance_types_of, is_gpu_type, num
 
 
 def check(rtype, props, ctx):
@@ -14,5 +14,5 @@ RULE = Rule(
     description="GPU node groups can scale to zero (no idle GPUs paid for overnight); meant for dev.",
     severity="medium", enforcement="advisory", category="cost",
     remediation="Set aidc:gpuPools[].size.min: 0 (or use provisioner: karpenter, which scales to zero).",
-    check=check, types=(NODEGROUP,),
+    check=check, types=(NODE_GROUP,),
 )

@@ -1,4 +1,4 @@
-from policies.rule import INSTANCE, LAUNCH_TEMPLATE, NODECLASS, Rule, get, items, truthy
+from policies.rule import INSTANCE, LAUNCH_TEMPLATE, NODE_CLASS, Rule, get, items, truthy
 
 
 def check(rtype, props, ctx):
@@ -13,7 +13,7 @@ def check(rtype, props, ctx):
             if not truthy(d.get("encrypted")):
                 yield f"ebsBlockDevices[{i}] is not encrypted"
         return
-    mappings = items(get(props, "spec.blockDeviceMappings") if rtype == NODECLASS else props.get("blockDeviceMappings"))
+    mappings = items(get(props, "spec.blockDeviceMappings") if rtype == NODE_CLASS else props.get("blockDeviceMappings"))
     if rtype == LAUNCH_TEMPLATE and not mappings:
         yield "no blockDeviceMappings: the root volume's encryption is left to the AMI and account default"
     for i, m in enumerate(mappings):
@@ -28,5 +28,5 @@ RULE = Rule(
     severity="high", enforcement="mandatory",
     remediation="Set ebs.encrypted: true on each block device mapping (launch template, EC2NodeClass) and "
                 "encrypted: true on volumes.",
-    check=check, types=(LAUNCH_TEMPLATE, INSTANCE, NODECLASS, "aws:ebs/volume:Volume"),
+    check=check, types=(LAUNCH_TEMPLATE, INSTANCE, NODE_CLASS, "aws:ebs/volume:Volume"),
 )

@@ -9,9 +9,9 @@ def check(plan, ctx):
         if p.max is None:
             yield p.urn, f"GPU pool {p.name} has no maximum size (NodePool limits['nvidia.com/gpu'])"
             continue
-        total += p.max * ctx.catalog.instances[p.instance_type].gpu_count
+        total += p.max * p.gpus_per_node
     if total > ctx.params["maxGpus"]:
-        parts = ", ".join(f"{p.name} {p.max}x{ctx.catalog.instances[p.instance_type].gpu_count}" for p in pools if p.max)
+        parts = ", ".join(f"{p.name} {p.max}x{p.gpus_per_node}" for p in pools if p.max)
         yield None, f"the GPU pools can grow to {total} GPUs ({parts}); this environment allows {ctx.params['maxGpus']}"
 
 

@@ -1,9 +1,9 @@
-from policies.rule import INSTANCE, LAUNCH_TEMPLATE, NODEGROUP, NODEPOOL, Rule, instance_types_of, is_gpu_type
+from policies.rule import INSTANCE, LAUNCH_TEMPLATE, NODE_GROUP, NODE_POOL, Rule, instance_types_of, is_gpu_type
 
 
 def check(rtype, props, ctx):
     types = instance_types_of(rtype, props)
-    if rtype == NODEPOOL and not types and (props.get("spec") or {}).get("limits", {}).get("nvidia.com/gpu"):
+    if rtype == NODE_POOL and not types and (props.get("spec") or {}).get("limits", {}).get("nvidia.com/gpu"):
         yield "GPU NodePool does not constrain node.kubernetes.io/instance-type; any GPU type could launch"
     allowed = set(ctx.params["allowedInstanceTypes"])
     for t in types:
@@ -17,5 +17,5 @@ RULE = Rule(
     severity="high", enforcement="mandatory", category="cost",
     remediation="Pick an allowed instance type for aidc:gpuPools[].instanceType, or add the type to "
                 "allowedInstanceTypes of this rule in policies/config/<env>.json (reviewed change).",
-    check=check, types=(NODEGROUP, LAUNCH_TEMPLATE, INSTANCE, NODEPOOL), params={"allowedInstanceTypes": []},
+    check=check, types=(NODE_GROUP, LAUNCH_TEMPLATE, INSTANCE, NODE_POOL), params={"allowedInstanceTypes": []},
 )

@@ -1,8 +1,8 @@
-from policies.rule import INSTANCE, LAUNCH_TEMPLATE, NODECLASS, Rule, get, num
+from policies.rule import INSTANCE, LAUNCH_TEMPLATE, NODE_CLASS, Rule, get, num
 
 
 def check(rtype, props, ctx):
-    if rtype == NODECLASS:  # Karpenter defaults to required tokens and hop limit 1
+    if rtype == NODE_CLASS:  # Karpenter defaults to required tokens and hop limit 1
         opts = get(props, "spec.metadataOptions") or {}
         tokens, hops = opts.get("httpTokens", "required"), opts.get("httpPutResponseHopLimit", 1)
         endpoint = opts.get("httpEndpoint", "enabled")
@@ -29,5 +29,5 @@ RULE = Rule(
     severity="high", enforcement="mandatory",
     remediation="In the launch template / EC2NodeClass set metadataOptions {httpTokens: required, "
                 "httpPutResponseHopLimit: 1}; give pods AWS access through EKS Pod Identity.",
-    check=check, types=(LAUNCH_TEMPLATE, INSTANCE, NODECLASS), params={"maxHopLimit": 1},
+    check=check, types=(LAUNCH_TEMPLATE, INSTANCE, NODE_CLASS), params={"maxHopLimit": 1},
 )

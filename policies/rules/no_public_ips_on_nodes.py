@@ -1,11 +1,11 @@
-from policies.rule import INSTANCE, LAUNCH_TEMPLATE, NODECLASS, Rule, get, items, truthy
+from policies.rule import INSTANCE, LAUNCH_TEMPLATE, NODE_CLASS, Rule, get, items, truthy
 
 
 def check(rtype, props, ctx):
     if rtype == "aws:ec2/subnet:Subnet":
         if truthy(props.get("mapPublicIpOnLaunch")):
             yield "the subnet gives every instance launched in it a public IP (mapPublicIpOnLaunch)"
-    elif rtype == NODECLASS:
+    elif rtype == NODE_CLASS:
         if truthy(get(props, "spec.associatePublicIPAddress")):
             yield "Karpenter nodes get public IPs (spec.associatePublicIPAddress: true)"
     elif rtype == INSTANCE:
@@ -23,5 +23,5 @@ RULE = Rule(
     severity="high", enforcement="mandatory",
     remediation="Set associatePublicIpAddress false (launch template interfaces, EC2NodeClass) and "
                 "mapPublicIpOnLaunch: false on subnets; put nodes in private subnets.",
-    check=check, types=(LAUNCH_TEMPLATE, INSTANCE, NODECLASS, "aws:ec2/subnet:Subnet"),
+    check=check, types=(LAUNCH_TEMPLATE, INSTANCE, NODE_CLASS, "aws:ec2/subnet:Subnet"),
 )

@@ -1,4 +1,4 @@
-from policies.rule import NODEGROUP, Rule, get, items, num
+from policies.rule import NODE_GROUP, Rule, get, items, num
 
 OPEN = ("0.0.0.0/0", "::/0")
 
@@ -14,7 +14,7 @@ def _covers_ssh(protocol, from_port, to_port) -> bool:
 
 
 def check(rtype, props, ctx):
-    if rtype == NODEGROUP:
+    if rtype == NODE_GROUP:
         ra = props.get("remoteAccess")
         if ra is not None and ra.get("ec2SshKey") and not items(ra.get("sourceSecurityGroupIds")):
             yield "remoteAccess with an SSH key and no sourceSecurityGroupIds opens port 22 to 0.0.0.0/0"
@@ -43,5 +43,5 @@ RULE = Rule(
     remediation="Remove the 0.0.0.0/0 / ::/0 ingress on port 22 (or all ports); use SSM Session Manager "
                 "(nodes have AmazonSSMManagedInstanceCore) or limit the source to a bastion security group.",
     check=check, types=("aws:ec2/securityGroup:SecurityGroup", "aws:ec2/securityGroupRule:SecurityGroupRule",
-                        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", NODEGROUP),
+                        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", NODE_GROUP),
 )

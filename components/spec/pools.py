@@ -1,0 +1,244 @@
+"""The resolved pool model: everything derived about a GPU pool, computed once from its spec
+and the catalog, and read by every consumer (node groups and NodePools, Kueue flavors and
+quotas, job templates, alerts, model servers, verify, cost, policies, diagram).
+
+A consumer that needs a fact about a pool asks its `PoolFacts`; it never looks the instance
+type up in the catalog again, and never reads a fact back out of rendered resources.
+Pure: no Pulumi, no I/O beyond the catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from components.vocabulary import (
+    CAPACITY_TYPE_LABEL,
+    DEVICE_PLUGIN_CONFIG_LABEL,
+    DEVICE_PLUGIN_DEPLOY_LABEL,
+    EFA_LABEL,
+    GPU_COUNT_LABEL,
+    GPU_LABEL,
+    GPU_TAINT,
+    HOSTNAME_LABEL,
+    INSTANCE_TYPE_LABEL,
+    MIG_CONFIG_LABEL,
+    POOL_LABEL,
+    PURPOSE_LABEL,
+)
+
+if TYPE_CHECKING:
+    from components.catalog import Catalog, Gpu, Instance
+
+    from .gpu_pools import GpuPoolSpec
+
+
+@dataclass(frozen=True)
+class EfaInterface:
+    """One EFA interface of a launch template: which network card, which device index, and
+    whether it carries IP traffic too (`efa`) or only EFA (`efa-only`)."""
+
+    network_card: int
+    device_index: int
+    interface_type: str  # efa | efa-only
+
+
+def efa_layout(instance: "Instance") -> tuple[EfaInterface, ...]:
+    """Every EFA interface the instance supports, one per network card.
+
+    Card 0, device 0 is the primary interface and must carry IP traffic, so it is `efa`
+    (EFA with ENA: the node's address plus the first EFA device). Each further card gets one
+    interface at device index 1: `efa-only` where the type supports it (no ENA device, so no
+    VPC address is spent), else `efa`. A p5.48xlarge gets 32 interfaces."""
+    if instance.efa_interfaces == 0:
+        return ()
+    rest = "efa-only" if instance.efa_only else "efa"
+    return (EfaInterface(0, 0, "efa"),) + tuple(
+        EfaInterface(card, 1, rest) for card in range(1, instance.efa_interfaces))
+
+
+@dataclass(frozen=True)
+class PoolFacts:
+    """One GPU pool, resolved. `spec` is kept for what is the user's own choice (names of
+    reservations, MIG profile); every derived number is a field here."""
+
+    spec: "GpuPoolSpec"
+    instance: "Instance"
+    gpu: "Gpu"
+    labels: Mapping[str, str]  # every node's labels (an existing pool: the ones the site must set)
+    taints: tuple[Mapping[str, str], ...]
+    efa_interfaces: tuple[EfaInterface, ...]  # empty unless the pool uses EFA
+    topology_levels: tuple[str, ...] | None  # Kueue Topology levels, coarsest first; None: no labels
+
+    # ---- who the pool is
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def instance_type(self) -> str:
+        return self.spec.instance_type
+
+    @property
+    def provisioner(self) -> str:
+        return self.spec.provisioner
+
+    @property
+    def purpose(self) -> str:
+        return self.spec.purpose
+
+    @property
+    def existing(self) -> bool:
+        """The site's own servers: aidc launches nothing for this pool."""
+        return self.spec.existing
+
+    @property
+    def capacity(self) -> str:
+        """The one capacity vocabulary: onDemand | spot | capacityBlock | reservation, or
+        `existing` for servers the site runs (what cost and reports print)."""
+        return "existing" if self.existing else self.spec.capacity.type
+
+    @property
+    def reserved(self) -> bool:
+        """Paid whether a node runs or not: a Capacity Block or a capacity reservation."""
+        return not self.existing and self.spec.capacity.reserved
+
+    # ---- per node
+    @property
+    def gpus_per_node(self) -> int:
+        return self.instance.gpu_count
+
+    @property
+    def advertised_gpus_per_node(self) -> tuple[int, bool]:
+        """(`nvidia.com/gpu` a node advertises, exact?): time-slicing multiplies the GPUs; MIG
+        splits each into slices whose number depends on the profile, so only a floor is known."""
+        if self.spec.time_slicing is not None:
+            return self.gpus_per_node * self.spec.time_slicing.replicas, True
+        if self.spec.mig is not None:
+            return self.gpus_per_node, False
+        return self.gpus_per_node, True
+
+    @property
+    def pods_per_gpu(self) -> int:
+        """Pods sharing one GPU (time-slicing replicas; 1 otherwise)."""
+        return self.spec.time_slicing.replicas if self.spec.time_slicing is not None else 1
+
+    @property
+    def vcpu_per_gpu(self) -> float:
+        return self.instance.vcpu / self.gpus_per_node
+
+    @property
+    def memory_gib_per_gpu(self) -> float:
+        return self.instance.memory_gib / self.gpus_per_node
+
+    @property
+    def efa_devices(self) -> int:
+        """`vpc.amazonaws.com/efa` a pod that takes a whole node requests: every interface."""
+        return len(self.efa_interfaces)
+
+    @property
+    def disk_gib(self) -> int | None:
+        """The node's gp3 volume; None for the site's servers (their disks are not aidc's)."""
+        return None if self.existing else self.spec.disk_gib
+
+    # ---- the pool's size
+    @property
+    def min_nodes(self) -> int:
+        """A Karpenter pool starts from zero whatever min says (the spec requires 0 anyway)."""
+        return 0 if self.provisioner == "karpenter" else self.spec.size.min
+
+    @property
+    def max_nodes(self) -> int:
+        return self.spec.size.max
+
+    @property
+    def desired_nodes(self) -> int | None:
+        return self.spec.size.desired
+
+    @property
+    def max_gpus(self) -> int:
+        """The most GPUs the pool can ever hold: size.max nodes of its type."""
+        return self.max_nodes * self.gpus_per_node
+
+    @property
+    def max_vcpu(self) -> int:
+        return self.max_nodes * self.instance.vcpu
+
+    @property
+    def max_memory_gib(self) -> int:
+        return int(self.max_nodes * self.instance.memory_gib)
+
+    @property
+    def max_resources(self) -> dict[str, int]:
+        """What the pool can ever hold, in the units quotas use: gpus, cpu, memory_gib."""
+        return {"gpus": self.max_gpus, "cpu": self.max_vcpu, "memory_gib": self.max_memory_gib}
+
+    @property
+    def placement_group(self) -> bool:
+        return self.spec.placement_group
+
+
+def _operator_switches(pool: "GpuPoolSpec") -> dict[str, str]:
+    """GPU Operator per-node switches: the MIG profile, the time-slicing config's name."""
+    labels = {}
+    if pool.mig is not None:
+        labels[MIG_CONFIG_LABEL] = pool.mig.config
+    if pool.time_slicing is not None:
+        labels[DEVICE_PLUGIN_CONFIG_LABEL] = pool.name
+    return labels
+
+
+def _labels(pool: "GpuPoolSpec", inst: "Instance", cat: "Catalog") -> dict[str, str]:
+    """Who the node is (pool, purpose), what it carries (GPU model and count, instance type,
+    EFA), what it costs (capacity type), and the GPU Operator's per-node switches.
+
+    An existing pool's nodes are the site's: aidc cannot label them, so the labels are the
+    ones the site must set (the pool label, its own `labels`, the operator's switches)."""
+    if pool.existing:
+        return {**pool.labels, POOL_LABEL: pool.name, **_operator_switches(pool)}
+    labels = {
+        POOL_LABEL: pool.name,
+        PURPOSE_LABEL: pool.purpose,
+        GPU_LABEL: inst.gpu,
+        GPU_COUNT_LABEL: str(inst.gpu_count),
+        INSTANCE_TYPE_LABEL: pool.instance_type,
+        CAPACITY_TYPE_LABEL: pool.capacity.type,
+        EFA_LABEL: "true" if pool.efa else "false",
+        **_operator_switches(pool),
+    }
+    if cat.recipe.amis[pool.ami_family].os == "bottlerocket":
+        # Bottlerocket's NVIDIA variant runs the device plugin itself; a second one would
+        # advertise nvidia.com/gpu twice.
+        labels[DEVICE_PLUGIN_DEPLOY_LABEL] = "false"
+    return {**pool.labels, **labels}
+
+
+def _topology_levels(pool: "GpuPoolSpec", inst: "Instance", cat: "Catalog") -> tuple[str, ...] | None:
+    """Kueue Topology levels (coarsest first, hostname last) for an EFA pool whose instance
+    family EC2 reports topology for; None when the nodes carry no topology labels."""
+    if not pool.efa:
+        return None
+    data: dict[str, Any] = cat.extra["training"]["networkTopology"]
+    layers = data["layers"].get(inst.family)
+    if not layers:
+        return None
+    return (*data["labels"][:layers], HOSTNAME_LABEL)
+
+
+def resolve_pool(pool: "GpuPoolSpec", cat: "Catalog") -> PoolFacts:
+    """The facts of one pool whose instance type the catalog knows (KeyError otherwise)."""
+    inst = cat.instances[pool.instance_type]
+    return PoolFacts(
+        spec=pool, instance=inst, gpu=cat.gpus[inst.gpu],
+        labels=MappingProxyType(_labels(pool, inst, cat)),
+        # An existing pool's taints are the site's choice: GPU_TAINT is recommended, not required.
+        taints=() if pool.existing else (MappingProxyType(dict(GPU_TAINT)),),
+        efa_interfaces=efa_layout(inst) if pool.efa else (),
+        topology_levels=_topology_levels(pool, inst, cat))
+
+
+def resolve_pools(pools: Iterable["GpuPoolSpec"], cat: "Catalog") -> dict[str, PoolFacts]:
+    """Pools by name; a pool whose instance type the catalog lacks is left out (validation
+    reports it at its key path), so checks that need facts skip it instead of failing twice."""
+    return {p.name: resolve_pool(p, cat) for p in pools if p.instance_type in cat.instances}
