@@ -23,6 +23,7 @@ from .model import (
     Pricing,
     Rate,
     Recipe,
+    Regions,
     ReplaceOnChange,
     ReplaceRule,
     Source,
@@ -33,7 +34,7 @@ HERE = Path(__file__).parent
 __all__ = [
     "Addon", "Ami", "Catalog", "CatalogError", "Chart", "Constraint", "Gpu", "Instance",
     "KubernetesVersion", "Pricing", "Rate", "Recipe", "ReplaceOnChange", "ReplaceRule", "Source", "catalog", "version_tuple",
-    "GenerationMfu", "ModelPreset", "DcgmFields",
+    "GenerationMfu", "ModelPreset", "DcgmFields", "Regions",
 ]
 
 
@@ -97,6 +98,14 @@ class Catalog:
             return DcgmFields.model_validate(self.extra["dcgm_fields"])
         except (ValidationError, KeyError) as exc:
             raise CatalogError(f"dcgm_fields.yaml: {exc}") from exc
+
+    @functools.cached_property
+    def regions(self) -> Regions:
+        """AWS Regions and their AZ IDs (regions.yaml)."""
+        try:
+            return Regions.model_validate(self.extra["regions"])
+        except (ValidationError, KeyError) as exc:
+            raise CatalogError(f"regions.yaml: {exc}") from exc
 
     def _check_references(self) -> None:
         problems: list[str] = []

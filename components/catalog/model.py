@@ -324,3 +324,33 @@ class DcgmFields(Entry):
     def known(self, name: str) -> bool:
         """The exporter accepts `name` in its collectors file."""
         return name in self.fields or name in self.legacy_fields or name in self.exporter_counters
+
+
+class Region(Entry):
+    partition: Literal["aws", "aws-us-gov", "aws-cn"]
+    name: str
+    az_ids: tuple[str, ...] = ()  # empty: the source documents none, zone letters go unchecked
+    note: str = ""
+
+    @property
+    def zone_letters(self) -> str:
+        """Letters a zone name of this Region can end in: a up to the N-th letter for its highest
+        AZ ID azN (see regions.yaml); "" when no AZ IDs are known."""
+        highest = max((int(a.rsplit("-az", 1)[1]) for a in self.az_ids), default=0)
+        return "abcdefghijklmnopqrstuvwxyz"[:highest]
+
+
+class Regions(Entry):
+    """`regions.yaml`: the AWS Regions aidc accepts for `aws:region`, with their AZ IDs."""
+
+    source: tuple[RepoSource | Source, ...] = Field(min_length=1)
+    regions: dict[str, Region]
+
+    @field_validator("regions")
+    @classmethod
+    def _az_ids(cls, v: dict[str, Region]) -> dict[str, Region]:
+        for name, region in v.items():
+            for az in region.az_ids:
+                if not re.fullmatch(r"[a-z]+\d+-az\d+", az):
+                    raise ValueError(f"regions.{name}.azIds: {az!r} is not an AZ ID")
+        return v
