@@ -45,7 +45,7 @@ def test_every_gpu_health_condition_has_an_alert():
         assert f"DCGM_FI_DEV_XID_ERRORS == {xid})" in rules["GpuXidCritical"]["expr"]
     assert "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL" in rules["GpuEccDoubleBitErrors"]["expr"]
     assert "DCGM_FI_DEV_ROW_REMAP_FAILURE" in rules["GpuRowRemapFailure"]["expr"]
-    assert "DCGM_FI_DEV_CLOCK_EVENT_REASONS / 64" in rules["GpuThermalThrottling"]["expr"]
+    assert "DCGM_FI_DEV_CLOCKS_EVENT_REASONS / 64" in rules["GpuThermalThrottling"]["expr"]
     assert rules["GpuTemperatureHigh"]["expr"] == "DCGM_FI_DEV_GPU_TEMP > 85"
     idle = rules["GpuPoolIdle"]["expr"]
     assert "max_over_time(DCGM_FI_DEV_GPU_UTIL[240m]) < 5" in idle and "count by (label_aidc_io_pool)" in idle
@@ -193,9 +193,72 @@ def test_every_dcgm_field_the_rules_and_dashboards_read_is_collected():
              for r in o["spec"]["groups"][0]["rules"]]
     texts += [t["expr"] for board in dashboards().values() for p in board["panels"] for t in p["targets"]]
     for text in texts:
-        used |= set(re.findall(r"DCGM_FI_[A-Z_]+", text))
-    assert {"DCGM_FI_DEV_ECC_DBE_VOL_TOTAL", "DCGM_FI_DEV_CLOCK_EVENT_REASONS"} <= used
+        used |= set(DCGM_NAME.findall(text))
+    assert {"DCGM_FI_DEV_ECC_DBE_VOL_TOTAL", "DCGM_FI_DEV_CLOCKS_EVENT_REASONS"} <= used
     assert used <= set(dcgm_fields())
+
+
+# A DCGM field or dcgm-exporter counter name as it appears in PromQL, CSV or JSON text.
+DCGM_NAME = re.compile(r"\bDCGM_(?:FI|EXP)_[A-Z0-9_]+\b")
+# Prometheus types dcgm-exporter accepts in the collectors file (internal/pkg/counters/variables.go
+# promMetricType, NVIDIA/dcgm-exporter 4.5.3-4.8.2).
+EXPORTER_TYPES = {"gauge", "counter", "histogram", "summary", "label"}
+
+
+def collectors_rows():
+    """dcgm-metrics.csv read the way dcgm-exporter reads it: encoding/csv with '#' comments,
+    each field trimmed of spaces, exactly three fields a row (counter_config.go ExtractCounters)."""
+    import csv
+    import io
+    from pathlib import Path
+
+    from components.observability.values import DCGM_METRICS_FILE
+    text = (Path(__file__).resolve().parents[1] / "components" / "observability" / DCGM_METRICS_FILE).read_text()
+    rows = [[f.strip(" ") for f in row] for row in csv.reader(
+        io.StringIO("\n".join(line for line in text.splitlines() if not line.startswith("#"))))]
+    return [row for row in rows if row]
+
+
+def test_every_dcgm_name_aidc_uses_is_one_the_pinned_exporter_knows(plan_of):
+    fields = catalog().dcgm_fields
+    rows = collectors_rows()
+    for row in rows:
+        assert len(row) == 3, f"dcgm-metrics.csv: {row} has {len(row)} fields, the exporter needs 3"
+        assert row[1] in EXPORTER_TYPES, row
+    names = {"dcgm-metrics.csv": {row[0] for row in rows}}
+    rules = [r.inputs for r in plan_of("prod").resources if r.type.endswith("PrometheusRule")]
+    rules += prometheus_rules(Alerts(), GPUS, "inference", "monitoring", gpus_per_pool={"dc1-h100": 8})
+    names["components/observability/rules.py"] = set(DCGM_NAME.findall(json.dumps(rules)))
+    for stem, board in dashboards().items():
+        names[f"dashboards/{stem}.json"] = set(DCGM_NAME.findall(json.dumps(board)))
+    unknown = {where: sorted(n for n in found if not fields.known(n)) for where, found in names.items()}
+    assert not any(unknown.values()), f"not fields of dcgm-exporter {fields.exporter}: {unknown}"
+    # Not vacuous: the thermal alert reads the clock-event bitmask, the GPU board several fields.
+    assert "DCGM_FI_DEV_CLOCKS_EVENT_REASONS" in names["components/observability/rules.py"]
+    assert len(names["dashboards/gpus.json"]) >= 8
+    assert len(names["dcgm-metrics.csv"]) == len(rows)
+
+
+def test_dcgm_field_list_is_for_the_pinned_gpu_operator():
+    fields = catalog().dcgm_fields
+    # The list is the default exporter of this chart version: a chart bump means re-reading it.
+    assert fields.gpu_operator_chart == catalog().chart("gpu-operator").version
+    assert fields.exporter.startswith(f"{fields.dcgm}-")
+    # Field ids from go-dcgm v1.4601.1 const_fields.go: the renamed clock-event field, and the
+    # old spelling aidc used, which is no name at all.
+    assert fields.fields["DCGM_FI_DEV_CLOCKS_EVENT_REASONS"] == 112
+    assert not fields.known("DCGM_FI_DEV_CLOCK_EVENT_REASONS")
+    assert fields.legacy_fields["DCGM_FI_DEV_CLOCK_THROTTLE_REASONS"] == 112
+    assert fields.fields["DCGM_FI_DEV_THERMAL_VIOLATION"] == 241
+    assert fields.legacy_fields["DCGM_FI_DEV_GPU_UTIL"] == 203
+    assert not set(fields.fields) & set(fields.legacy_fields)
+
+
+def test_violation_counters_are_documented_in_nanoseconds():
+    # DCGM_FI_DEV_{POWER,THERMAL}_VIOLATION count nanoseconds (dcgm_fields.h, go-dcgm v1.4601.1).
+    help_text = {row[0]: row[2] for row in collectors_rows()}
+    for name in ("DCGM_FI_DEV_POWER_VIOLATION", "DCGM_FI_DEV_THERMAL_VIOLATION"):
+        assert help_text[name].endswith("(ns).")
 
 
 def test_gpu_operator_exporter_reads_the_shipped_field_list(plan_of):

@@ -165,6 +165,26 @@ def test_nccl_acceptance_job_carries_the_catalog_threshold(planned):
     assert mpi["spec"]["slotsPerWorker"] == 8
 
 
+def effective_restart_policy(replica: dict) -> str:
+    """The restart policy mpi-operator v0.8.0 gives a replica's pods: the replica-level field,
+    defaulted (pkg/apis/kubeflow/v2beta1/default.go: OnFailure for the launcher, Never for
+    workers), copied over the pod template's (pkg/controller/mpi_job_controller.go
+    setRestartPolicy; ExitCode becomes Never on the pod)."""
+    policy = replica.get("restartPolicy", "")
+    return "Never" if policy in ("Never", "ExitCode") else policy or "OnFailure"
+
+
+def test_nccl_launcher_never_restarts_in_place(planned):
+    spec = planned("prod").spec
+    mpi = docs(render_job(spec, JobRequest("prod", "train-h100", "platform", 2, "nccl-tests")))[-1]
+    launcher = mpi["spec"]["mpiReplicaSpecs"]["Launcher"]
+    assert launcher["restartPolicy"] == "Never"
+    assert effective_restart_policy(launcher) == "Never"
+    # A pod-template policy is overwritten (and draws a warning event): keep it off the template.
+    assert "restartPolicy" not in launcher["template"]["spec"]
+    assert mpi["spec"]["runPolicy"]["backoffLimit"] == 0
+
+
 @pytest.mark.parametrize("args,field", [
     (["--pool", "nope", "--team", "research", "--nodes", "4"], "--pool"),
     (["--pool", "train-h100", "--team", "nobody", "--nodes", "4"], "--team"),

@@ -143,6 +143,41 @@ def test_kueue_configuration(planned):
     assert "kubeflow.org/mpijob" not in dev["integrations"]["frameworks"]  # mpi is off in dev
 
 
+# The kueue chart's default manager configuration at the pinned chart version, stored with its
+# source. aidc's configuration replaces the chart's string whole, so each default key is either
+# kept or overridden on purpose, with the reason here.
+CHART_CONFIG = Path(__file__).parent / "fixtures" / "upstream" / "kueue-manager-config.yaml"
+KUEUE_OVERRIDES = {
+    "integrations.frameworks": "only the operators the stack installs; Deployments, StatefulSets and "
+                               "LeaderWorkerSets are model servers, which run outside Kueue's training quotas",
+}
+
+
+def leaves(tree, prefix=""):
+    """Dotted key path -> value for every leaf of a mapping (a list is one leaf)."""
+    out = {}
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        out.update(leaves(value, f"{path}.") if isinstance(value, dict) and value else {path: value})
+    return out
+
+
+def test_kueue_configuration_keeps_the_chart_defaults_it_does_not_override(planned):
+    chart = yaml.safe_load(CHART_CONFIG.read_text(encoding="utf-8"))
+    assert chart["source"]["tag"] == f"v{catalog().chart('kueue').version.lstrip('v')}"
+    defaults = leaves(chart["config"])
+    for stack in ("dev", "prod"):
+        ours = leaves(manager_config(planned(stack).spec.training))
+        dropped = {k: v for k, v in defaults.items() if k not in KUEUE_OVERRIDES and ours.get(k) != v}
+        assert not dropped, f"{stack}: chart defaults lost or changed without a listed reason: {dropped}"
+    # Every listed override really differs (a stale entry would hide a later loss).
+    prod = leaves(manager_config(planned("prod").spec.training))
+    assert all(prod[k] != defaults[k] for k in KUEUE_OVERRIDES)
+    # The point of keeping them: per-controller workers, not controller-runtime's one each.
+    assert prod["controller.groupKindConcurrency.Workload.kueue.x-k8s.io"] == 10
+    assert prod["controller.groupKindConcurrency.Job.batch"] == 5
+
+
 def test_plan_summary_lists_each_team_queue(plan_of):
     from aidc.queues import queue_lines
     assert queue_lines(plan_of("prod")) == [

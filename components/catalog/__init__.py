@@ -14,6 +14,7 @@ from .model import (
     Ami,
     Chart,
     Constraint,
+    DcgmFields,
     GenerationMfu,
     Gpu,
     Instance,
@@ -22,6 +23,7 @@ from .model import (
     Pricing,
     Rate,
     Recipe,
+    Regions,
     ReplaceOnChange,
     ReplaceRule,
     Source,
@@ -32,7 +34,7 @@ HERE = Path(__file__).parent
 __all__ = [
     "Addon", "Ami", "Catalog", "CatalogError", "Chart", "Constraint", "Gpu", "Instance",
     "KubernetesVersion", "Pricing", "Rate", "Recipe", "ReplaceOnChange", "ReplaceRule", "Source", "catalog", "version_tuple",
-    "GenerationMfu", "ModelPreset",
+    "GenerationMfu", "ModelPreset", "DcgmFields", "Regions",
 ]
 
 
@@ -88,6 +90,22 @@ class Catalog:
             return ReplaceOnChange.model_validate(self.extra["replace_on_change"])
         except (ValidationError, KeyError) as exc:
             raise CatalogError(f"replace_on_change.yaml: {exc}") from exc
+
+    @functools.cached_property
+    def dcgm_fields(self) -> DcgmFields:
+        """DCGM field names the GPU Operator's default dcgm-exporter accepts (dcgm_fields.yaml)."""
+        try:
+            return DcgmFields.model_validate(self.extra["dcgm_fields"])
+        except (ValidationError, KeyError) as exc:
+            raise CatalogError(f"dcgm_fields.yaml: {exc}") from exc
+
+    @functools.cached_property
+    def regions(self) -> Regions:
+        """AWS Regions and their AZ IDs (regions.yaml)."""
+        try:
+            return Regions.model_validate(self.extra["regions"])
+        except (ValidationError, KeyError) as exc:
+            raise CatalogError(f"regions.yaml: {exc}") from exc
 
     def _check_references(self) -> None:
         problems: list[str] = []

@@ -297,3 +297,60 @@ class ReplaceOnChange(Entry):
             holds_data=next((r.holds_data for r in reversed(found) if r.holds_data), ""),
             replace_on_changes=tuple(dict.fromkeys(p for r in found for p in r.replace_on_changes)),
             replace_on_decrease=tuple(dict.fromkeys(p for r in found for p in r.replace_on_decrease)))
+
+
+class RepoSource(Entry):
+    """A fact read from a file of a public repository at a tag."""
+
+    repository: str = Field(pattern=r"^[\w.-]+/[\w.-]+$")
+    tag: str
+    commit: str | None = Field(default=None, pattern=r"^[0-9a-f]{40}$")
+    path: str
+    date: dt.date
+    note: str = ""
+
+
+class DcgmFields(Entry):
+    """`dcgm_fields.yaml`: the field names the deployed dcgm-exporter resolves, with their ids."""
+
+    gpu_operator_chart: str  # the chart version whose default exporter image this list is for
+    exporter: str
+    dcgm: str
+    source: tuple[RepoSource, ...] = Field(min_length=1)
+    exporter_counters: tuple[str, ...]
+    fields: dict[str, int]
+    legacy_fields: dict[str, int]
+
+    def known(self, name: str) -> bool:
+        """The exporter accepts `name` in its collectors file."""
+        return name in self.fields or name in self.legacy_fields or name in self.exporter_counters
+
+
+class Region(Entry):
+    partition: Literal["aws", "aws-us-gov", "aws-cn"]
+    name: str
+    az_ids: tuple[str, ...] = ()  # empty: the source documents none, zone letters go unchecked
+    note: str = ""
+
+    @property
+    def zone_letters(self) -> str:
+        """Letters a zone name of this Region can end in: a up to the N-th letter for its highest
+        AZ ID azN (see regions.yaml); "" when no AZ IDs are known."""
+        highest = max((int(a.rsplit("-az", 1)[1]) for a in self.az_ids), default=0)
+        return "abcdefghijklmnopqrstuvwxyz"[:highest]
+
+
+class Regions(Entry):
+    """`regions.yaml`: the AWS Regions aidc accepts for `aws:region`, with their AZ IDs."""
+
+    source: tuple[RepoSource | Source, ...] = Field(min_length=1)
+    regions: dict[str, Region]
+
+    @field_validator("regions")
+    @classmethod
+    def _az_ids(cls, v: dict[str, Region]) -> dict[str, Region]:
+        for name, region in v.items():
+            for az in region.az_ids:
+                if not re.fullmatch(r"[a-z]+\d+-az\d+", az):
+                    raise ValueError(f"regions.{name}.azIds: {az!r} is not an AZ ID")
+        return v

@@ -17,8 +17,9 @@ INSTANCE_TYPE = "label_node_kubernetes_io_instance_type"
 # 48 double-bit ECC, 63/64 row remap recorded/failed, 74 NVLink, 79 fallen off the bus,
 # 92 high single-bit ECC rate, 94/95 contained/uncontained ECC, 119/120 GSP errors.
 CRITICAL_XIDS = (48, 63, 64, 74, 79, 92, 94, 95, 119, 120)
-# Bits of DCGM_FI_DEV_CLOCK_EVENT_REASONS that mean the clocks fell for heat:
-# 0x20 software thermal slowdown, 0x40 hardware thermal slowdown.
+# Bits of DCGM_FI_DEV_CLOCKS_EVENT_REASONS that mean the clocks fell for heat:
+# 0x20 software thermal slowdown, 0x40 hardware thermal slowdown (DCGM_CLOCKS_EVENT_REASON_SW_THERMAL
+# and _HW_THERMAL in dcgm_fields.h, NVIDIA/go-dcgm v1.4601.1). Field names: catalog dcgm_fields.yaml.
 THERMAL_BITS = (32, 64)
 
 
@@ -52,7 +53,7 @@ def gpu_rules(alerts: "Alerts", gpus_per_instance: Mapping[str, int],
     existing (on-prem) pools with the GPU count of their server shape."""
     xid = "DCGM_FI_DEV_XID_ERRORS"
     critical = " or ".join(f"({xid} == {x})" for x in CRITICAL_XIDS)
-    thermal = " or ".join(f"(floor(DCGM_FI_DEV_CLOCK_EVENT_REASONS / {b}) % 2 == 1)" for b in THERMAL_BITS)
+    thermal = " or ".join(f"(floor(DCGM_FI_DEV_CLOCKS_EVENT_REASONS / {b}) % 2 == 1)" for b in THERMAL_BITS)
     rules = [
         _rule("GpuXidError", f"max_over_time({xid}[10m]) > 0", "0m", "warning",
               "GPU {{ $labels.gpu }} on {{ $labels.node }} reported XID {{ $value }}",

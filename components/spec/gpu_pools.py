@@ -15,6 +15,7 @@ from components.catalog import Catalog, version_tuple
 
 from .base import Model, Problem
 from .network import NetworkSpec
+from .regions import zone_error
 
 CapacityType = Literal["onDemand", "spot", "capacityBlock", "reservation"]
 CAPACITY_TYPES: tuple[str, ...] = get_args(CapacityType)
@@ -125,8 +126,8 @@ def zone_index(pool: GpuPoolSpec, net: NetworkSpec, region: str | None) -> int |
         if az not in names:
             raise ValueError(f"{az} is not one of the network's zones ({', '.join(names)})")
         return names.index(az)
-    if region and not (az.startswith(region) and len(az) == len(region) + 1):
-        raise ValueError(f"{az} is not a zone of {region}")
+    if region and (why := zone_error(az, region)):
+        raise ValueError(why)
     index = ord(az[-1]) - ord("a")
     if index >= net.availability_zones:
         last = chr(ord("a") + net.availability_zones - 1)

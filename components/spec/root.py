@@ -21,6 +21,7 @@ from . import inference as inference_section
 from . import network as network_section
 from . import nvidia as nvidia_section
 from . import observability as observability_section
+from . import regions as regions_section
 from . import storage as storage_section
 from . import training as training_section
 from .base import Model, Problem, SpecError, key_path
@@ -100,6 +101,7 @@ class Spec(Model):
 
 def semantic_problems(spec: Spec, cat: Catalog) -> Iterator[Problem]:
     """Cross-field and catalog checks, each naming its key path."""
+    yield from regions_section.problems(spec.region, None if spec.existing_cluster else spec.network, cat)
     if not spec.existing_cluster:
         if spec.region is None:
             yield Problem("aws:region", "required unless aidc:cluster.existing is set")

@@ -25,6 +25,10 @@ QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 COVERED = ("cpu", "memory", GPU_RESOURCE)
 # Per-node EFA devices follow the GPUs onto the node: Kueue does not meter them.
 UNMETERED_PREFIXES = ("vpc.amazonaws.com/",)
+# Workers per Kueue controller, as the kueue chart 0.19.2 sets them in its default manager
+# configuration (kubernetes-sigs/kueue v0.19.2 charts/kueue/values.yaml).
+KUEUE_CONCURRENCY = {"Job.batch": 5, "Pod": 5, "Workload.kueue.x-k8s.io": 10, "LocalQueue.kueue.x-k8s.io": 5,
+                     "ClusterQueue.kueue.x-k8s.io": 5, "ResourceFlavor.kueue.x-k8s.io": 1}
 # Kueue integrations for each operator (besides plain Jobs and Pods, always on).
 _FRAMEWORKS = {"jobset": ["jobset.x-k8s.io/jobset"], "trainer": ["trainer.kubeflow.org/trainjob"],
                "kuberay": ["ray.io/rayjob", "ray.io/raycluster"], "mpi": ["kubeflow.org/mpijob"]}
@@ -120,6 +124,10 @@ def manager_config(tr: "TrainingSpec") -> dict[str, Any]:
         "metrics": {"bindAddress": ":8443"},
         "webhook": {"port": 9443},
         "leaderElection": {"leaderElect": True, "resourceName": "c1f6bfd2.kueue.x-k8s.io"},
+        # Kept from the chart's default string, which this configuration replaces whole: without
+        # groupKindConcurrency every Kueue controller runs a single worker.
+        "controller": {"groupKindConcurrency": dict(KUEUE_CONCURRENCY)},
+        "clientConnection": {"qps": 300, "burst": 500},
         "manageJobsWithoutQueueName": True,
         "managedJobsNamespaceSelector": {"matchExpressions": [{"key": TEAM_LABEL, "operator": "Exists"}]},
         "waitForPodsReady": {"timeout": f"{tr.pods_ready_timeout_seconds}s", "blockAdmission": True,
