@@ -61,9 +61,10 @@ def test_model_that_does_not_fit_the_pool_gpu_memory():
     found = problems(cfg(services=[svc(model={"hub": {"id": "meta-llama/Llama-3.1-70B-Instruct"}, "paramsB": 70},
                                        tensorParallel=2)]))
     msg = found["aidc:inference.services[0].model.paramsB"]
-    assert msg.startswith("70B parameters at bf16 need 150.5 GiB (weights 130.4 + KV 13.0, 10% of the weights")
-    assert "runtime 7.0) but 2 x NVIDIA L40S give 79.2 GiB at gpuMemoryUtilization 0.9" in msg
-    assert msg.endswith("use at least 4 GPUs (tensorParallel/multiNode) or a lower precision")
+    assert msg == ("70B parameters at bf16 need 150.5 GiB (weights 130.4 + KV 13.0 as 10% of the weights + "
+                   "runtime 7.0) but 2 x NVIDIA L40S give 79.2 GiB at gpuMemoryUtilization 0.9; use at least 4 GPUs "
+                   "(tensorParallel/multiNode) or a lower precision (model.architecture and maxModelLen would count "
+                   "the KV cache exactly)")
 
 
 def test_same_model_fits_at_fp8_on_four_gpus():

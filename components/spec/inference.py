@@ -189,13 +189,14 @@ def _memory_problem(svc: ServiceSpec, gpu_name: str, gpu_memory_gib: float) -> s
     if fit.kv_exact:
         kv = f"KV {fit.kv_gib:.1f} for {svc.max_num_seqs or 1} x {svc.max_model_len} tokens"
     else:
-        kv = (f"KV {fit.kv_gib:.1f}, {memory.KV_SHARE_WITHOUT_ARCHITECTURE:.0%} of the weights as the stack gives "
-              "no model.architecture and maxModelLen to count it")
+        kv = f"KV {fit.kv_gib:.1f} as {memory.KV_SHARE_WITHOUT_ARCHITECTURE:.0%} of the weights"
     tp = memory.min_tensor_parallel(**_fit_args(svc, gpu_memory_gib))
     ways = ([f"at least {tp * svc.nodes} GPUs (tensorParallel/multiNode)"] if tp else []) + ["a lower precision"]
     if fit.kv_exact:
         ways += ["fewer maxNumSeqs", "a shorter maxModelLen"]
     hint = "use " + (f"{', '.join(ways[:-1])} or {ways[-1]}" if len(ways) > 1 else ways[0])
+    if not fit.kv_exact:
+        hint += " (model.architecture and maxModelLen would count the KV cache exactly)"
     return (f"{svc.model.params_b:g}B parameters at {svc.precision} need {fit.need_gib:.1f} GiB "
             f"(weights {fit.weights_gib:.1f} + {kv} + runtime {fit.runtime_gib:.1f}) but "
             f"{fit.gpus} x {gpu_name} give {fit.budget_gib:.1f} GiB at gpuMemoryUtilization "
