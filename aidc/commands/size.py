@@ -29,7 +29,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", help="model preset from the catalog (models.yaml), e.g. llama-3.1-70b")
     p.add_argument("--params", type=_number, help="parameters (all experts for a mixture of experts)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--emit-stack", action="store_true", help="print a gpuPools stack fragment")
+    p.add_argument("--emit-stack", action="store_true", help="print a stack fragment: the pool (and Lustre, or the inference service)")
     p.add_argument("--pool-name", help="name of the emitted pool (default train-<gpu> / infer-<gpu>)")
     p.add_argument("--capacity", choices=CAPACITY_TYPES, help="capacity type of the emitted pool")
     p.add_argument("--reservation-id", help="cr-... of a Capacity Block or reservation (emitted pool)")
