@@ -6,8 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components.catalog import catalog
+from components.formulas.memory import KV_SHARE_WITHOUT_ARCHITECTURE, RUNTIME_SHARE
 from components.spec import Spec, load_spec
-from components.spec.inference import HEADROOM, ServiceSpec, memory_fit, weights_gib
+from components.spec.inference import ServiceSpec, memory_fit, weights_gib
 from tests.conftest import spec_problems as problems
 
 POOLS = [{"name": "infer-l40s", "instanceType": "g6e.12xlarge", "provisioner": "karpenter",
@@ -55,18 +56,52 @@ def test_tensor_parallel_must_be_a_power_of_two():
 
 
 def test_model_that_does_not_fit_the_pool_gpu_memory():
-    # 70B at bf16 = 130 GiB of weights; two L40S (44 GiB each) cannot hold it.
+    # 70B at bf16 = 130.4 GiB of weights + 13.0 GiB KV floor (10%, no architecture) + runtime
+    # 2 x 44 x 8% = 7.0: 150.5 GiB; two L40S give 2 x 44 x 0.9 = 79.2. Four give 158.4 >= 157.5.
     found = problems(cfg(services=[svc(model={"hub": {"id": "meta-llama/Llama-3.1-70B-Instruct"}, "paramsB": 70},
                                        tensorParallel=2)]))
     msg = found["aidc:inference.services[0].model.paramsB"]
-    assert "70B parameters at bf16 need 156 GiB" in msg and "2 x NVIDIA L40S give 79 GiB" in msg
+    assert msg == ("70B parameters at bf16 need 150.5 GiB (weights 130.4 + KV 13.0 as 10% of the weights + "
+                   "runtime 7.0) but 2 x NVIDIA L40S give 79.2 GiB at gpuMemoryUtilization 0.9; use at least 4 GPUs "
+                   "(tensorParallel/multiNode) or a lower precision (model.architecture and maxModelLen would count "
+                   "the KV cache exactly)")
 
 
 def test_same_model_fits_at_fp8_on_four_gpus():
     spec = load_spec(cfg(services=[svc(model={"hub": {"id": "meta-llama/Llama-3.1-70B-Instruct"}, "paramsB": 70},
                                        tensorParallel=4, precision="fp8")]))
-    need, have = memory_fit(spec.inference.services[0], catalog().gpus["L40S"].memory_gib)
-    assert round(need) == 78 and round(have) == 158
+    fit = memory_fit(spec.inference.services[0], catalog().gpus["L40S"].memory_gib)
+    # 65.2 weights + 6.5 KV floor + 4 x 3.52 runtime = 85.8 GiB of 4 x 44 x 0.9 = 158.4.
+    assert (round(fit.need_gib, 1), round(fit.budget_gib, 1), fit.fits) == (85.8, 158.4, True)
+
+
+def test_exact_kv_cache_when_the_stack_describes_the_model():
+    # Llama 3.1 70B at fp8 on one H100-class 80 GiB GPU: 65.7 weights + 6.4 runtime leave
+    # 72 - 72.1 < 0 for KV; on two, 144 - 65.7 - 12.8 = 65.5 GiB hold 26 sequences of 8192
+    # tokens at 2.5 GiB each, not 27.
+    model = {"hub": {"id": "meta-llama/Llama-3.1-70B-Instruct"}, "paramsB": 70.553706496,
+             "architecture": {"layers": 80, "kvHeads": 8, "headDim": 128}}
+    s = ServiceSpec.model_validate(svc(model=model, tensorParallel=2, precision="fp8", maxModelLen=8192,
+                                       maxNumSeqs=26))
+    fit = memory_fit(s, 80)
+    assert fit.kv_exact and fit.kv_gib == pytest.approx(26 * 2.5) and fit.fits
+    assert not memory_fit(s.model_copy(update={"max_num_seqs": 27}), 80).fits
+    # fp8 KV halves the cache: 52 sequences fit.
+    assert memory_fit(s.model_copy(update={"max_num_seqs": 52, "kv_cache_dtype": "fp8"}), 80).fits
+
+
+def test_kv_that_does_not_fit_names_the_sequences():
+    pools = [{"name": "infer-h100", "instanceType": "p5.48xlarge", "provisioner": "managed",
+              "capacity": {"type": "onDemand"}, "size": {"min": 1, "max": 1}, "purpose": "inference"}]
+    model = {"hub": {"id": "meta-llama/Llama-3.1-70B-Instruct"}, "paramsB": 70.553706496,
+             "architecture": {"layers": 80, "kvHeads": 8, "headDim": 128}}
+    config = cfg(services=[svc(model=model, pool="infer-h100", tensorParallel=2, precision="fp8",
+                               maxModelLen=8192, maxNumSeqs=27, minReplicas=1, maxReplicas=1)])
+    config["aidc:gpuPools"] = pools
+    msg = problems(config)["aidc:inference.services[0].model.paramsB"]
+    assert "need 146.0 GiB (weights 65.7 + KV 67.5 for 27 x 8192 tokens + runtime 12.8)" in msg
+    assert msg.endswith("use at least 4 GPUs (tensorParallel/multiNode), a lower precision, fewer maxNumSeqs "
+                        "or a shorter maxModelLen")
 
 
 def test_min_above_max_replicas():
@@ -147,16 +182,17 @@ def test_every_problem_at_once():
 
 @given(params=st.floats(0.5, 500), tp=st.sampled_from([1, 2, 4, 8]),
        precision=st.sampled_from(["bf16", "fp16", "fp8", "int8", "int4"]))
-def test_memory_fit_is_weights_plus_headroom(params, tp, precision):
+def test_memory_fit_without_architecture_is_weights_plus_floor_plus_runtime(params, tp, precision):
     s = ServiceSpec.model_validate(svc(model={"hub": {"id": "a/b"}, "paramsB": params}, tensorParallel=tp,
                                        precision=precision))
-    need, have = memory_fit(s, 44)
-    assert need == pytest.approx(weights_gib(s) * (1 + HEADROOM))
-    assert have == pytest.approx(tp * 44 * 0.90)
-    # Halving the bytes per parameter halves what is needed.
+    fit = memory_fit(s, 44)
+    assert not fit.kv_exact
+    assert fit.need_gib == pytest.approx(weights_gib(s) * (1 + KV_SHARE_WITHOUT_ARCHITECTURE) + tp * 44 * RUNTIME_SHARE)
+    assert fit.budget_gib == pytest.approx(tp * 44 * 0.90)
+    # Halving the bytes per parameter halves weights and KV floor; the runtime stays.
     if precision == "bf16":
         half = ServiceSpec.model_validate({**s.model_dump(by_alias=True), "precision": "fp8"})
-        assert memory_fit(half, 44)[0] == pytest.approx(need / 2)
+        assert memory_fit(half, 44).need_gib - fit.runtime_gib == pytest.approx((fit.need_gib - fit.runtime_gib) / 2)
 
 
 needs_storage = pytest.mark.skipif("storage" not in Spec.model_fields,

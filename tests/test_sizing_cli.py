@@ -69,10 +69,26 @@ def test_train_fragment_loads_as_a_stack(capsys):
 
 def test_serve_fragment_on_a_capacity_block_loads(capsys):
     code, out, _ = run(capsys, *SERVE, "--emit-stack", "--capacity", "capacityBlock",
-                       "--reservation-id", "cr-0abc1234def567890", "--zone", "us-east-1a", "--pool-name", "infer-70b")
+                       "--reservation-id", "cr-0abc1234def567890", "--zone", "us-east-1a", "--pool-name", "infer-70b",
+                       "--model-source", "hub:meta-llama/Llama-3.1-70B-Instruct", "--service-name", "llama-70b")
     assert code == 0
-    (pool,) = load_spec(_stack_with(out)).gpu_pools
+    spec = load_spec(_stack_with(out))
+    (pool,) = spec.gpu_pools
     assert (pool.name, pool.capacity.type, pool.purpose, pool.size.max) == ("infer-70b", "capacityBlock", "inference", 1)
+    # The service the plan sized (TP2, 3 replicas of 26 sequences) on that pool.
+    (svc,) = spec.inference.services
+    assert (svc.name, svc.pool, svc.tensor_parallel, svc.min_replicas, svc.max_replicas, svc.max_num_seqs,
+            svc.max_model_len) == ("llama-70b", "infer-70b", 2, 3, 3, 26, 8192)
+
+
+def test_serve_fragment_defaults_to_the_models_bucket(capsys):
+    code, out, _ = run(capsys, *SERVE, "--emit-stack")
+    assert code == 0
+    (svc,) = yaml.safe_load(out)["aidc:inference"]["services"]
+    assert (svc["name"], svc["model"]["bucket"]) == ("llama-3-1-70b", "llama-3.1-70b")
+    assert "from llama-3.1-70b/ in the models bucket" in out
+    config = _stack_with(out) | {"aidc:storage": {"modelNamespaces": ["inference"]}}
+    assert load_spec(config).inference.services[0].model.bucket == "llama-3.1-70b"
 
 
 @pytest.mark.parametrize("argv, flag", [

@@ -26,15 +26,17 @@ def test_kv_bytes_per_token_worked_examples():
 
 def test_llama_70b_fp8_on_h100_worked_example():
     plan = plan_serve(ServeWorkload(LLAMA_70B, "fp8", 8192, 64), H100)
-    # Weights 70.55e9 B = 65.71 GiB; usable 0.9 x 80 = 72 GiB/GPU; KV 320 KiB x 8192 = 2.5 GiB/seq.
+    # Weights 70.55e9 B = 65.71 GiB; vLLM takes 0.9 x 80 = 72 GiB/GPU, of which 8% x 80 = 6.4 GiB
+    # go to activations and runtime; KV 320 KiB x 8192 = 2.5 GiB/seq.
     assert plan.weights_gib == pytest.approx(65.708, abs=0.001)
     assert plan.kv_gib_per_sequence == pytest.approx(2.5)
     assert plan.kv_cache_gib == pytest.approx(160.0)
-    # TP1: (72 - 65.7) / 2.5 = 2 seqs -> 32 replicas on 4 nodes. TP2: (144 - 65.7) / 2.5 = 31 seqs
-    # -> 3 replicas, 6 GPUs, one node. TP4 and TP8 also need one node: the smallest degree wins.
+    # TP1: 65.7 + 6.4 = 72.1 > 72, not even the weights and runtime. TP2: (144 - 65.7 - 12.8) / 2.5
+    # = 26 seqs -> 3 replicas, 6 GPUs, one node. TP4 and TP8 also need one node: the smallest wins.
+    assert plan.usable_gib_per_gpu == pytest.approx(80 * (0.90 - 0.08))
     assert [(o.tp, o.seqs_per_replica, o.replicas, o.nodes) for o in plan.options] == [
-        (1, 2, 32, 4), (2, 31, 3, 1), (4, 64, 1, 1), (8, 64, 1, 1)]
-    assert (plan.min_tensor_parallel, plan.tensor_parallel, plan.replicas, plan.gpus, plan.nodes) == (1, 2, 3, 6, 1)
+        (2, 26, 3, 1), (4, 64, 1, 1), (8, 64, 1, 1)]
+    assert (plan.min_tensor_parallel, plan.tensor_parallel, plan.replicas, plan.gpus, plan.nodes) == (2, 2, 3, 6, 1)
     # Decode step per replica: (70.55e9 B + 64/3 seqs x 8192 x 327,680 B) / (2 x 3.35e12 B/s) = 19.08 ms.
     step = (70_553_706_496 + 64 / 3 * 8192 * 327_680) / (2 * 3350e9)
     assert plan.decode_tokens_per_s_per_seq == pytest.approx(1 / step)
@@ -46,19 +48,22 @@ def test_llama_70b_fp8_on_h100_worked_example():
 def test_bf16_70b_needs_more_gpus_than_fp8():
     fp8 = plan_serve(ServeWorkload(LLAMA_70B, "fp8", 8192, 64), H100)
     bf16 = plan_serve(ServeWorkload(LLAMA_70B, "bf16", 8192, 64), H100)
-    # 131.4 GiB of weights: TP2 (144 GiB) leaves room for 5 sequences -> 13 replicas on 4 nodes;
-    # TP4 holds 62 -> 2 replicas, 8 GPUs, one node.
-    assert (bf16.min_tensor_parallel, bf16.tensor_parallel, bf16.replicas, bf16.nodes) == (2, 4, 2, 1)
+    # 131.4 GiB of weights: TP2 (144 GiB less 12.8 runtime) cannot hold them; TP4 (288 - 25.6 -
+    # 131.4 = 131.0 GiB) holds 52 sequences -> 2 replicas, 8 GPUs, one node.
+    assert (bf16.min_tensor_parallel, bf16.tensor_parallel, bf16.replicas, bf16.nodes) == (4, 4, 2, 1)
+    assert bf16.options[0].seqs_per_replica == 52
     assert bf16.gpus > fp8.gpus
 
 
 def test_more_shards_than_kv_heads_replicate_them():
     two_kv = Architecture(7e9, 32, 2, 128, 32, "gqa-2")
-    plan = plan_serve(ServeWorkload(two_kv, "bf16", 4096, 512), H100)
+    plan = plan_serve(ServeWorkload(two_kv, "bf16", 4096, 2000), H100)
     tp8 = next(o for o in plan.options if o.tp == 8)
-    # At TP8 every shard keeps one KV head: 8 heads' worth per token, not 2.
+    # At TP8 every shard keeps one KV head: 8 heads' worth per token, not 2. 0.5 GiB a sequence
+    # in 8 x (72 - 6.4) GiB less 14e9 B of weights: 1,023 sequences (with 2 heads it would be 4,094).
     per_seq = kv_bytes_per_token(32, 8, 128, 2) * 4096
-    assert tp8.seqs_per_replica == min(512, int((8 * 72 * GIB - 14e9) // per_seq))
+    assert per_seq == GIB / 2
+    assert tp8.seqs_per_replica == int((8 * 65.6 * GIB - 14e9) // per_seq) == 1023
 
 
 def test_tp_degrees_divide_heads_and_stay_in_a_node():
@@ -84,7 +89,8 @@ def test_405b_bf16_does_not_fit_an_h100_node():
     ({"kv_precision": "int4"}, "--kv-precision"),
     ({"context": 0}, "--context"),
     ({"concurrency": -4}, "--concurrency"),
-    ({"headroom": 1.0}, "--headroom"),
+    ({"gpu_memory_utilization": 0.99}, "--gpu-memory-utilization"),
+    ({"gpu_memory_utilization": 0.04}, "--gpu-memory-utilization"),
 ])
 def test_bad_serving_input_names_the_flag(change, flag):
     args = {"arch": LLAMA_70B, "precision": "fp8", "context": 8192, "concurrency": 64, **change}

@@ -8,7 +8,7 @@ import json
 from aidc.errors import Problem, UserError
 from aidc.sizing import ServeWorkload, TrainWorkload, plan_serve, plan_train, resolve_hardware
 from aidc.sizing.hardware import nodes_carrying
-from aidc.sizing.serve import DEFAULT_HEADROOM, Architecture, ServePlan, plan_serve_cheapest
+from aidc.sizing.serve import DEFAULT_GPU_MEMORY_UTILIZATION, Architecture, ServePlan, plan_serve_cheapest
 from aidc.sizing.stack import CAPACITY_TYPES, fragment
 from aidc.sizing.train import DEFAULT_CHECKPOINT_WRITE_SECONDS, PRECISIONS, TrainPlan
 from components.catalog import catalog
@@ -29,7 +29,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", help="model preset from the catalog (models.yaml), e.g. llama-3.1-70b")
     p.add_argument("--params", type=_number, help="parameters (all experts for a mixture of experts)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--emit-stack", action="store_true", help="print a gpuPools stack fragment")
+    p.add_argument("--emit-stack", action="store_true", help="print a stack fragment: the pool (and Lustre, or the inference service)")
     p.add_argument("--pool-name", help="name of the emitted pool (default train-<gpu> / infer-<gpu>)")
     p.add_argument("--capacity", choices=CAPACITY_TYPES, help="capacity type of the emitted pool")
     p.add_argument("--reservation-id", help="cr-... of a Capacity Block or reservation (emitted pool)")
@@ -60,8 +60,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--kv-heads", type=_number, help="key/value heads (without --preset)")
     s.add_argument("--head-dim", type=_number, help="head dimension (without --preset)")
     s.add_argument("--heads", type=_number, help="attention heads (optional; TP must divide it)")
-    s.add_argument("--headroom", type=_number, default=DEFAULT_HEADROOM,
-                   help="share of GPU memory kept free (default %(default)g)")
+    s.add_argument("--gpu-memory-utilization", type=_number, default=DEFAULT_GPU_MEMORY_UTILIZATION,
+                   help="share of each GPU vLLM may take, as in the stack (default %(default)g)")
+    s.add_argument("--service-name", help="name of the emitted inference service (default: the preset's)")
+    s.add_argument("--model-source", help="where the emitted service loads the model: bucket:PATH, "
+                                          "lustre:/PATH or hub:ORG/NAME (default bucket:<service name>)")
     s.set_defaults(run=run_serve)
 
 
@@ -84,7 +87,9 @@ def _emit_or_print(args: argparse.Namespace, plan, payload: dict, lines: list[st
     if args.emit_stack and args.json:
         raise UserError("conflicting options", [Problem("--emit-stack", "give --emit-stack or --json, not both")])
     if args.emit_stack:
-        print(fragment(plan, args.pool_name, args.capacity, args.reservation_id, args.zone), end="")
+        print(fragment(plan, args.pool_name, args.capacity, args.reservation_id, args.zone,
+                       service=getattr(args, "service_name", None), source=getattr(args, "model_source", None),
+                       preset=args.preset), end="")
     elif args.json:
         print(json.dumps(payload, indent=2))
     else:
@@ -179,7 +184,7 @@ def run_serve(args: argparse.Namespace) -> int:
                             _whole(args.heads) if args.heads else None)
     hw = resolve_hardware(cat, args.instance_type, args.gpu)
     w = ServeWorkload(arch, args.precision, _whole(args.context), _whole(args.concurrency),
-                      args.kv_precision, args.headroom)
+                      args.kv_precision, args.gpu_memory_utilization)
     # --gpu: every node type carrying it is a candidate; the cheapest per month wins.
     plan = plan_serve_cheapest(w, nodes_carrying(cat, hw.gpu_key), cat) if args.gpu else plan_serve(w, hw, cat)
     return _emit_or_print(args, plan, serve_json(plan), serve_lines(plan))
@@ -200,7 +205,7 @@ def serve_json(p: ServePlan) -> dict:
         "model": w.arch.name, "params": w.arch.params, "precision": w.precision, "kvPrecision": w.kv_precision,
         "context": w.context, "concurrency": w.concurrency, "weightsGiB": round(p.weights_gib, 1),
         "kvBytesPerToken": p.kv_bytes_per_token, "kvGiBPerSequence": round(p.kv_gib_per_sequence, 3),
-        "headroom": w.headroom, "usableGiBPerGpu": round(p.usable_gib_per_gpu, 1),
+        "gpuMemoryUtilization": w.gpu_memory_utilization, "usableGiBPerGpu": round(p.usable_gib_per_gpu, 1),
         "minTensorParallel": p.min_tensor_parallel, "sequencesPerReplica": p.seqs_per_replica,
         "decodeTokensPerSecond": round(p.decode_tokens_per_s), "decodeTokensPerSecondPerSequence":
             round(p.decode_tokens_per_s_per_seq, 1),

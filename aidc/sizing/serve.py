@@ -1,5 +1,6 @@
 """Inference sizing: weights and KV cache -> tensor parallelism, replicas, nodes, a decode
-throughput bound from HBM bandwidth, and cost."""
+throughput bound from HBM bandwidth, and cost. Whether a replica fits its GPUs is
+components.formulas.memory's rule, the one the stack validator applies to the fragment."""
 
 from __future__ import annotations
 
@@ -8,15 +9,20 @@ from dataclasses import dataclass, field
 
 from aidc.errors import Problem, UserError
 from components.catalog import Catalog
+from components.formulas import memory
+from components.formulas.memory import (
+    DEFAULT_GPU_MEMORY_UTILIZATION,
+    MAX_GPU_MEMORY_UTILIZATION,
+    MIN_GPU_MEMORY_UTILIZATION,
+    RUNTIME_SHARE,
+    WEIGHT_BYTES,
+    kv_bytes_per_token,
+)
 
 from .hardware import GIB, HOURS_PER_MONTH, Hardware, positive, reserved_assumption
 
-# Bytes per weight. int4 (AWQ/GPTQ) adds per-group scales: ~3% at group size 128, not counted.
-WEIGHT_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int4": 0.5}
-KV_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0}
-# Share of each GPU's memory the server may use for weights + KV cache (vLLM's default
-# gpu_memory_utilization is 0.90); the rest is for activations, CUDA graphs, the runtime.
-DEFAULT_HEADROOM = 0.10
+# KV-cache precisions the sizer takes (16-bit is vLLM's `--kv-cache-dtype auto`).
+KV_PRECISIONS = ("bf16", "fp16", "fp8")
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,17 @@ class ServeWorkload:
     context: int  # tokens per sequence (prompt + output)
     concurrency: int  # sequences in flight
     kv_precision: str = "bf16"
-    headroom: float = DEFAULT_HEADROOM
+    # Share of each GPU vLLM may take; the emitted stack carries it as gpuMemoryUtilization.
+    gpu_memory_utilization: float = DEFAULT_GPU_MEMORY_UTILIZATION
+
+    @property
+    def params_b(self) -> float:
+        # Billions, as the stack's paramsB: the validator must compute from the same float.
+        return self.arch.params / 1e9
+
+    @property
+    def attention(self) -> memory.Attention:
+        return memory.Attention(self.arch.layers, self.arch.kv_heads, self.arch.head_dim)
 
 
 @dataclass(frozen=True)
@@ -55,7 +71,7 @@ class ServePlan:
     kv_bytes_per_token: float
     kv_gib_per_sequence: float
     kv_cache_gib: float  # concurrency x context
-    usable_gib_per_gpu: float
+    usable_gib_per_gpu: float  # weights + KV: gpu_memory_utilization less the runtime share
     min_tensor_parallel: int
     tensor_parallel: int
     seqs_per_replica: int
@@ -72,18 +88,10 @@ class ServePlan:
     assumptions: list[str] = field(default_factory=list)
 
 
-def kv_bytes_per_token(layers: int, kv_heads: int, head_dim: int, kv_bytes: float) -> float:
-    """K and V, per layer, per KV head: 2 x layers x kv_heads x head_dim x bytes."""
-    return 2.0 * layers * kv_heads * head_dim * kv_bytes
-
-
-def weight_bytes(params: float, precision: str) -> float:
-    return params * WEIGHT_BYTES[precision]
-
-
-def _replica_kv_per_token(arch: Architecture, tp: int, kv_bytes: float) -> float:
-    # With more shards than KV heads each shard still keeps one head: heads are replicated.
-    return kv_bytes_per_token(arch.layers, max(arch.kv_heads, tp), arch.head_dim, kv_bytes)
+def _fit_args(w: ServeWorkload, gpu_memory_gib: float) -> dict:
+    return dict(params_b=w.params_b, precision=w.precision, gpu_memory_gib=gpu_memory_gib,
+                gpu_memory_utilization=w.gpu_memory_utilization, attention=w.attention,
+                kv_dtype=w.kv_precision, context=w.context)
 
 
 def tp_degrees(gpus_per_node: int, attention_heads: int | None) -> list[int]:
@@ -105,12 +113,14 @@ def _validate(w: ServeWorkload, hw: Hardware) -> None:
     positive("--head-dim", a.head_dim, problems, integer=True)
     positive("--context", w.context, problems, integer=True)
     positive("--concurrency", w.concurrency, problems, integer=True)
-    if not 0 <= w.headroom < 1:
-        problems.append(Problem("--headroom", f"must be a fraction in [0, 1), got {w.headroom:g}"))
+    if not MIN_GPU_MEMORY_UTILIZATION <= w.gpu_memory_utilization <= MAX_GPU_MEMORY_UTILIZATION:
+        problems.append(Problem("--gpu-memory-utilization",
+                                f"must be in [{MIN_GPU_MEMORY_UTILIZATION:g}, {MAX_GPU_MEMORY_UTILIZATION:g}] "
+                                f"(what a stack accepts), got {w.gpu_memory_utilization:g}"))
     if w.precision not in WEIGHT_BYTES:
         problems.append(Problem("--precision", f"{w.precision!r} is not one of: {', '.join(WEIGHT_BYTES)}"))
-    if w.kv_precision not in KV_BYTES:
-        problems.append(Problem("--kv-precision", f"{w.kv_precision!r} is not one of: {', '.join(KV_BYTES)}"))
+    if w.kv_precision not in KV_PRECISIONS:
+        problems.append(Problem("--kv-precision", f"{w.kv_precision!r} is not one of: {', '.join(KV_PRECISIONS)}"))
     if problems:
         raise UserError("invalid serving workload", problems)
     # Weights at fp8 need FP8 tensor cores to be served as fp8; int4 is dequantised on any GPU.
@@ -121,31 +131,32 @@ def _validate(w: ServeWorkload, hw: Hardware) -> None:
 def plan_serve(w: ServeWorkload, hw: Hardware, cat: Catalog | None = None) -> ServePlan:
     _validate(w, hw)
     a, gpn = w.arch, hw.gpus_per_node
-    weights = weight_bytes(a.params, w.precision)
-    kv_bytes = KV_BYTES[w.kv_precision]
+    weights = memory.weight_bytes(w.params_b, w.precision)
+    kv_bytes = memory.KV_BYTES[w.kv_precision]
     per_token = kv_bytes_per_token(a.layers, a.kv_heads, a.head_dim, kv_bytes)
-    usable = hw.gpu.memory_gib * GIB * (1 - w.headroom)
+    usable = hw.gpu.memory_gib * GIB * (w.gpu_memory_utilization - RUNTIME_SHARE)
     options: list[TpOption] = []
-    for tp in tp_degrees(gpn, a.attention_heads):
-        per_seq = _replica_kv_per_token(a, tp, kv_bytes) * w.context
-        seqs = math.floor((tp * usable - weights) / per_seq) if tp * usable > weights else 0
+    degrees = tp_degrees(gpn, a.attention_heads)
+    for tp in degrees:
+        # The most sequences memory_fit accepts: exactly what the validator will check.
+        seqs = memory.max_sequences(tensor_parallel=tp, **_fit_args(w, hw.gpu.memory_gib))
         if seqs < 1:
             continue
         seqs = min(seqs, w.concurrency)
         replicas = math.ceil(w.concurrency / seqs)
         options.append(TpOption(tp, seqs, replicas, math.ceil(replicas / (gpn // tp))))
     if not options:
-        need = (weights + per_token * w.context) / GIB
+        fit = memory.memory_fit(tensor_parallel=max(degrees), **_fit_args(w, hw.gpu.memory_gib))
         raise UserError("the model does not fit one node", [Problem(
             "--instance-type",
-            f"{a.name} at {w.precision} needs {weights / GIB:,.0f} GiB of weights + {per_token * w.context / GIB:,.1f} "
-            f"GiB KV for one {w.context}-token sequence ({need:,.0f} GiB); one {hw.instance_type} offers "
-            f"{gpn} x {usable / GIB:,.0f} GiB = {gpn * usable / GIB:,.0f} GiB after {w.headroom:.0%} headroom"
-            f"{_fits_hint(cat, hw, need * GIB, w.headroom)}")])
+            f"{a.name} at {w.precision} needs {fit.weights_gib:,.0f} GiB of weights + {fit.kv_gib:,.1f} GiB KV for "
+            f"one {w.context}-token sequence + {fit.runtime_gib:,.0f} GiB runtime ({fit.need_gib:,.0f} GiB) on "
+            f"{fit.gpus} GPUs; one {hw.instance_type} lets vLLM take {fit.gpus} x {hw.gpu.memory_gib:g} GiB x "
+            f"{w.gpu_memory_utilization:g} = {fit.budget_gib:,.0f} GiB{_fits_hint(cat, w)}")])
     # Fewest nodes, then the smallest TP degree (less all-reduce, more independent replicas).
     best = min(options, key=lambda o: (o.nodes, o.tp))
     tp = best.tp
-    replica_per_token = _replica_kv_per_token(a, tp, kv_bytes)
+    replica_per_token = memory.replica_kv_bytes_per_token(w.attention, tp, w.kv_precision)
     seqs_each = w.concurrency / best.replicas
     bandwidth = tp * hw.gpu.memory_bandwidth_gbps * 1e9
     step_s = (weights + seqs_each * w.context * replica_per_token) / bandwidth
@@ -157,8 +168,10 @@ def plan_serve(w: ServeWorkload, hw: Hardware, cat: Catalog | None = None) -> Se
     assumptions = [
         f"weights {WEIGHT_BYTES[w.precision]:g} B/param at {w.precision}; KV cache {w.kv_precision} "
         f"({kv_bytes:g} B/value), 2 x {a.layers} layers x {a.kv_heads} KV heads x {a.head_dim} head dim",
-        f"{1 - w.headroom:.0%} of each GPU's {hw.gpu.memory_gib:g} GiB for weights + KV "
-        f"({w.headroom:.0%} headroom for activations, CUDA graphs, runtime)",
+        f"vLLM takes {w.gpu_memory_utilization:.0%} of each GPU's {hw.gpu.memory_gib:g} GiB "
+        f"(gpu_memory_utilization {w.gpu_memory_utilization:g}); {RUNTIME_SHARE:.0%} of the GPU goes to "
+        f"activations and runtime, the rest ({usable / GIB:,.1f} GiB) to weights + KV; CUDA graphs use the "
+        "memory left outside",
         "every sequence reserves its full context of KV (no prefix sharing, no eviction)",
         "tensor parallelism within one node (powers of two dividing the attention heads); the smallest "
         "degree among those needing the fewest nodes",
@@ -195,9 +208,10 @@ def plan_serve_cheapest(w: ServeWorkload, candidates: list[Hardware], cat: Catal
     return min(plans, key=lambda p: (p.usd_per_month, p.nodes, p.hardware.instance_type))
 
 
-def _fits_hint(cat: Catalog | None, hw: Hardware, need_bytes: float, headroom: float) -> str:
+def _fits_hint(cat: Catalog | None, w: ServeWorkload) -> str:
+    """Catalog node types on which one full-context sequence fits, every GPU of the node used."""
     if cat is None:
         return ""
     fits = sorted(name for name, i in cat.ec2_types.items()
-                  if i.gpu_count * cat.gpus[i.gpu].memory_gib * GIB * (1 - headroom) >= need_bytes)
+                  if memory.memory_fit(tensor_parallel=i.gpu_count, **_fit_args(w, cat.gpus[i.gpu].memory_gib)).fits)
     return f"; instance types that fit: {', '.join(fits)}" if fits else "; no catalog instance type fits it: use a lower precision"

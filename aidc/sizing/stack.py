@@ -1,18 +1,25 @@
-"""Stack-file fragments from a sizing answer: a `gpuPools` entry (and the Lustre the
-checkpoint needs), ready to paste into stacks/Pulumi.<env>.yaml."""
+"""Stack-file fragments from a sizing answer: a `gpuPools` entry and, for training, the Lustre
+the checkpoint needs, for serving the inference service the plan sized (with every number
+the stack validator's memory fit needs to reach the planner's answer), ready to paste into
+stacks/Pulumi.<env>.yaml."""
 
 from __future__ import annotations
 
 import re
 
 import yaml
+from pydantic import ValidationError
 
 from aidc.errors import Problem, UserError
+from components.spec.inference import ServiceSpec
 
 from .serve import ServePlan
 from .train import TrainPlan
 
 CAPACITY_TYPES = ("onDemand", "spot", "capacityBlock", "reservation")
+MODEL_SOURCES = ("bucket", "lustre", "hub")
+# Which flag a bad field of the emitted service comes from.
+_SERVICE_FLAGS = {"name": "--service-name", "model": "--model-source", "maxModelLen": "--context"}
 
 
 def pool_name(prefix: str, gpu_key: str) -> str:
@@ -60,16 +67,66 @@ def gpu_pool(plan: TrainPlan | ServePlan, name: str | None = None, capacity: str
     return pool
 
 
+def _model_source(source: str | None, default_path: str) -> dict:
+    kind, _, where = (source or f"bucket:{default_path}").partition(":")
+    if kind not in MODEL_SOURCES or not where:
+        raise UserError("unknown model source", [Problem(
+            "--model-source", f"{source!r} is not bucket:PATH, lustre:/PATH or hub:ORG/NAME")])
+    return {"hub": {"id": where}} if kind == "hub" else {kind: where}
+
+
+def inference_service(plan: ServePlan, pool: str, service: str | None = None, source: str | None = None,
+                      preset: str | None = None) -> dict:
+    """An `aidc:inference.services` entry that deploys what the plan sized. It carries the
+    model's attention shape, maxModelLen (the context), maxNumSeqs (sequences per replica)
+    and gpuMemoryUtilization, so the validator counts the same KV cache in the same budget
+    (components.formulas.memory) and accepts exactly the tensor parallelism planned here."""
+    w = plan.workload
+    name = service or re.sub(r"[^a-z0-9]+", "-", (preset or "model").lower()).strip("-")[:42].rstrip("-")
+    a = w.arch
+    svc: dict = {
+        "name": name,
+        "model": {**_model_source(source, preset or name), "paramsB": w.params_b,
+                  "architecture": {"layers": a.layers, "kvHeads": a.kv_heads, "headDim": a.head_dim}},
+        "pool": pool,
+        "tensorParallel": plan.tensor_parallel,
+        "precision": w.precision,
+        "minReplicas": plan.replicas,
+        "maxReplicas": plan.replicas,
+        "maxModelLen": w.context,
+        "maxNumSeqs": plan.seqs_per_replica,
+        "gpuMemoryUtilization": w.gpu_memory_utilization,
+    }
+    if w.kv_precision == "fp8":
+        svc["kvCacheDtype"] = "fp8"
+    try:  # the spec's own field rules, reported against the flag they came from
+        ServiceSpec.model_validate(svc)
+    except ValidationError as err:
+        raise UserError("the emitted service would not load", [
+            Problem(_SERVICE_FLAGS.get(str(e["loc"][0]), "--emit-stack"),
+                    f"{'.'.join(map(str, e['loc']))}: {e['msg']}") for e in err.errors()]) from None
+    return svc
+
+
 def fragment(plan: TrainPlan | ServePlan, name: str | None = None, capacity: str | None = None,
-             reservation_id: str | None = None, zone: str | None = None) -> str:
+             reservation_id: str | None = None, zone: str | None = None, service: str | None = None,
+             source: str | None = None, preset: str | None = None) -> str:
     """YAML text: `aidc:gpuPools` with one pool and, for training, the `aidc:storage` Lustre
-    the planner chose, pinned (capacity and tier), so the stack builds exactly that."""
-    doc: dict = {"aidc:gpuPools": [gpu_pool(plan, name, capacity, reservation_id, zone)]}
+    the planner chose, pinned (capacity and tier), so the stack builds exactly that; for
+    serving, the `aidc:inference` service on that pool."""
+    pool = gpu_pool(plan, name, capacity, reservation_id, zone)
+    doc: dict = {"aidc:gpuPools": [pool]}
+    if isinstance(plan, ServePlan):
+        doc["aidc:inference"] = {"services": [inference_service(plan, pool["name"], service, source, preset)]}
     if isinstance(plan, TrainPlan):
         lu = plan.lustre
         doc["aidc:storage"] = {"lustre": {"capacityGiB": lu.capacity_gib, "throughputPerTiB": lu.tier_mbps_per_tib,
                                           "checkpointGiB": round(plan.checkpoint_gib)}}
     text = f"# aidc size: {_summary(plan)}\n"
+    if isinstance(plan, ServePlan) and source is None:
+        folder = doc["aidc:inference"]["services"][0]["model"]["bucket"]
+        text += (f"# the weights are read from {folder}/ in the models bucket (aidc:storage.modelNamespaces must "
+                 "list the inference namespace); --model-source to change\n")
     if isinstance(plan, TrainPlan):
         lu = plan.lustre
         text += (f"# Lustre for the {plan.checkpoint_gib:,.0f} GiB checkpoint: {lu.capacity_gib:,} GiB at "

@@ -103,6 +103,11 @@ def vllm_args(svc: "ServiceSpec") -> list[str]:
         args += ["--pipeline-parallel-size", str(svc.multi_node.nodes), "--distributed-executor-backend", "ray"]
     if svc.max_model_len is not None:
         args += ["--max-model-len", str(svc.max_model_len)]
+    # Both enter the stack's memory fit: the server must run with what was checked.
+    if svc.max_num_seqs is not None:
+        args += ["--max-num-seqs", str(svc.max_num_seqs)]
+    if svc.kv_cache_dtype != "auto":
+        args += ["--kv-cache-dtype", svc.kv_cache_dtype]
     if svc.model.hub is not None and svc.model.hub.revision:
         args += ["--revision", svc.model.hub.revision]
     return args

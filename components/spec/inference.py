@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, model_validator
 
 from components.catalog import Catalog
+from components.formulas import memory
 
 from .base import ABSOLUTE_PATH, Model, Problem
 
@@ -23,12 +23,10 @@ _SECRET_REF = r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.
 _TOKEN_LIKE = re.compile(r"^(hf_[A-Za-z0-9]{20,}|ghp_|github_pat_|sk-)")
 
 Precision = Literal["bf16", "fp16", "fp8", "int8", "int4"]
-BYTES_PER_PARAM: dict[str, float] = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
-# Room beyond the weights that a server needs to be useful: KV cache for a handful of
-# concurrent sequences, activations, CUDA graphs. 20% of the weights is the floor aidc
-# accepts; below it the server starts but cannot hold a batch.
-HEADROOM = 0.20
-GIB = 1024**3
+BYTES_PER_PARAM = memory.WEIGHT_BYTES
+GIB = memory.GIB
+# vLLM rejects nothing shorter, but a server for fewer tokens than this is a mistake.
+MIN_MAX_MODEL_LEN = 256
 
 
 class HubModel(Model):
@@ -40,6 +38,19 @@ class HubModel(Model):
     revision: str | None = Field(default=None, pattern=r"^[0-9a-f]{7,40}$")
 
 
+class Architecture(Model):
+    """The attention shape that sets the KV cache per token (the model's config.json:
+    num_hidden_layers, num_key_value_heads, head_dim). With it and maxModelLen, memory fit
+    counts the exact KV cache; `aidc size serve --emit-stack` writes it."""
+
+    layers: int = Field(ge=1, le=1024)
+    kv_heads: int = Field(ge=1, le=1024)
+    head_dim: int = Field(ge=1, le=4096)
+
+    def attention(self) -> memory.Attention:
+        return memory.Attention(self.layers, self.kv_heads, self.head_dim)
+
+
 class ModelSource(Model):
     """Exactly one of bucket (a path in the models bucket), lustre (a path on the shared file
     system) or hub."""
@@ -49,6 +60,8 @@ class ModelSource(Model):
     hub: HubModel | None = None
     # Billions of parameters: how memory fit is checked (weights = params x bytes per param).
     params_b: float = Field(alias="paramsB", gt=0, le=10_000)
+    # Layers, KV heads, head dim: memory fit then counts the KV cache exactly.
+    architecture: Architecture | None = None
     # The name clients use in the OpenAI API (`model` field); defaults to the service name.
     served_name: str | None = Field(default=None, pattern=r"^[\w./-]{1,128}$")
 
@@ -111,9 +124,17 @@ class ServiceSpec(Model):
     expose: Expose = Expose()
     multi_node: MultiNode | None = None
     # Longest context the server accepts (tokens); None leaves the model's own.
-    max_model_len: int | None = Field(default=None, ge=256)
-    # Share of each GPU's memory vLLM may take (weights + KV cache).
-    gpu_memory_utilization: float = Field(default=0.90, ge=0.05, le=0.98)
+    max_model_len: int | None = Field(default=None, ge=MIN_MAX_MODEL_LEN)
+    # Sequences a replica runs at once (vLLM --max-num-seqs); None leaves vLLM's default.
+    # With maxModelLen and model.architecture, memory fit reserves KV for all of them at
+    # full length; without it, for one (what vLLM itself needs to start).
+    max_num_seqs: int | None = Field(default=None, ge=1, le=65_536)
+    # KV-cache values: auto keeps the 16-bit activation dtype, fp8 halves the cache.
+    kv_cache_dtype: Literal["auto", "fp8"] = "auto"
+    # Share of each GPU's memory vLLM may take (weights, activations, KV cache).
+    gpu_memory_utilization: float = Field(default=memory.DEFAULT_GPU_MEMORY_UTILIZATION,
+                                          ge=memory.MIN_GPU_MEMORY_UTILIZATION,
+                                          le=memory.MAX_GPU_MEMORY_UTILIZATION)
 
     @property
     def nodes(self) -> int:
@@ -144,15 +165,42 @@ class InferenceSpec(Model):
 
 
 def weights_gib(svc: ServiceSpec) -> float:
-    return svc.model.params_b * 1e9 * BYTES_PER_PARAM[svc.precision] / GIB
+    return memory.weight_bytes(svc.model.params_b, svc.precision) / GIB
 
 
-def memory_fit(svc: ServiceSpec, gpu_memory_gib: float) -> tuple[float, float]:
-    """(GiB needed, GiB available) for one replica: weights plus headroom against the memory
-    vLLM may use on every GPU of the replica."""
-    need = weights_gib(svc) * (1 + HEADROOM)
-    have = svc.gpus_per_replica * gpu_memory_gib * svc.gpu_memory_utilization
-    return need, have
+def _fit_args(svc: ServiceSpec, gpu_memory_gib: float) -> dict:
+    arch = svc.model.architecture
+    return dict(params_b=svc.model.params_b, precision=svc.precision, gpu_memory_gib=gpu_memory_gib,
+                gpu_memory_utilization=svc.gpu_memory_utilization, nodes=svc.nodes,
+                attention=arch.attention() if arch else None, kv_dtype=svc.kv_cache_dtype,
+                context=svc.max_model_len, sequences=svc.max_num_seqs or 1)
+
+
+def memory_fit(svc: ServiceSpec, gpu_memory_gib: float) -> memory.MemoryFit:
+    """One replica of the service on GPUs of `gpu_memory_gib`: components.formulas.memory's
+    rule, fed from the stack (the KV cache the stack promises when it describes the model)."""
+    return memory.memory_fit(tensor_parallel=svc.tensor_parallel, **_fit_args(svc, gpu_memory_gib))
+
+
+def _memory_problem(svc: ServiceSpec, gpu_name: str, gpu_memory_gib: float) -> str | None:
+    fit = memory_fit(svc, gpu_memory_gib)
+    if fit.fits:
+        return None
+    if fit.kv_exact:
+        kv = f"KV {fit.kv_gib:.1f} for {svc.max_num_seqs or 1} x {svc.max_model_len} tokens"
+    else:
+        kv = f"KV {fit.kv_gib:.1f} as {memory.KV_SHARE_WITHOUT_ARCHITECTURE:.0%} of the weights"
+    tp = memory.min_tensor_parallel(**_fit_args(svc, gpu_memory_gib))
+    ways = ([f"at least {tp * svc.nodes} GPUs (tensorParallel/multiNode)"] if tp else []) + ["a lower precision"]
+    if fit.kv_exact:
+        ways += ["fewer maxNumSeqs", "a shorter maxModelLen"]
+    hint = "use " + (f"{', '.join(ways[:-1])} or {ways[-1]}" if len(ways) > 1 else ways[0])
+    if not fit.kv_exact:
+        hint += " (model.architecture and maxModelLen would count the KV cache exactly)"
+    return (f"{svc.model.params_b:g}B parameters at {svc.precision} need {fit.need_gib:.1f} GiB "
+            f"(weights {fit.weights_gib:.1f} + {kv} + runtime {fit.runtime_gib:.1f}) but "
+            f"{fit.gpus} x {gpu_name} give {fit.budget_gib:.1f} GiB at gpuMemoryUtilization "
+            f"{svc.gpu_memory_utilization:g}; {hint}")
 
 
 def problems(inf: InferenceSpec, spec: "Spec", cat: Catalog, path: str = "aidc:inference") -> Iterator[Problem]:
@@ -196,14 +244,9 @@ def problems(inf: InferenceSpec, spec: "Spec", cat: Catalog, path: str = "aidc:i
                           f"isolated: use at most {1 / shared:.2f} ({svc.gpu_memory_utilization:g} would starve the others)")
         if svc.precision == "fp8" and "fp8" not in gpu.dense_tflops:
             yield Problem(f"{at}.precision", f"{gpu.name} ({pool.instance_type}) has no FP8 support")
-        need, have = memory_fit(svc, gpu.memory_gib)
-        if need > have:
-            fits = math.ceil(need / (gpu.memory_gib * svc.gpu_memory_utilization))
-            yield Problem(f"{at}.model.paramsB",
-                          f"{svc.model.params_b:g}B parameters at {svc.precision} need {need:.0f} GiB "
-                          f"(weights {weights_gib(svc):.0f} GiB + {HEADROOM:.0%} headroom) but "
-                          f"{svc.gpus_per_replica} x {gpu.name} give {have:.0f} GiB usable; "
-                          f"use at least {fits} GPUs (tensorParallel/multiNode) or a lower precision")
+        unfit = _memory_problem(svc, gpu.name, gpu.memory_gib)
+        if unfit:
+            yield Problem(f"{at}.model.paramsB", unfit)
         if svc.min_replicas * svc.gpus_per_replica > pool.max_gpus:
             yield Problem(f"{at}.minReplicas",
                           f"{svc.min_replicas} replicas x {svc.gpus_per_replica} GPUs exceed pool {pool.name}'s "
