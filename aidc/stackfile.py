@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from components.suggest import unknown
 from components.yamlfile import YamlFileError
 from components.yamlfile import load as load_yaml
 
@@ -67,8 +68,7 @@ def resolve(stack: str, root: Path | None = None) -> Path:
         return p
     path = stacks_dir(root) / f"Pulumi.{stack}.yaml"
     if not path.is_file():
-        known = ", ".join(available_stacks(root)) or "none"
-        raise UserError(f"unknown stack {stack!r}; stacks in {stacks_dir(root)}: {known}")
+        raise UserError(f"{unknown('stack', stack, available_stacks(root))} (stacks in {stacks_dir(root)})")
     return path
 
 

@@ -13,6 +13,7 @@ from components.gpu_pool.nodes import EFA_RESOURCE, GPU_RESOURCE
 from components.kube import render_text
 from components.spec.training import pool_capacity
 from components.storage.volumes import LUSTRE_CLAIM, MODELS_CLAIM
+from components.suggest import unknown
 
 from .pools import closest_level, efa_devices, node_selector, tolerations, topology_levels
 from .queues import QUEUE_LABEL, TEAM_LABEL
@@ -95,15 +96,15 @@ def check(spec: "Spec", req: JobRequest, cat: "Catalog | None" = None) -> None:
     if tr is None:
         raise JobError("stack", f"stack {req.stack} has no aidc:training section")
     if req.template not in TEMPLATES:
-        raise JobError("--template", f"unknown template {req.template!r} (one of: {', '.join(TEMPLATES)})")
+        raise JobError("--template", unknown("template", req.template, TEMPLATES))
     if not getattr(tr.operators, NEEDS[req.template]):
         raise JobError("--template", f"{req.template} needs aidc:training.operators.{NEEDS[req.template]}: true")
     pools = {p.name: p for p in spec.gpu_pools}
     if req.pool not in pools:
-        raise JobError("--pool", f"unknown pool {req.pool!r} (stack {req.stack} has: {', '.join(pools) or 'none'})")
+        raise JobError("--pool", unknown("pool", req.pool, pools, empty=f"stack {req.stack} has no gpuPools"))
     teams = [t.name for t in tr.teams]
     if req.team not in teams:
-        raise JobError("--team", f"unknown team {req.team!r} (stack {req.stack} has: {', '.join(teams) or 'none'})")
+        raise JobError("--team", unknown("team", req.team, teams, empty=f"stack {req.stack} has no training teams"))
     team, pool = tr.team(req.team), pools[req.pool]
     if team.scheduler != "kueue":
         raise JobError("--team", f"team {req.team} schedules with {team.scheduler}; these templates queue through Kueue")
