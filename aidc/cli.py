@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report(err, as_json)
         return EXIT_BAD_INPUT
     except CatalogError as err:
-        print(f"aidc: the catalog shipped with aidc is inconsistent (a bug): {err}", file=sys.stderr)
+        print(f"aidc: the data shipped with aidc is inconsistent (a bug): {err}", file=sys.stderr)
         return 3
     except KeyboardInterrupt:
         return 130

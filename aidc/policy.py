@@ -13,6 +13,7 @@ from typing import Any
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from components.catalog import catalog
+from components.suggest import did_you_mean
 from policies.rule import ENFORCEMENTS, Context, Rule, all_rules
 
 from .errors import Problem, UserError
@@ -61,8 +62,7 @@ def _type_name(v: Any) -> str:
 
 def _check_param(rule: Rule, key: str, value: Any, where: str) -> Problem | None:
     if key not in rule.params:
-        known = ", ".join(sorted(rule.params)) or "none"
-        return Problem(where, f"unknown parameter of {rule.name} (parameters: {known})")
+        return Problem(where, f"unknown parameter of {rule.name}; {did_you_mean(key, rule.params, empty='it takes none')}")
     want = _type_name(rule.params[key])
     if _type_name(value) != want:
         return Problem(where, f"expected a {want}, got {json.dumps(value)}")
@@ -87,7 +87,8 @@ def resolve_config(raw: Any, source: str) -> dict[str, tuple[str, dict[str, Any]
         if name == "all":
             continue
         if name not in rules:
-            problems.append(Problem(name, "unknown rule (see docs/policies.md for the rule names)", source))
+            hint = did_you_mean(name, rules, otherwise="see docs/policies.md for the rule names")
+            problems.append(Problem(name, f"unknown rule; {hint}", source))
             continue
         level, params = out[name]
         if isinstance(value, str):

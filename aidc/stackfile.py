@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from components.suggest import unknown
+from components.yamlfile import YamlFileError
+from components.yamlfile import load as load_yaml
 
 from .errors import Problem, UserError
 
@@ -57,21 +59,6 @@ def _unsecure(value: Any, key: str, secrets: list[str]) -> Any:
     return value
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """YAML that refuses a key given twice in one mapping (plain YAML keeps the last one
-    silently, so half of a stack's settings would vanish without a word)."""
-
-    def construct_mapping(self, node, deep=False):
-        seen: dict = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} appears twice (first on line {seen[key]})", key_node.start_mark)
-            seen[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep=deep)
-
-
 def resolve(stack: str, root: Path | None = None) -> Path:
     """STACK is a name in stacks/ or a path to a Pulumi.<name>.yaml."""
     p = Path(stack)
@@ -81,8 +68,7 @@ def resolve(stack: str, root: Path | None = None) -> Path:
         return p
     path = stacks_dir(root) / f"Pulumi.{stack}.yaml"
     if not path.is_file():
-        known = ", ".join(available_stacks(root)) or "none"
-        raise UserError(f"unknown stack {stack!r}; stacks in {stacks_dir(root)}: {known}")
+        raise UserError(f"{unknown('stack', stack, available_stacks(root))} (stacks in {stacks_dir(root)})")
     return path
 
 
@@ -90,13 +76,11 @@ def read_stack(stack: str, root: Path | None = None) -> StackFile:
     path = resolve(stack, root)
     name = path.name.removeprefix("Pulumi.").rsplit(".", 1)[0]
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader) or {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read {path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "?"
-        raise UserError(f"{path}: not valid YAML", [Problem(where, str(getattr(exc, "problem", exc)), str(path))]) from None
+        doc = load_yaml(path) or {}
+    except YamlFileError as exc:
+        if exc.line is None:
+            raise UserError(str(exc)) from None  # "<path>: cannot read: <why>"
+        raise UserError(f"{path}: not valid YAML", [Problem(f"line {exc.line}", exc.reason, str(path))]) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("config", {}), dict):
         raise UserError(f"{path}: not a Pulumi stack file",
                         [Problem("config", "expected a mapping of config keys", str(path))])

@@ -1,16 +1,30 @@
-"""Stand-ins for aidc.cost.estimate and aidc.policy.evaluate, so the diff tests do not depend
-on those modules: prices per resource type, and two rules whose verdicts change between the
-BASE and HEAD fixtures (one violation appears, one is fixed)."""
+"""Fixtures of the `aidc diff` tests.
+
+Plans are made by the offline engine from the small stack files in tests/fixtures/stacks/
+(`base`, `head` which changes several things at once, `new-cidr`), so every resource type,
+name and input is one the program really emits. A `pulumi preview --json` document is laid out
+from two of those plans the way Pulumi lays out its steps. Cost and policy go through stand-ins
+for aidc.cost.estimate and aidc.policy.evaluate, so the diff tests do not move when prices or
+rules do: prices per resource type, and two rules whose verdicts change between BASE and HEAD
+(one violation appears, one is fixed)."""
 
 from __future__ import annotations
 
 import collections
+import copy
+import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from aidc.plan import Plan, load_plan
+from aidc.engine import PlannedStack, plan_stack
+from aidc.plan import Plan
+from tests.conftest import ROOT
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "diff"
+STACKS = Path(__file__).resolve().parent / "fixtures" / "stacks"
+BASE_STACK = STACKS / "base" / "Pulumi.lab.yaml"
+HEAD_STACK = STACKS / "head" / "Pulumi.lab.yaml"
+CIDR_STACK = STACKS / "new-cidr" / "Pulumi.lab.yaml"
 
 MONTHLY_USD = {  # made-up round figures; the tests check arithmetic, not prices
     "aws:ec2/natGateway:NatGateway": 32.85,
@@ -18,6 +32,67 @@ MONTHLY_USD = {  # made-up round figures; the tests check arithmetic, not prices
     "aws:eks/nodeGroup:NodeGroup": 1000.0,
     "aws:fsx/lustreFileSystem:LustreFileSystem": 2000.0,
 }
+
+
+@functools.cache
+def planned(stack: Path) -> PlannedStack:
+    """A fixture stack through the offline engine, once per session."""
+    return plan_stack(str(stack), ROOT)
+
+
+def fixture_plans() -> tuple[Plan, Plan]:
+    return planned(BASE_STACK).plan, planned(HEAD_STACK).plan
+
+
+# ---------------------------------------------------------------- a real preview's layout
+
+def preview_document(base: PlannedStack, head: PlannedStack,
+                     replaced: dict[tuple[str, str], tuple[str, ...]]) -> dict[str, Any]:
+    """What `pulumi preview --json` prints when BASE is deployed and HEAD is previewed: one step
+    per resource (same, update, create; deletions last) with oldState and newState; a replacement
+    as create-replacement, replace and, at the end, delete-replaced, each with replaceReasons and
+    a detailedDiff of `update-replace` kinds. Pulumi learns what forces a replacement from the
+    provider; here the test says so (`replaced`: (type, name) -> properties), so the preview does
+    not borrow the catalog rules that aidc's own plan comparison uses."""
+    old = {s["urn"]: s["newState"] for s in base.document["steps"]}
+    new = {s["urn"]: s["newState"] for s in head.document["steps"]}
+
+    own = copy.deepcopy  # each step carries its own copy of the state, as in Pulumi's JSON
+
+    steps, tail, summary = [], [], collections.Counter()
+    for urn, state in new.items():
+        before = old.get(urn)
+        if before is None:
+            steps.append({"op": "create", "urn": urn, "newState": own(state)})
+            summary["create"] += 1
+            continue
+        diff = sorted(k for k in set(before.get("inputs", {})) | set(state.get("inputs", {}))
+                      if before.get("inputs", {}).get(k) != state.get("inputs", {}).get(k))
+        both = {"oldState": own(before), "newState": own(state)}
+        forcing = replaced.get((state["type"], urn.rsplit("::", 1)[-1]))
+        if forcing:
+            detail = {"replaceReasons": list(forcing), "diffReasons": diff,
+                      "detailedDiff": {k: {"kind": "update-replace" if k in forcing else "update", "inputDiff": True}
+                                       for k in diff}}
+            steps.append({"op": "create-replacement", "urn": urn, **both, **detail})
+            steps.append({"op": "replace", "urn": urn, **both, **detail})
+            tail.append({"op": "delete-replaced", "urn": urn, **both, **detail})
+            summary["replace"] += 1
+        elif diff:
+            steps.append({"op": "update", "urn": urn, **both, "diffReasons": diff,
+                          "detailedDiff": {k: {"kind": "update", "inputDiff": True} for k in diff}})
+            summary["update"] += 1
+        else:
+            steps.append({"op": "same", "urn": urn, **both})
+            summary["same"] += 1
+    for urn in reversed([u for u in old if u not in new]):  # deletions go dependents first
+        tail.insert(0, {"op": "delete", "urn": urn, "oldState": own(old[urn])})
+        summary["delete"] += 1
+    return {"config": head.document["config"], "steps": steps + tail, "diagnostics": [],
+            "duration": 41873000000, "changeSummary": dict(sorted(summary.items()))}
+
+
+# ---------------------------------------------------------------- cost and policy stand-ins
 
 
 @dataclass
@@ -64,11 +139,7 @@ def fake_evaluate(plan: Plan, environment: str | None = None) -> FakeReport:
         out.append(FakeViolation("nat-gateway-per-az", "high", "mandatory", nats[0].urn,
                                  "prod needs a NAT gateway in every availability zone"))
     for eks in plan.of_type("aws:eks/cluster:Cluster"):
-        if eks.inputs.get("version") == "1.32":
+        if eks.inputs.get("version") == "1.34":
             out.append(FakeViolation("eks-standard-support", "medium", "advisory", eks.urn,
-                                     "Kubernetes 1.32 leaves standard support soon"))
+                                     "Kubernetes 1.34 leaves standard support soon"))
     return FakeReport(out)
-
-
-def fixture_plans() -> tuple[Plan, Plan]:
-    return load_plan(FIXTURES / "plan-base.json"), load_plan(FIXTURES / "plan-head.json")

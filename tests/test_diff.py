@@ -8,9 +8,20 @@ import pytest
 from aidc.diff import compare_plans, diff_plans, diff_preview, render, to_json
 from aidc.diff.values import MISSING, changed, show, show_pair, under
 from aidc.errors import UserError
-from aidc.plan import Plan, load_plan
+from aidc.plan import SECRET, Plan, parse_plan
 from components.catalog import catalog
-from tests.diff_fakes import FIXTURES, fake_estimate, fake_evaluate, fixture_plans
+from tests.diff_fakes import (
+    BASE_STACK,
+    CIDR_STACK,
+    HEAD_STACK,
+    fake_estimate,
+    fake_evaluate,
+    fixture_plans,
+    planned,
+    preview_document,
+)
+
+BUCKET = ("aws:s3/bucket:Bucket", "aidc-lab-datasets")
 
 
 @pytest.fixture(scope="module")
@@ -26,75 +37,94 @@ def by_name(report, name, type_suffix=""):
 
 
 def test_every_operation_is_classified(report):
-    assert report.counts == {"create": 2, "update": 4, "replace": 2, "delete": 4, "same": 10}
-    assert by_name(report, "aidc-prod-vpc").op == "same"
-    assert by_name(report, "aidc-prod-nat-2").op == "delete"
-    assert by_name(report, "aidc-prod-train-h100", "NodeGroup").op == "create"
+    assert report.counts == {"create": 10, "update": 9, "replace": 1, "delete": 2, "same": 68}
+    assert by_name(report, "aidc-lab-vpc").op == "same"
+    assert by_name(report, "aidc-lab-nat-1", "NatGateway").op == "delete"
+    assert by_name(report, "aidc-lab-train-h100-ng", "NodeGroup").op == "create"
 
 
 def test_kubernetes_upgrade_is_an_update_not_a_replacement(report):
-    eks = by_name(report, "aidc-prod-eks")
-    assert eks.op == "update"
-    assert [(c.path, c.old, c.new, c.forces_replace) for c in eks.changes] == [("version", "1.32", "1.33", False)]
+    eks = by_name(report, "aidc-lab-eks")
+    assert eks.op == "update" and eks.replace_reasons == ()
+    assert [(c.path, c.old, c.new, c.forces_replace) for c in eks.changes] == [
+        ("version", "1.34", "1.35", False),
+        ("vpcConfig.endpointPublicAccess", False, True, False),
+        ("vpcConfig.publicAccessCidrs[0]", MISSING, "203.0.113.0/24", False)]
+    # The upgrade reaches the nodes and add-ons too, each in place.
+    assert by_name(report, "aidc-lab-system", "NodeGroup").op == "update"
+    assert {by_name(report, a, "Addon").op for a in ("aidc-lab-kube-proxy", "aidc-lab-coredns")} == {"update"}
 
 
-def test_lustre_deployment_type_forces_replacement_and_warns(report):
-    lustre = by_name(report, "aidc-prod-scratch")
-    assert lustre.op == "replace" and lustre.replace_reasons == ("deploymentType",)
-    forcing = {c.path: c.forces_replace for c in lustre.changes}
-    # Throughput changes in place since AWS allowed it; only the deployment type forces.
-    assert forcing == {"deploymentType": True, "perUnitStorageThroughput": False}
-    assert lustre in report.data_loss and lustre.protect
+def test_growing_lustre_is_an_update_in_place(report):
+    lustre = by_name(report, "aidc-lab-lustre", "LustreFileSystem")
+    assert lustre.op == "update" and lustre.protect
+    assert [(c.path, c.old, c.new, c.forces_replace) for c in lustre.changes] == [("storageCapacity", 1200, 2400, False)]
+    assert lustre not in report.data_loss
 
 
-def test_bucket_rename_forces_replacement_and_warns_unprotected(report):
-    bucket = by_name(report, "aidc-prod-datasets")
+def test_bucket_rename_forces_replacement_and_warns(report):
+    bucket = by_name(report, "aidc-lab-datasets", "s3/bucket:Bucket")
     assert bucket.op == "replace" and bucket.replace_reasons == ("bucket",)
-    assert bucket.holds_data == "objects in the bucket" and not bucket.protect
-    assert [r.name for r in report.data_loss] == ["aidc-prod-scratch", "aidc-prod-datasets"]
+    assert [(c.path, c.old, c.new, c.forces_replace) for c in bucket.changes] == [
+        ("bucket", "aidc-lab-datasets-4711", "aidc-lab-datasets-v2", True)]
+    assert bucket.holds_data == "objects in the bucket" and bucket.protect  # prod protects what holds data
+    assert [r.name for r in report.data_loss] == ["aidc-lab-datasets"]
+    # Its policy and Lustre link name the bucket: updates, not replacements.
+    assert by_name(report, "aidc-lab-datasets", "BucketPolicy").op == "update"
+    assert by_name(report, "aidc-lab-datasets", "DataRepositoryAssociation").op == "update"
 
 
 def test_deleting_what_holds_no_data_is_not_a_data_loss(report):
-    assert by_name(report, "aidc-prod-nat-1").op == "delete"
-    assert not by_name(report, "aidc-prod-nat-1").destroys_data
+    assert by_name(report, "aidc-lab-nat-1-eip").op == "delete"
+    assert not by_name(report, "aidc-lab-nat-1", "NatGateway").destroys_data
+    # The second zone's route now leaves through the remaining NAT gateway.
+    rt = by_name(report, "aidc-lab-private-1-rt")
+    assert rt.op == "update" and [c.path for c in rt.changes] == ["routes[0].natGatewayId"]
 
 
 def test_a_deleted_data_resource_is_a_data_loss():
     base, head = fixture_plans()
-    head = Plan(tuple(r for r in head.resources if r.name != "aidc-prod-cache"), head.config, {}, "head")
-    vol = next(r for r in compare_plans(base, head) if r.name == "aidc-prod-cache")
-    assert vol.op == "delete" and vol.destroys_data and vol.holds_data == "the blocks on the EBS volume"
+    head = Plan(tuple(r for r in head.resources if not r.type.endswith("LustreFileSystem")), head.config, {}, "head")
+    fs = next(r for r in compare_plans(base, head) if r.name == "aidc-lab-lustre" and r.op == "delete")
+    assert fs.destroys_data and fs.holds_data == "files on the Lustre file system" and fs.protect
 
 
 def test_secrets_stay_hidden(report):
-    registry = by_name(report, "aidc-prod-registry")
-    text = render(report, "markdown") + render(report, "text") + render(report, "json")
-    assert registry.op == "update" and "[secret]" not in [c.new for c in registry.changes]
+    base, head = fixture_plans()
+    eks = by_name(report, "aidc-lab-eks")
+    urn = eks.urn
+    secret_head = Plan(tuple(r.__class__(**{**r.__dict__, "inputs": {**r.inputs, "name": SECRET}}) if r.urn == urn
+                             else r for r in head.resources), head.config, {}, "head")
+    secret_report = diff_plans(base, secret_head, estimator=None, evaluator=None)
+    (name,) = [c for c in by_name(secret_report, "aidc-lab-eks").changes if c.path == "name"]
+    assert show_pair(name.old, name.new) == ("[secret]", "[secret]")  # neither side is shown
+    text = render(secret_report, "markdown") + render(secret_report, "text") + render(secret_report, "json")
+    assert "aidc-lab-eks" in text and f"`name`: `{name.old}`" not in text
     assert show_pair("hunter2", "[secret]") == ("[secret]", "[secret]")
-    assert "hunter2" not in text
 
 
 def test_long_values_are_shortened_where_they_differ(report):
-    role = by_name(report, "aidc-prod-node")
-    (change,) = role.changes
+    policy = by_name(report, "aidc-lab-datasets", "BucketPolicy")
+    (change,) = policy.changes
     old, new = show_pair(change.old, change.new)
     assert len(old) <= 60 and len(new) <= 60 and old.startswith("…") and old != new
-    assert "pods.eks.amazonaws.com" in new
+    assert "datasets-4711" in old and "datasets-v2" in new
     assert show("x" * 100).endswith("…") and len(show("x" * 100)) == 60
 
 
 def test_cost_delta_from_the_estimator(report):
     c = report.cost
-    # Two NAT gateways go (2 × 32.85); a 16-node pool arrives (1000 in the fake table).
-    assert c.before == pytest.approx(3 * 32.85 + 73 + 1000 + 2000)
-    assert c.delta == pytest.approx(1000 - 2 * 32.85)
-    assert c.by_component == {"aidc:gpu_pool:GpuPool": (0.0, 1000.0),
-                              "aidc:network:Network": (pytest.approx(98.55), pytest.approx(32.85))}
+    # One NAT gateway goes (32.85); a GPU node group arrives (1000 in the fake table).
+    assert c.before == pytest.approx(2 * 32.85 + 73 + 1000 + 2000)
+    assert c.delta == pytest.approx(1000 - 32.85)
+    assert c.by_component == {"aidc:compute:GpuNodePool": (0.0, 1000.0),
+                              "aidc:network:Network": (pytest.approx(65.7), pytest.approx(32.85))}
 
 
 def test_policy_new_and_fixed(report):
     p = report.policy
-    assert [(v.policy, v.enforcement) for v in p.new] == [("nat-gateway-per-az", "mandatory")]
+    assert [(v.policy, v.enforcement, v.urn.rsplit("::", 1)[-1]) for v in p.new] == [
+        ("nat-gateway-per-az", "mandatory", "aidc-lab-nat-0")]
     assert [v.policy for v in p.fixed] == ["eks-standard-support"]
     assert p.mandatory_new == 1 and p.remaining == 0
 
@@ -117,9 +147,8 @@ def test_default_seams_are_the_real_cost_model_and_policy_runner():
 
 def test_plans_of_different_stacks_are_refused():
     base, head = fixture_plans()
-    other = load_plan(FIXTURES / "plan-head.json")
-    other = Plan(tuple(r.__class__(**{**r.__dict__, "urn": r.urn.replace(":prod::", ":dev::")})
-                       for r in other.resources), other.config, {}, "dev.json")
+    other = Plan(tuple(r.__class__(**{**r.__dict__, "urn": r.urn.replace(":lab::", ":dev::")})
+                       for r in head.resources), head.config, {}, "dev.json")
     with pytest.raises(UserError, match="different stacks"):
         diff_plans(base, other, estimator=None, evaluator=None)
 
@@ -175,44 +204,70 @@ def test_property_paths():
 # ---------------------------------------------------------------- a real preview
 
 
+def preview_doc(replaced=None):
+    return preview_document(planned(BASE_STACK), planned(HEAD_STACK), {BUCKET: ("bucket",)} if replaced is None
+                            else replaced)
+
+
 @pytest.fixture(scope="module")
 def preview():
-    return diff_preview(load_plan(FIXTURES / "preview-prod.json"), estimator=fake_estimate, evaluator=fake_evaluate)
+    return diff_preview(parse_plan(preview_doc(), "preview.json"), estimator=fake_estimate, evaluator=fake_evaluate)
+
+
+def test_the_preview_fixture_has_pulumis_layout():
+    doc = preview_doc()
+    ops = [s["op"] for s in doc["steps"] if s["urn"].endswith("s3/bucket:Bucket::aidc-lab-datasets")]
+    assert ops == ["create-replacement", "replace", "delete-replaced"]
+    assert [s["op"] for s in doc["steps"][-3:]] == ["delete", "delete", "delete-replaced"]
+    assert doc["changeSummary"] == {"create": 12, "delete": 2, "replace": 1, "same": 73, "update": 9}
 
 
 def test_preview_folds_the_replacement_steps_into_one(preview):
-    assert preview.counts == {"create": 1, "update": 2, "replace": 1, "delete": 1, "same": 2}
-    lustre = by_name(preview, "aidc-prod-scratch")
-    assert lustre.replace_reasons == ("subnetIds",)
-    assert [(c.path, c.forces_replace) for c in lustre.changes] == [("subnetIds[0]", True)]
+    assert preview.counts == {"create": 10, "update": 9, "replace": 1, "delete": 2, "same": 68}
+    bucket = by_name(preview, "aidc-lab-datasets", "s3/bucket:Bucket")
+    assert bucket.replace_reasons == ("bucket",)
+    assert [(c.path, c.forces_replace) for c in bucket.changes] == [("bucket", True)]
+
+
+def test_preview_replace_reasons_come_from_pulumi_not_the_catalog():
+    """Pulumi said the bucket policy is replaced (its provider's call): the preview is believed,
+    reasons from replaceReasons, else detailedDiff kinds, else (an older CLI) the catalog."""
+    doc = preview_doc({BUCKET: ("bucket",), ("aws:s3/bucketPolicy:BucketPolicy", "aidc-lab-datasets"): ("policy",)})
+    policy = by_name(diff_preview(parse_plan(doc), estimator=None, evaluator=None), "aidc-lab-datasets", "BucketPolicy")
+    assert policy.op == "replace" and policy.replace_reasons == ("policy",)
+    for step in doc["steps"]:
+        step.pop("replaceReasons", None)
+    bucket = by_name(diff_preview(parse_plan(doc), estimator=None, evaluator=None), *BUCKET[::-1])
+    assert bucket.replace_reasons == ("bucket",)  # from detailedDiff's update-replace kind
+    for step in doc["steps"]:
+        step.pop("detailedDiff", None)
+    report = diff_preview(parse_plan(doc), estimator=None, evaluator=None)
+    assert by_name(report, *BUCKET[::-1]).replace_reasons == ("bucket",)  # the catalog: `bucket` forces
+    assert by_name(report, "aidc-lab-datasets", "BucketPolicy").replace_reasons == ()  # the catalog names none
 
 
 def test_preview_data_loss_and_protection(preview):
     loss = {r.name: (r.op, r.protect) for r in preview.data_loss}
-    assert loss == {"aidc-prod-scratch": ("replace", True), "aidc-prod-cache": ("delete", False)}
+    assert loss == {"aidc-lab-datasets": ("replace", True)}
+    assert not by_name(preview, "aidc-lab-nat-1", "NatGateway").destroys_data
 
 
-def test_preview_cost_uses_old_and_new_states(preview):
-    # The only priced change: none (Lustre is replaced by one of the same size); EKS stays.
-    assert preview.cost.before == pytest.approx(73 + 2000)
-    assert preview.cost.delta == pytest.approx(0)
+def test_preview_cost_uses_old_and_new_states(preview, report):
+    assert preview.cost.before == pytest.approx(2 * 32.85 + 73 + 1000 + 2000)
+    assert preview.cost.delta == pytest.approx(report.cost.delta)
     assert [v.policy for v in preview.policy.fixed] == ["eks-standard-support"]
+    assert [v.policy for v in preview.policy.new] == ["nat-gateway-per-az"]
 
 
 def test_a_data_holder_depending_on_a_replaced_resource_is_flagged():
-    """Offline IDs are stable stand-ins: a replaced subnet keeps its fake ID, so the Lustre file
-    system on it shows no change although the real preview would replace it."""
-    from aidc.plan import Resource
-    sub_t, fs_t = "aws:ec2/subnet:Subnet", "aws:fsx/lustreFileSystem:LustreFileSystem"
-    sub = f"urn:pulumi:prod::aidc::{sub_t}::private-0"
-    fs = f"urn:pulumi:prod::aidc::{fs_t}::scratch"
-    fs_in = {"subnetIds": ["subnet-0a1b"], "deploymentType": "PERSISTENT_2"}
-    base = Plan((Resource(sub, sub_t, {"cidrBlock": "10.40.0.0/19"}), Resource(fs, fs_t, fs_in, dependencies=(sub,))),
-                {}, {})
-    head = Plan((Resource(sub, sub_t, {"cidrBlock": "10.50.0.0/19"}), Resource(fs, fs_t, fs_in, dependencies=(sub,))),
-                {}, {})
-    report = diff_plans(base, head, estimator=None, evaluator=None)
-    (risk,) = report.at_risk
-    assert risk.name == "scratch" and risk.op == "same" and risk.knock_on == ("private-0",)
+    """A new CIDR replaces the subnets. Offline IDs are stable stand-ins: a replaced subnet keeps
+    its fake ID, so Lustre and the EKS cluster on it show no change although the real preview
+    would replace them (their subnetIds are replace-on-change)."""
+    report = diff_plans(planned(BASE_STACK).plan, planned(CIDR_STACK).plan, estimator=None, evaluator=None)
+    assert {r.name for r in report.changes if r.op == "replace"} == {
+        "aidc-lab-vpc", "aidc-lab-private-0", "aidc-lab-private-1", "aidc-lab-public-0", "aidc-lab-public-1"}
+    risk = {r.name: (r.op, r.knock_on) for r in report.at_risk}
+    assert risk == {"aidc-lab-lustre": ("same", ("aidc-lab-private-0",)),
+                    "aidc-lab-eks": ("same", ("aidc-lab-private-0", "aidc-lab-private-1"))}
     md = render(report, "markdown")
-    assert "[!CAUTION]" in md and "**may be replaced** `scratch`" in md and "depends on `private-0`" in md
+    assert "[!CAUTION]" in md and "**may be replaced** `aidc-lab-lustre`" in md and "depends on `aidc-lab-private-0`" in md

@@ -16,8 +16,16 @@ import pytest
 from aidc.cli import main
 from aidc.diff import ResourceChange, diff_plans, diff_preview, markdown, render
 from aidc.diff.compare import Change
-from aidc.plan import load_plan
-from tests.diff_fakes import FIXTURES, fake_estimate, fake_evaluate, fixture_plans
+from aidc.plan import dumps, parse_plan
+from tests.diff_fakes import (
+    BASE_STACK,
+    HEAD_STACK,
+    fake_estimate,
+    fake_evaluate,
+    fixture_plans,
+    planned,
+    preview_document,
+)
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "diff"
 UPDATE = os.environ.get("AIDC_UPDATE_GOLDEN") == "1"
@@ -41,8 +49,13 @@ def test_golden_markdown_of_two_plans():
     golden("plans.md", render(plans_report(), "markdown"))
 
 
+def preview_doc() -> dict:
+    return preview_document(planned(BASE_STACK), planned(HEAD_STACK),
+                            {("aws:s3/bucket:Bucket", "aidc-lab-datasets"): ("bucket",)})
+
+
 def test_golden_markdown_of_a_real_preview():
-    report = diff_preview(load_plan(FIXTURES / "preview-prod.json"), estimator=fake_estimate,
+    report = diff_preview(parse_plan(preview_doc(), "preview.json"), estimator=fake_estimate,
                           evaluator=fake_evaluate)
     golden("preview.md", render(replace(report, head="pulumi preview"), "markdown"))
 
@@ -54,11 +67,11 @@ def test_golden_markdown_without_cost_and_policy():
 def test_comment_layout_puts_data_loss_first():
     md = render(plans_report(), "markdown")
     lines = md.splitlines()
-    assert lines[0] == "<!-- aidc-diff:prod -->"
+    assert lines[0] == "<!-- aidc-diff:lab -->"
     assert md.index("[!CAUTION]") < md.index("#### `aidc:")
-    assert "**2** to create · **4** to update · **2** to replace · **4** to delete · 10 unchanged" in md
-    assert "monthly cost $3,171.55 → $4,105.85 (**+$934.30**)" in md
-    assert "```mermaid" in md and "n_aidc_storage_Storage" in md
+    assert "**10** to create · **9** to update · **1** to replace · **2** to delete · 68 unchanged" in md
+    assert "monthly cost $3,138.70 → $4,105.85 (**+$967.15**)" in md
+    assert "```mermaid" in md and "n_aidc_storage_SharedStorage" in md
 
 
 def _huge_report(n: int):
@@ -90,12 +103,26 @@ def test_small_reports_are_not_folded():
 def test_text_and_json_formats():
     report = plans_report()
     text = render(report, "text")
-    assert "DATA LOSS: replace aidc-prod-datasets [aws:s3/bucket:Bucket] (forced by bucket)" in text
-    assert "NEW   [mandatory] nat-gateway-per-az aidc-prod-nat-0" in text
+    assert "DATA LOSS: replace aidc-lab-datasets [aws:s3/bucket:Bucket] (forced by bucket)" in text
+    assert "NEW   [mandatory] nat-gateway-per-az aidc-lab-nat-0" in text
     doc = json.loads(render(report, "json"))
-    assert doc["counts"]["replace"] == 2 and doc["cost"]["monthlyUsdDelta"] == pytest.approx(934.3)
-    lustre = next(r for r in doc["resources"] if r["urn"].endswith("::aidc-prod-scratch"))
-    assert lustre["replaceReasons"] == ["deploymentType"] and lustre["protect"] is True
+    assert doc["counts"]["replace"] == 1 and doc["cost"]["monthlyUsdDelta"] == pytest.approx(967.15)
+    bucket = next(r for r in doc["resources"] if r["urn"].endswith("s3/bucket:Bucket::aidc-lab-datasets"))
+    assert bucket["replaceReasons"] == ["bucket"] and bucket["protect"] is True
+    assert [r["urn"].rsplit("::", 1)[-1] for r in doc["dataLoss"]] == ["aidc-lab-datasets"]
+
+
+def test_data_loss_says_what_guards_the_data():
+    report = plans_report()
+
+    def guarded(**kw) -> str:
+        changes = tuple(replace(r, **kw) if r.destroys_data else r for r in report.changes)
+        return render(replace(report, changes=changes), "markdown")
+
+    lost = "objects in the bucket would be lost."
+    assert f"{lost} 🔒 protected" in render(report, "markdown")  # prod protects and retains it
+    assert f"{lost} retained on delete" in guarded(protect=False)
+    assert f"{lost} **not protected: the data is destroyed**" in guarded(protect=False, retain_on_delete=False)
 
 
 # ---------------------------------------------------------------- CLI
@@ -107,16 +134,33 @@ def run(capsys, *argv):
     return code, out, err
 
 
-def test_cli_diff_two_plans(capsys, tmp_path):
+@pytest.fixture(scope="module")
+def plan_files(tmp_path_factory):
+    """BASE and HEAD as plan documents (what `aidc plan --json` writes)."""
+    d = tmp_path_factory.mktemp("plans")
+    (d / "base.json").write_text(dumps(planned(BASE_STACK).document))
+    (d / "head.json").write_text(dumps(planned(HEAD_STACK).document))
+    return d / "base.json", d / "head.json"
+
+
+def test_cli_diff_two_plans(capsys, tmp_path, plan_files):
     out_file = tmp_path / "c.md"
-    code, _, err = run(capsys, "diff", str(FIXTURES / "plan-base.json"), str(FIXTURES / "plan-head.json"),
-                       "--output", str(out_file))
+    code, _, err = run(capsys, "diff", str(plan_files[0]), str(plan_files[1]), "--output", str(out_file))
     assert code == 0, err
-    assert "**replace** `aidc-prod-scratch`" in out_file.read_text()
+    assert "**replace** `aidc-lab-datasets`" in out_file.read_text()
 
 
-def test_cli_diff_preview_json(capsys):
-    code, out, err = run(capsys, "diff", "--preview", str(FIXTURES / "preview-prod.json"), "--json")
+def test_cli_diff_two_plans_as_json(capsys, plan_files):
+    code, out, err = run(capsys, "diff", str(plan_files[0]), str(plan_files[1]), "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["counts"] == {"create": 10, "update": 9, "replace": 1, "delete": 2, "same": 68}
+
+
+def test_cli_diff_preview_json(capsys, tmp_path):
+    path = tmp_path / "preview.json"
+    path.write_text(json.dumps(preview_doc()))
+    code, out, err = run(capsys, "diff", "--preview", str(path), "--json")
     assert code == 0, err
     assert json.loads(out)["counts"]["replace"] == 1
 
@@ -124,22 +168,22 @@ def test_cli_diff_preview_json(capsys):
 @pytest.mark.parametrize("argv,message", [
     (["diff", "pyproject.toml", "pyproject.toml"], "not JSON"),
     (["diff", "--preview", "no/such/file.json"], "cannot read plan"),
-    (["diff", str(FIXTURES / "plan-base.json")], "give BASE and HEAD"),
+    (["diff", str(BASE_STACK)], "give BASE and HEAD"),
 ])
 def test_cli_bad_input_exits_2(capsys, argv, message):
     code, _, err = run(capsys, *argv)
     assert code == 2 and message in err and "Traceback" not in err
 
 
-def test_cli_not_a_plan_document(capsys, tmp_path):
+def test_cli_not_a_plan_document(capsys, tmp_path, plan_files):
     f = tmp_path / "x.json"
     f.write_text('{"resources": []}')
-    code, _, err = run(capsys, "diff", str(f), str(FIXTURES / "plan-head.json"))
+    code, _, err = run(capsys, "diff", str(f), str(plan_files[1]))
     assert code == 2 and "not a plan document" in err
 
 
-def test_cli_plans_of_different_stacks(capsys, tmp_path):
+def test_cli_plans_of_different_stacks(capsys, tmp_path, plan_files):
     other = tmp_path / "dev.json"
-    other.write_text((FIXTURES / "plan-head.json").read_text().replace("urn:pulumi:prod::", "urn:pulumi:dev::"))
-    code, _, err = run(capsys, "diff", str(FIXTURES / "plan-base.json"), str(other))
+    other.write_text(plan_files[1].read_text().replace("urn:pulumi:lab::", "urn:pulumi:dev::"))
+    code, _, err = run(capsys, "diff", str(plan_files[0]), str(other))
     assert code == 2 and "different stacks" in err and "stack 'dev'" in err

@@ -1,7 +1,7 @@
 """`aidc diff --live STACK`: the real `pulumi preview --json` path.
 
 The CLI is not installed here, so one test puts a stand-in `pulumi` on PATH that records its
-arguments and prints a recorded preview; the test against the real CLI runs only where the
+arguments and prints a preview laid out from the diff fixtures (tests/diff_fakes.py); the test against the real CLI runs only where the
 CLI, a login and a stack are configured (AIDC_LIVE_STACK)."""
 
 import json
@@ -14,11 +14,18 @@ import pytest
 from aidc.cli import main
 from aidc.live import preview_command
 from tests.conftest import ROOT
+from tests.diff_fakes import BASE_STACK, HEAD_STACK, planned, preview_document
 
-PREVIEW = ROOT / "tests" / "fixtures" / "diff" / "preview-prod.json"
+
+def saved_preview(tmp_path):
+    path = tmp_path / "preview.json"
+    path.write_text(json.dumps(preview_document(planned(BASE_STACK), planned(HEAD_STACK),
+                                                {("aws:s3/bucket:Bucket", "aidc-lab-datasets"): ("bucket",)})))
+    return path
 
 
-def fake_pulumi(tmp_path, exit_code=0, stdout_file=PREVIEW):
+def fake_pulumi(tmp_path, exit_code=0, stdout_file=None):
+    stdout_file = stdout_file or saved_preview(tmp_path)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     exe = bin_dir / "pulumi"
@@ -41,11 +48,11 @@ def test_live_diff_runs_the_cli_and_reports_its_json(tmp_path, monkeypatch, caps
     monkeypatch.chdir(ROOT)
     assert main(["diff", "--live", "staging", "--format", "json"]) == 0
     live = json.loads(capsys.readouterr().out)
-    assert main(["diff", "--preview", str(PREVIEW), "--format", "json"]) == 0
+    assert main(["diff", "--preview", str(tmp_path / "preview.json"), "--format", "json"]) == 0
     from_file = json.loads(capsys.readouterr().out)
     # The same report as from the saved preview: counts, and the data-loss warnings first.
-    assert live["counts"] == from_file["counts"] == {"create": 1, "delete": 1, "replace": 1, "same": 2, "update": 2}
-    assert live["dataLoss"] == from_file["dataLoss"] and len(live["dataLoss"]) == 2
+    assert live["counts"] == from_file["counts"] == {"create": 10, "delete": 2, "replace": 1, "same": 68, "update": 9}
+    assert live["dataLoss"] == from_file["dataLoss"] and len(live["dataLoss"]) == 1
     assert live["head"] == "pulumi preview staging"
     args = (tmp_path / "args").read_text().split()
     assert args[args.index("--policy-pack-config") + 1].endswith("policies/config/staging.json")

@@ -12,6 +12,7 @@ from aidc.sizing.serve import DEFAULT_GPU_MEMORY_UTILIZATION, Architecture, Serv
 from aidc.sizing.stack import CAPACITY_TYPES, fragment
 from aidc.sizing.train import DEFAULT_CHECKPOINT_WRITE_SECONDS, PRECISIONS, TrainPlan
 from components.catalog import catalog
+from components.suggest import unknown
 
 RESERVED_LABEL = {"capacityBlock": "Capacity Block", "oneYear": "1-year commitment"}
 
@@ -73,7 +74,7 @@ def _preset(name: str | None):
         return None
     models = catalog().models
     if name not in models:
-        raise UserError("unknown preset", [Problem("--preset", f"unknown preset {name!r}; known: {', '.join(models)}")])
+        raise UserError("unknown preset", [Problem("--preset", unknown("preset", name, models))])
     return models[name]
 
 

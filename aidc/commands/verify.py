@@ -18,6 +18,7 @@ from aidc.verify import Kube, acceptance, build_checks, names, run_checks
 from aidc.verify.kube import load_client
 from aidc.verify.result import CheckResult
 from components.catalog import catalog
+from components.suggest import did_you_mean
 
 MARK = {"pass": "PASS", "fail": "FAIL", "skipped": "SKIP"}
 
@@ -52,8 +53,8 @@ def _pools(spec: Any, args: argparse.Namespace) -> list[Any] | None:
         return None
     chosen = [p for p in pools if p.name == args.pool]
     if not chosen:
-        known = ", ".join(p.name for p in pools) or "none"
-        raise UserError(f"unknown pool {args.pool!r}", [Problem("--pool", f"not a GPU pool of {args.stack} ({known})")])
+        hint = did_you_mean(args.pool, [p.name for p in pools], empty="it has none")
+        raise UserError(f"unknown pool {args.pool!r}", [Problem("--pool", f"not a GPU pool of {args.stack}; {hint}")])
     return chosen
 
 

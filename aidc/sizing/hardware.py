@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 from aidc.errors import Problem, UserError
 from components.catalog import Catalog, Gpu, Instance, Rate
+from components.suggest import unknown
 
 HOURS_PER_MONTH = 730  # AWS's billing month: 8,760 h / 12
 GIB = 1 << 30
@@ -72,9 +72,7 @@ def nodes_carrying(cat: Catalog, gpu_key: str) -> list[Hardware]:
 
 
 def _unknown(flag: str, what: str, name: str, known: list[str]) -> UserError:
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-    hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(sorted(known))}"
-    return UserError(f"unknown {what}", [Problem(flag, f"unknown {what} {name!r}; {hint}")])
+    return UserError(f"unknown {what}", [Problem(flag, unknown(what, name, known))])
 
 
 def resolve_hardware(cat: Catalog, instance_type: str | None, gpu: str | None) -> Hardware:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
+
+from components.yamlfile import YamlFileError
+from components.yamlfile import load as load_yaml
 
 from .model import (
     Addon,
@@ -139,13 +141,11 @@ def _sizing_data(extra: dict[str, object]) -> tuple[dict[str, ModelPreset], dict
     return models, mfu
 
 
-# libyaml's loader when PyYAML was built with it: the same safe subset, several times faster.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _read(name: str) -> dict:
-    with open(HERE / name, encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=_LOADER)  # noqa: S506 - a safe loader
+    try:
+        return load_yaml(HERE / name)
+    except YamlFileError as exc:
+        raise CatalogError(str(exc)) from None
 
 
 @functools.cache

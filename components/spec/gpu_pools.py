@@ -4,7 +4,6 @@ existing cluster a pool launches nothing: it describes servers the site already 
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 from typing import Literal, get_args
@@ -12,6 +11,7 @@ from typing import Literal, get_args
 from pydantic import Field, field_validator
 
 from components.catalog import Catalog, version_tuple
+from components.suggest import unknown
 
 from .base import Model, Problem
 from .network import NetworkSpec
@@ -239,9 +239,7 @@ EC2_ONLY_KEYS = {"capacity": "capacity", "efa": "efa", "availability_zone": "ava
 
 
 def _unknown_type(pool: GpuPoolSpec, at: str, names: list[str], what: str) -> Problem:
-    close = difflib.get_close_matches(pool.instance_type, names, n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(sorted(names))}"
-    return Problem(f"{at}.instanceType", f"unknown {what} {pool.instance_type!r}{hint}")
+    return Problem(f"{at}.instanceType", unknown(what, pool.instance_type, names))
 
 
 def _existing_problems(pool: GpuPoolSpec, at: str, cat: Catalog, platform: str) -> Iterator[Problem]:

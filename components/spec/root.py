@@ -10,10 +10,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, ValidationError, field_validator
 
-from components.catalog import Catalog, catalog
+from components.catalog import Catalog, CatalogError, catalog
+from components.yamlfile import YamlFileError
+from components.yamlfile import load as load_yaml
 
 from . import cluster as cluster_section
 from . import gpu_pools as gpu_pools_section
@@ -149,10 +150,17 @@ def _shared_pool_problems(spec: Spec) -> Iterator[Problem]:
                           f"{cap} (lower the quotas or the replicas, or raise size.max)")
 
 
+DEFAULTS = Path(__file__).with_name("defaults.yaml")
+
+
 @cache
-def _env_defaults() -> dict[str, Any]:
-    with open(Path(__file__).with_name("defaults.yaml"), encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+def _env_defaults(path: Path = DEFAULTS) -> dict[str, Any]:
+    """environment -> default config (defaults.yaml). Shipped data, so a broken file is a bug
+    of aidc's, reported like a broken catalog."""
+    try:
+        return load_yaml(path)
+    except YamlFileError as exc:
+        raise CatalogError(str(exc)) from None
 
 
 def _merge(base: Any, over: Any) -> Any:

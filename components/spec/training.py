@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from components.suggest import unknown
+
 from .base import DNS_LABEL, Cidr, Model, Problem
 
 if TYPE_CHECKING:
@@ -145,8 +147,7 @@ def problems(tr: TrainingSpec, pools: tuple["GpuPoolSpec", ...], facts: Mapping[
         for j, q in enumerate(team.quotas):
             qat = f"{at}.quotas[{j}]"
             if q.pool not in by_name:
-                known = ", ".join(sorted(by_name)) or "none: this stack has no gpuPools"
-                yield Problem(f"{qat}.pool", f"unknown GPU pool {q.pool!r} (known: {known})")
+                yield Problem(f"{qat}.pool", unknown("GPU pool", q.pool, by_name, empty="this stack has no gpuPools"))
             elif q.pool in pools_seen:
                 yield Problem(f"{qat}.pool", f"pool {q.pool!r} already has a quota in quotas[{pools_seen[q.pool]}]")
             pools_seen.setdefault(q.pool, j)

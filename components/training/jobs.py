@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from components.catalog import catalog
 from components.kube import render_text
+from components.suggest import unknown
 from components.vocabulary import EFA_RESOURCE, GPU_RESOURCE, LUSTRE_CLAIM, MODELS_CLAIM, TEAM_LABEL
 
 from .pools import closest_level, node_selector, tolerations
@@ -91,15 +92,15 @@ def check(spec: "Spec", req: JobRequest) -> None:
     if tr is None:
         raise JobError("stack", f"stack {req.stack} has no aidc:training section")
     if req.template not in TEMPLATES:
-        raise JobError("--template", f"unknown template {req.template!r} (one of: {', '.join(TEMPLATES)})")
+        raise JobError("--template", unknown("template", req.template, TEMPLATES))
     if not getattr(tr.operators, NEEDS[req.template]):
         raise JobError("--template", f"{req.template} needs aidc:training.operators.{NEEDS[req.template]}: true")
     pools = {p.name: p for p in spec.gpu_pools}
     if req.pool not in pools:
-        raise JobError("--pool", f"unknown pool {req.pool!r} (stack {req.stack} has: {', '.join(pools) or 'none'})")
+        raise JobError("--pool", unknown("pool", req.pool, pools, empty=f"stack {req.stack} has no gpuPools"))
     teams = [t.name for t in tr.teams]
     if req.team not in teams:
-        raise JobError("--team", f"unknown team {req.team!r} (stack {req.stack} has: {', '.join(teams) or 'none'})")
+        raise JobError("--team", unknown("team", req.team, teams, empty=f"stack {req.stack} has no training teams"))
     team, pool = tr.team(req.team), pools[req.pool]
     if team.scheduler != "kueue":
         raise JobError("--team", f"team {req.team} schedules with {team.scheduler}; these templates queue through Kueue")

@@ -1,8 +1,9 @@
 from functools import cache
 from pathlib import Path
 
-import yaml
-
+from components.catalog import CatalogError
+from components.yamlfile import YamlFileError
+from components.yamlfile import load as load_yaml
 from policies.rule import Rule, containers, get, is_kubernetes_workload, items, namespace_of, pod_specs, truthy
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "privileged-namespaces.yaml"
@@ -12,7 +13,11 @@ NAMESPACE = "kubernetes:core/v1:Namespace"
 @cache
 def exempt_namespaces() -> dict[str, str]:
     """namespace -> why it may run privileged pods (policies/data/privileged-namespaces.yaml)."""
-    return {e["namespace"]: e["reason"] for e in yaml.safe_load(DATA.read_text(encoding="utf-8"))}
+    try:
+        entries = load_yaml(DATA)
+    except YamlFileError as exc:
+        raise CatalogError(str(exc)) from None  # shipped data: a broken file is aidc's bug
+    return {e["namespace"]: e["reason"] for e in entries}
 
 
 def _host_access(spec) -> list[str]:
