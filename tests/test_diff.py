@@ -117,7 +117,7 @@ def test_cost_delta_from_the_estimator(report):
     # One NAT gateway goes (32.85); a GPU node group arrives (1000 in the fake table).
     assert c.before == pytest.approx(2 * 32.85 + 73 + 1000 + 2000)
     assert c.delta == pytest.approx(1000 - 32.85)
-    assert c.by_component == {"aidc:compute:GpuNodePool": (0.0, 1000.0),
+    assert c.by_component == {"aidc:gpu_pool:GpuNodePool": (0.0, 1000.0),
                               "aidc:network:Network": (pytest.approx(65.7), pytest.approx(32.85))}
 
 

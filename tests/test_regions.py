@@ -42,7 +42,7 @@ def test_every_region_in_the_shipped_stacks_is_known():
 
 def test_unknown_region_is_one_problem_with_the_nearest_names():
     assert problems(cfg("us-west-9")) == {
-        "aws:region": "us-west-9 is not an AWS Region; did you mean us-west-2, us-west-1, us-east-2?"}
+        "aws:region": "us-west-9 is not an AWS Region; did you mean us-west-1, us-west-2, eu-west-1?"}
     # Zones named in an unknown region are not judged on top: one error says what to fix.
     found = problems(cfg("eu-wset-1", network={"availabilityZones": ["eu-wset-1a", "eu-wset-1b"]}))
     assert list(found) == ["aws:region"] and "did you mean eu-west-1" in found["aws:region"]
@@ -86,4 +86,4 @@ def test_plan_refuses_an_unknown_region_with_exit_2(tmp_path, capsys):
     stack.write_text(text)
     assert main(["plan", str(stack)]) == 2
     err = capsys.readouterr().err
-    assert "aws:region: us-west-9 is not an AWS Region; did you mean us-west-2" in err
+    assert "aws:region: us-west-9 is not an AWS Region; did you mean us-west-1, us-west-2" in err

@@ -3,10 +3,10 @@ Availability Zones (components/catalog/regions.yaml)."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 
 from components.catalog import Catalog, catalog
+from components.suggest import did_you_mean
 
 from .base import Problem
 from .network import NetworkSpec
@@ -17,9 +17,7 @@ def unknown_region(region: str, cat: Catalog | None = None) -> str | None:
     known = (cat or catalog()).regions.regions
     if region in known:
         return None
-    close = difflib.get_close_matches(region, sorted(known), n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(sorted(known))}"
-    return f"{region} is not an AWS Region{hint}"
+    return f"{region} is not an AWS Region; {did_you_mean(region, known)}"
 
 
 def zone_error(zone: str, region: str, cat: Catalog | None = None) -> str | None:
