@@ -2,8 +2,8 @@
 
 import pulumi
 
+from components.datacenter.config import spec_from_pulumi
 from components.datacenter.resources import AiDatacenter
-from components.spec.pulumi_config import spec_from_pulumi
 
 spec = spec_from_pulumi()
 dc = AiDatacenter(f"aidc-{pulumi.get_stack()}", spec)

@@ -38,6 +38,7 @@ class Resource:
     dependencies: tuple[str, ...] = ()
     protect: bool = False
     retain_on_delete: bool = False
+    aliases: tuple[str, ...] = ()  # the URNs it had before a rename
     old_inputs: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # the step's other fields (diffReasons, ...)
 
@@ -96,6 +97,7 @@ def parse_plan(doc: Any, source: str = "") -> Plan:
             custom=bool(state.get("custom", True)), parent=state.get("parent", ""),
             provider=state.get("provider", ""), dependencies=tuple(state.get("dependencies") or ()),
             protect=bool(state.get("protect", False)), retain_on_delete=bool(state.get("retainOnDelete", False)),
+            aliases=tuple(a for a in state.get("aliases") or () if isinstance(a, str)),
             old_inputs=(old.get("inputs") or {}) if isinstance(old, dict) else None,
             extra={k: v for k, v in step.items() if k not in ("op", "urn", "newState", "oldState")}))
     return Plan(tuple(resources), doc.get("config") or {}, doc.get("changeSummary") or {}, source)
@@ -161,6 +163,7 @@ def plan_document(registrations: Iterable[Any], *, stack: str, project: str,
     """PreviewDigest JSON for a fresh stack (every step a create)."""
     states: dict[str, dict[str, Any]] = {}
     default_providers: dict[str, str] = {}
+    former = former_urns(registrations)
     for r in registrations:
         provider = r.provider
         if r.custom and not provider and not r.type.startswith("pulumi:providers:"):
@@ -183,6 +186,8 @@ def plan_document(registrations: Iterable[Any], *, stack: str, project: str,
             st["deleteBeforeReplace"] = True
         if r.ignore_changes:
             st["ignoreChanges"] = sorted(r.ignore_changes)
+        if former.get(r.urn):
+            st["aliases"] = former[r.urn]
         states[r.urn] = st
     stack_urn = f"urn:pulumi:{stack}::{project}::{STACK_TYPE}::{project}-{stack}"
     states.setdefault(stack_urn, {"urn": stack_urn, "custom": False, "type": STACK_TYPE, "inputs": {}})
@@ -191,6 +196,36 @@ def plan_document(registrations: Iterable[Any], *, stack: str, project: str,
                         "parent": stack_urn}
     steps = [{"op": "create", "urn": u, "newState": states[u]} for u in _order(states)]
     return {"config": clean(config), "changeSummary": {"create": len(steps)}, "steps": steps}
+
+
+def former_urns(registrations: list[Any]) -> dict[str, list[str]]:
+    """URN -> the URNs the resource had before a rename, as the engine derives them: its own
+    former type tokens, and every former URN of its parent (children inherit their parent's
+    aliases). A stack deployed under a former URN sees the same resource, not a replacement."""
+    by_urn = {r.urn: r for r in registrations}
+    memo: dict[str, list[str]] = {}
+
+    def of(urn: str) -> list[str]:
+        if urn in memo:
+            return memo[urn]
+        r = by_urn.get(urn)
+        if r is None:
+            return []
+        head, _, name = urn.rpartition("::")
+        prefix, _, chain = head.rpartition("::")
+        parents = [urn_chain(p) for p in of(r.parent)] if r.parent else []
+        own_chain = chain.rsplit("$", 1)[0] + "$" if "$" in chain else ""
+        chains = [own_chain + t for t in r.alias_types] + [f"{p}${r.type}" for p in parents]
+        chains += [f"{p}${t}" for p in parents for t in r.alias_types]
+        memo[urn] = sorted({f"{prefix}::{c}::{name}" for c in chains} - {urn})
+        return memo[urn]
+
+    return {u: found for u in by_urn if (found := of(u))}
+
+
+def urn_chain(urn: str) -> str:
+    """The type chain of a URN (`parent$...$type`), the part a child's URN extends."""
+    return urn.rpartition("::")[0].rpartition("::")[2]
 
 
 def dumps(doc: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import _DictProxy, _ListProxy
 
 from aidc.plan import Plan, Resource
-from components.spec.pulumi_config import decode_config
+from components.spec.engine_config import decode_config
 
 from .rule import Context, Rule, all_rules
 

@@ -90,11 +90,14 @@ def compare_plans(base: Plan, head: Plan, rules: RuleLookup | None = None) -> li
     or the provider did), updated, or the same. Order: HEAD's, then deletions in BASE's order."""
     rules = rules or default_rules()
     old_by_urn = base.by_urn()
-    new_urns = {r.urn for r in head.resources}
+    # A renamed resource (Pulumi `aliases`) is the same resource as in BASE under its former URN.
+    renamed = {res.urn: a for res in head.resources if res.urn not in old_by_urn
+               for a in res.aliases if a in old_by_urn}
+    new_urns = {r.urn for r in head.resources} | set(renamed.values())
     out = []
     for res in head.resources:
         rule = rules(res.type)
-        old = old_by_urn.get(res.urn)
+        old = old_by_urn.get(renamed.get(res.urn, res.urn))
         if old is None:
             out.append(_record(res, "create", head.component_of(res), rule))
             continue

@@ -14,6 +14,9 @@ from pulumi.runtime.settings import get_project, get_stack
 from .invokes import ACCOUNT_ID, answer
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+# Renames aidc records in its plans: its own components'. Provider SDKs alias their own type
+# renames (pulumi-aws V2 resources, Kubernetes API versions); those are the providers' to keep.
+OWN_TYPES = "aidc:"
 
 
 def _digest(*parts: str, n: int = 17) -> str:
@@ -96,6 +99,7 @@ class Registration:
     delete_before_replace: bool
     ignore_changes: list[str] = field(default_factory=list)
     id: str = ""
+    alias_types: list[str] = field(default_factory=list)  # former type tokens (`aliases=[Alias(type_=...)]`)
 
 
 class RecordingMonitor(MockMonitor):
@@ -121,5 +125,6 @@ class RecordingMonitor(MockMonitor):
             parent=request.parent, provider=request.provider, dependencies=list(request.dependencies),
             inputs=inputs, protect=bool(request.protect), retain_on_delete=bool(request.retainOnDelete),
             delete_before_replace=bool(request.deleteBeforeReplace), ignore_changes=list(request.ignoreChanges),
-            id=response.id)
+            id=response.id, alias_types=[a.spec.type for a in request.aliases if a.HasField("spec")
+                                         and a.spec.type.startswith(OWN_TYPES)])
         return response

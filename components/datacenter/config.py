@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from .base import SpecError
-from .root import Spec, load_spec
+from components.spec import Spec, SpecError, load_spec
+from components.spec.engine_config import decode_config
 
 
 def runtime_config_values() -> dict[str, Any]:
     """Every config key the engine handed the program."""
     return decode_config({**runtime_config.get_config_env(), **runtime_config.CONFIG.get()})
-
-
-def decode_config(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Engine config to values: structured values arrive as JSON text."""
-    out: dict[str, Any] = {}
-    for key, value in raw.items():
-        if isinstance(value, str) and value[:1] in "{[":
-            try:
-                value = json.loads(value)
-            except ValueError:
-                pass
-        out[key] = value
-    return out
 
 
 def spec_from_pulumi() -> Spec:
