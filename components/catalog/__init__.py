@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from components.yamlfile import YamlFileError
 from components.yamlfile import load as load_yaml
@@ -38,6 +39,9 @@ __all__ = [
     "KubernetesVersion", "Pricing", "Rate", "Recipe", "ReplaceOnChange", "ReplaceRule", "Source", "catalog", "version_tuple",
     "GenerationMfu", "ModelPreset", "DcgmFields", "Regions",
 ]
+
+
+T = TypeVar("T", bound=BaseModel)
 
 
 class CatalogError(Exception):
@@ -85,29 +89,27 @@ class Catalog:
     def image(self, name: str) -> str:
         return self.recipe.images[name]
 
+    def _typed(self, stem: str, model: type[T]) -> T:
+        """A further data file (`extra[stem]`) validated as `model`; CatalogError names the file."""
+        try:
+            return model.model_validate(self.extra[stem])
+        except (ValidationError, KeyError) as exc:
+            raise CatalogError(f"{stem}.yaml: {exc}") from exc
+
     @functools.cached_property
     def replace_on_change(self) -> ReplaceOnChange:
         """Replace-on-change property lists and data-holding types (replace_on_change.yaml)."""
-        try:
-            return ReplaceOnChange.model_validate(self.extra["replace_on_change"])
-        except (ValidationError, KeyError) as exc:
-            raise CatalogError(f"replace_on_change.yaml: {exc}") from exc
+        return self._typed("replace_on_change", ReplaceOnChange)
 
     @functools.cached_property
     def dcgm_fields(self) -> DcgmFields:
         """DCGM field names the GPU Operator's default dcgm-exporter accepts (dcgm_fields.yaml)."""
-        try:
-            return DcgmFields.model_validate(self.extra["dcgm_fields"])
-        except (ValidationError, KeyError) as exc:
-            raise CatalogError(f"dcgm_fields.yaml: {exc}") from exc
+        return self._typed("dcgm_fields", DcgmFields)
 
     @functools.cached_property
     def regions(self) -> Regions:
         """AWS Regions and their AZ IDs (regions.yaml)."""
-        try:
-            return Regions.model_validate(self.extra["regions"])
-        except (ValidationError, KeyError) as exc:
-            raise CatalogError(f"regions.yaml: {exc}") from exc
+        return self._typed("regions", Regions)
 
     def _check_references(self) -> None:
         problems: list[str] = []
