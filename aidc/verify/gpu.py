@@ -96,7 +96,7 @@ def _efa(kube: Kube, pool: PoolFacts) -> Outcome:
 def _labels(kube: Kube, pool: PoolFacts) -> Outcome:
     want = dict(pool.labels)
     if not pool.instance.server:
-        want[names.INSTANCE_TYPE_LABEL] = pool.instance_type  # the cloud provider's label; a server has its own
+        want[names.INSTANCE_TYPE_WELL_KNOWN] = pool.instance_type  # the kubelet's label; a server has its own
 
     def bad(n: Any) -> str | None:
         have = n.metadata.labels or {}

@@ -22,7 +22,6 @@ from components.vocabulary import (  # noqa: F401
     POOL_LABEL,
 )
 
-INSTANCE_TYPE_LABEL = INSTANCE_TYPE_WELL_KNOWN  # set by the kubelet / cloud provider
 # Bottlerocket's NVIDIA variant runs its own device plugin; the operator's skips such nodes.
 OPERATOR_DEVICE_PLUGIN_OFF = (DEVICE_PLUGIN_DEPLOY_LABEL, "false")
 
