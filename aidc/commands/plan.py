@@ -16,6 +16,7 @@ from aidc.plan import Plan, dumps
 from aidc.policy import evaluate
 from aidc.queues import queue_lines
 from aidc.serving import serving_summary
+from components.spec.addresses import address_plan
 from components.storage.figures import storage_line
 
 
@@ -59,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
     print(total_line(estimate(planned.plan)))
     if (storage := storage_line(spec)) is not None:
         print(storage)
+    if (addresses := address_plan(spec)) is not None:
+        print("\n".join(addresses.lines()))
     if args.json:
         Path(args.json).write_text(dumps(planned.document), encoding="utf-8")
         print(f"plan written to {args.json}")

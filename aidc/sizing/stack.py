@@ -11,7 +11,10 @@ import yaml
 from pydantic import ValidationError
 
 from aidc.errors import Problem, UserError
+from components.spec.addresses import address_plan
+from components.spec.base import SpecError
 from components.spec.inference import ServiceSpec
+from components.spec.root import load_spec
 
 from .serve import ServePlan
 from .train import TrainPlan
@@ -122,7 +125,12 @@ def fragment(plan: TrainPlan | ServePlan, name: str | None = None, capacity: str
         lu = plan.lustre
         doc["aidc:storage"] = {"lustre": {"capacityGiB": lu.capacity_gib, "throughputPerTiB": lu.tier_mbps_per_tib,
                                           "checkpointGiB": round(plan.checkpoint_gib)}}
+    if (net := network_that_fits(doc)) is not None:
+        doc["aidc:network"] = net
     text = f"# aidc size: {_summary(plan)}\n"
+    if "aidc:network" in doc:
+        text += ("# the default network's subnets cannot hold these nodes' addresses: the network below "
+                 "does (aidc plan prints the figures)\n")
     if isinstance(plan, ServePlan) and source is None:
         folder = doc["aidc:inference"]["services"][0]["model"]["bucket"]
         text += (f"# the weights are read from {folder}/ in the models bucket (aidc:storage.modelNamespaces must "
@@ -132,6 +140,29 @@ def fragment(plan: TrainPlan | ServePlan, name: str | None = None, capacity: str
         text += (f"# Lustre for the {plan.checkpoint_gib:,.0f} GiB checkpoint: {lu.capacity_gib:,} GiB at "
                  f"{lu.tier_mbps_per_tib} MB/s/TiB, written in {lu.write_seconds:,.0f} s\n")
     return text + yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
+
+
+def network_that_fits(doc: dict) -> dict | None:
+    """`aidc:network` keys that hold the fragment's nodes, when the default network does not:
+    the private subnet prefix the address plan asks for, and a /16 VPC around it."""
+    config = {"aws:region": "us-east-1", "aidc:environment": "staging", **doc}
+    try:
+        load_spec(config)
+        return None  # fits as it is
+    except SpecError as err:
+        prefixes = [p for p in err.problems if p.path == "aidc:network.privateSubnetPrefix"]
+        if not prefixes:
+            return None
+    net = {"cidr": "10.0.0.0/16"}
+    for prefix in range(19, 15, -1):
+        try:
+            spec = load_spec({**config, "aidc:network": {**net, "privateSubnetPrefix": prefix}})
+        except SpecError:
+            continue
+        plan = address_plan(spec)
+        if plan is not None and all(s.fits for s in plan.subnets):
+            return {**net, "privateSubnetPrefix": prefix}
+    return None
 
 
 def _summary(plan: TrainPlan | ServePlan) -> str:

@@ -30,6 +30,7 @@ from .model import (
     ReplaceOnChange,
     ReplaceRule,
     Source,
+    VpcCni,
 )
 
 HERE = Path(__file__).parent
@@ -37,7 +38,7 @@ HERE = Path(__file__).parent
 __all__ = [
     "Addon", "Ami", "Catalog", "CatalogError", "Chart", "Constraint", "Gpu", "Instance",
     "KubernetesVersion", "Pricing", "Rate", "Recipe", "ReplaceOnChange", "ReplaceRule", "Source", "catalog", "version_tuple",
-    "GenerationMfu", "ModelPreset", "DcgmFields", "Regions",
+    "GenerationMfu", "ModelPreset", "DcgmFields", "Regions", "VpcCni",
 ]
 
 
@@ -110,6 +111,11 @@ class Catalog:
     def regions(self) -> Regions:
         """AWS Regions and their AZ IDs (regions.yaml)."""
         return self._typed("regions", Regions)
+
+    @functools.cached_property
+    def vpc_cni(self) -> VpcCni:
+        """The VPC CNI's interface limits per instance type and warm-pool defaults (vpc_cni.yaml)."""
+        return self._typed("vpc_cni", VpcCni)
 
     def _check_references(self) -> None:
         problems: list[str] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -354,3 +354,22 @@ class Regions(Entry):
                 if not re.fullmatch(r"[a-z]+\d+-az\d+", az):
                     raise ValueError(f"regions.{name}.azIds: {az!r} is not an AZ ID")
         return v
+
+
+class EniLimits(NamedTuple):
+    enis: int         # network interfaces on network card 0 (the VPC CNI's card)
+    ipv4_per_eni: int  # private IPv4 addresses per interface, its primary address included
+
+
+class VpcCniDefaults(Entry):
+    warm_eni_target: int = Field(ge=0)
+    warm_prefix_target: int = Field(ge=0)
+
+
+class VpcCni(Entry):
+    """`vpc_cni.yaml`: the VPC CNI's per-type interface limits and warm-pool defaults."""
+
+    source: tuple[RepoSource, ...] = Field(min_length=1)
+    addon_version: str
+    defaults: VpcCniDefaults
+    limits: dict[str, EniLimits]

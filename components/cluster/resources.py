@@ -14,11 +14,14 @@ import pulumi_kubernetes as k8s
 from components.catalog import catalog
 from components.common import assume_role_policy, child, managed_policy, stateful, tags_for
 from components.identity import service_account_role
+from components.spec.pools import MAX_UNAVAILABLE
+from components.vocabulary import ZONE_LABEL
 
 from .kubeconfig import eks_kubeconfig
 
 if TYPE_CHECKING:
     from components.spec import Spec
+    from components.spec.network import PodAddressing
 
 __all__ = ["Cluster", "CORE_ADDONS", "NODE_POLICIES", "eks_kubeconfig", "service_account_role"]
 
@@ -32,9 +35,29 @@ ADDON_IDENTITIES = {
     "vpc-cni": ("kube-system", "aws-node", "AmazonEKS_CNI_Policy"),
     "aws-ebs-csi-driver": ("kube-system", "ebs-csi-controller-sa", "service-role/AmazonEBSCSIDriverPolicy"),
 }
-# Add-on settings aidc relies on: the VPC CNI enforces NetworkPolicy (the team namespaces'
-# default-deny policies are inert without it).
-ADDON_CONFIG = {"vpc-cni": {"enableNetworkPolicy": "true"}}
+
+
+def vpc_cni_values(pods: "PodAddressing", region: str, eni_subnets: Mapping[str, str] | None = None,
+                   security_group: str | None = None) -> dict:
+    """The VPC CNI add-on's configuration values (keys of charts/aws-vpc-cni/values.yaml in
+    aws/amazon-vpc-cni-k8s at the add-on's tag, which the add-on's schema follows).
+
+    NetworkPolicy is always enforced (the namespaces' default-deny policies are inert without it).
+    Prefix delegation and custom networking are the stack's `aidc:network.pods`; with custom
+    networking each zone gets an ENIConfig named after it, selected by the node's zone label,
+    putting pod interfaces into that zone's pod subnet with the cluster security group."""
+    values: dict = {"enableNetworkPolicy": "true"}
+    env = {}
+    if pods.prefix_delegation:
+        env["ENABLE_PREFIX_DELEGATION"] = "true"
+    if pods.custom_networking:
+        env["AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG"] = "true"
+        env["ENI_CONFIG_LABEL_DEF"] = ZONE_LABEL
+        values["eniConfig"] = {"create": True, "region": region, "subnets": {
+            zone: {"id": subnet, "securityGroups": [security_group]} for zone, subnet in (eni_subnets or {}).items()}}
+    if env:
+        values["env"] = env
+    return values
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonSSMManagedInstanceCore")
 
 
@@ -54,6 +77,7 @@ class Cluster(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
 
     def __init__(self, name: str, spec: "Spec", *, subnet_ids: Sequence[pulumi.Input[str]] = (),
+                 pod_subnet_ids: Sequence[pulumi.Input[str]] = (), zone_names: pulumi.Input[list] | None = None,
                  tags: Mapping[str, str] | None = None, opts: pulumi.ResourceOptions | None = None):
         super().__init__("aidc:cluster:Cluster", name, None, opts)
         tags = dict(tags or {})
@@ -66,6 +90,7 @@ class Cluster(pulumi.ComponentResource):
                                          opts=child(self))
             self.register_outputs({"kubeconfig": self.kubeconfig})
             return
+        self._pod_subnet_ids, self._zone_names = list(pod_subnet_ids), zone_names
         self._build_eks(name, spec, list(subnet_ids), tags)
 
     def _build_eks(self, name: str, spec: "Spec", subnet_ids: list, tags: dict) -> None:
@@ -121,7 +146,10 @@ class Cluster(pulumi.ComponentResource):
                 policy_arn=pulumi.Output.concat("arn:", partition, ":eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"),
                 access_scope={"type": "cluster"}, opts=child(self, depends_on=[entry]))
 
-        self.system_nodes = self._system_nodes(name, spec, subnet_ids, tags, node_attachments)
+        # Pods' addressing is settled before any node joins (custom networking cannot be fixed
+        # on a node that already gave pods addresses of its own subnet).
+        self.network_addon = self._vpc_cni(name, spec, partition, tags)
+        self.system_nodes = self._system_nodes(name, spec, subnet_ids, tags, [*node_attachments, self.network_addon])
         self._addons(name, spec, partition, tags)
         if cs.authentication == "irsa":
             issuer = self.eks.identities.apply(lambda ids: ids[0]["oidcs"][0]["issuer"])
@@ -149,30 +177,44 @@ class Cluster(pulumi.ComponentResource):
             instance_types=[sn.instance_type], ami_type=ami.ami_type,
             release_version=ami.release_versions[spec.kubernetes_version], capacity_type="ON_DEMAND",
             scaling_config={"min_size": sn.min, "max_size": sn.max, "desired_size": sn.min},
-            update_config={"max_unavailable": 1},
+            update_config={"max_unavailable": MAX_UNAVAILABLE},
             launch_template={"id": lt.id, "version": lt.latest_version.apply(str)},
             labels={"aidc.io/pool": "system"}, tags=tags_for(tags, f"{name}-system"),
             opts=child(self, depends_on=deps))
 
+    def _vpc_cni(self, name: str, spec: "Spec", partition: pulumi.Output[str], tags: dict) -> aws.eks.Addon:
+        pods, region = spec.network.pods, spec.region or ""
+        if pods.custom_networking:
+            config = pulumi.Output.all(self._zone_names, self.eks.vpc_config.cluster_security_group_id,
+                                       *self._pod_subnet_ids).apply(
+                lambda a: json.dumps(vpc_cni_values(pods, region, dict(zip(a[0], a[2:], strict=True)), a[1]), sort_keys=True))
+        else:
+            config = pulumi.Output.from_input(json.dumps(vpc_cni_values(pods, region), sort_keys=True))
+        return self._core_addon(name, "vpc-cni", partition, tags, config)
+
     def _addons(self, name: str, spec: "Spec", partition: pulumi.Output[str], tags: dict) -> None:
         for addon in CORE_ADDONS:
-            role_arn = sa = None
-            if addon in ADDON_IDENTITIES:
-                ns, sa, policy = ADDON_IDENTITIES[addon]
-                role_arn = service_account_role(f"{name}-{addon}", cluster_name=self.eks.name, namespace=ns,
-                                                service_account=sa, tags=tags, parent=self, associate=False,
-                                                managed_policy_arns=[managed_policy(partition, policy)]).arn
-            self.addon(f"{name}-{addon}", addon, tags, self, role_arn=role_arn, service_account=sa,
-                       needs_nodes=addon in NEEDS_NODES)
+            if addon != "vpc-cni":
+                self._core_addon(name, addon, partition, tags)
+
+    def _core_addon(self, name: str, addon: str, partition: pulumi.Output[str], tags: dict,
+                    config: pulumi.Input[str] | None = None) -> aws.eks.Addon:
+        role_arn = sa = None
+        if addon in ADDON_IDENTITIES:
+            ns, sa, policy = ADDON_IDENTITIES[addon]
+            role_arn = service_account_role(f"{name}-{addon}", cluster_name=self.eks.name, namespace=ns,
+                                            service_account=sa, tags=tags, parent=self, associate=False,
+                                            managed_policy_arns=[managed_policy(partition, policy)]).arn
+        return self.addon(f"{name}-{addon}", addon, tags, self, role_arn=role_arn, service_account=sa,
+                          needs_nodes=addon in NEEDS_NODES, config=config)
 
     def addon(self, name: str, addon: str, tags: Mapping[str, str], parent: pulumi.Resource,
               role_arn: pulumi.Input[str] | None = None, service_account: str | None = None,
-              needs_nodes: bool = True) -> aws.eks.Addon:
+              needs_nodes: bool = True, config: pulumi.Input[str] | None = None) -> aws.eks.Addon:
         """One EKS add-on at the catalog's version for this cluster's Kubernetes version
         (also for other components, e.g. storage drivers)."""
         version = catalog().recipe.kubernetes_versions[self.kubernetes_version].addons[addon].version
         identity = [{"role_arn": role_arn, "service_account": service_account}] if role_arn is not None else None
-        config = json.dumps(ADDON_CONFIG[addon], sort_keys=True) if addon in ADDON_CONFIG else None
         return aws.eks.Addon(name, cluster_name=self.eks.name, addon_name=addon, addon_version=version,
                              resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="PRESERVE",
                              configuration_values=config, pod_identity_associations=identity,

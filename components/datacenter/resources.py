@@ -45,7 +45,8 @@ class AiDatacenter(pulumi.ComponentResource):
             # One explicit AWS provider: the region comes from the spec, never from ambient config.
             self.aws = aws.Provider(f"{name}-aws", region=spec.region, opts=self._opts())
             self.network = Network(name, spec.network, spec.region or "", tags, opts=self._opts("aws"))
-            self.cluster = Cluster(name, spec, subnet_ids=self.network.private_subnet_ids, tags=tags,
+            self.cluster = Cluster(name, spec, subnet_ids=self.network.private_subnet_ids,
+                                   pod_subnet_ids=self.network.pod_subnet_ids, zone_names=self.network.zone_names, tags=tags,
                                    opts=self._opts("aws"))
         self.k8s_opts = self._opts("kubernetes")
 
@@ -92,7 +93,7 @@ class AiDatacenter(pulumi.ComponentResource):
                 cluster_security_group_id=cluster.eks.vpc_config.cluster_security_group_id,
                 vpc_id=network.vpc_id, subnet_ids=[s.id for s in subnets], zone_name=zone_name, tags=tags,
                 karpenter_release=self.karpenter.release if self.karpenter and pool.provisioner == "karpenter" else None,
-                depends_on=[cluster.node_access], opts=both)
+                depends_on=[cluster.node_access, cluster.network_addon], opts=both)
 
     def _storage(self, name: str, spec: Spec, tags: dict) -> None:
         """Lustre shares the first training pool's zone and subnet (zone 0 without one); the

@@ -55,3 +55,15 @@ def plan_subnets(vpc_cidr: str, zones: int, private_prefix: int = 19,
     private = [Subnet("private", i, str(_nth(vpc, private_prefix, i))) for i in range(zones)]
     public = [Subnet("public", i, str(_nth(public_block, public_prefix, i))) for i in range(zones)]
     return private + public
+
+
+def pod_subnets(pod_cidr: str, zones: int, prefix: int) -> list[str]:
+    """Pod subnets of a secondary CIDR (VPC CNI custom networking): zone i gets block i of
+    `prefix`, so adding a zone never moves one."""
+    block = ipaddress.IPv4Network(pod_cidr)
+    if prefix < block.prefixlen:
+        raise SubnetLayoutError(f"pod subnets (/{prefix}) cannot be larger than the pod CIDR (/{block.prefixlen})")
+    if zones > 2 ** (prefix - block.prefixlen):
+        raise SubnetLayoutError(f"{block} holds {2 ** (prefix - block.prefixlen)} pod subnets of /{prefix}, "
+                                f"not {zones}; use a shorter pods.subnetPrefix")
+    return [str(_nth(block, prefix, i)) for i in range(zones)]

@@ -24,14 +24,21 @@ if TYPE_CHECKING:
     from components.spec.pools import PoolFacts
 
 
+def _share(percent: int) -> str:
+    """A budget's `nodes`: a percentage, or plain "0" for none."""
+    return f"{percent}%" if percent else "0"
+
+
 def disruption(pool: "PoolFacts") -> dict[str, Any]:
     """Training nodes are only taken back when empty, never to repack or to chase drift (a
     multi-node job dies with any of its nodes); inference nodes consolidate freely."""
     if pool.purpose == "training":
         return {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "10m",
-                "budgets": [{"nodes": "0", "reasons": ["Drifted", "Underutilized"]}, {"nodes": "10%"}]}
+                "budgets": [{"nodes": _share(pool.replace_budget_percent), "reasons": ["Drifted", "Underutilized"]},
+                            {"nodes": _share(pool.empty_budget_percent)}]}
+    assert pool.replace_budget_percent == pool.empty_budget_percent
     return {"consolidationPolicy": "WhenEmptyOrUnderutilized", "consolidateAfter": "5m",
-            "budgets": [{"nodes": "20%"}]}
+            "budgets": [{"nodes": _share(pool.replace_budget_percent)}]}
 
 
 def node_pool(pool: "PoolFacts", zone: str | None = None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import pulumi_aws as aws
 from components.catalog import catalog
 from components.common import child, tags_for
 from components.kube import apply_objects
+from components.spec.pools import MAX_UNAVAILABLE
 from components.vocabulary import POOL_LABEL
 
 from .fabric import network_interfaces, placement_strategy
@@ -110,8 +111,7 @@ class GpuNodePool(pulumi.ComponentResource):
             f"{name}-lt", update_default_version=True, tag_specifications=tag_specs,
             tags=tags_for(tags, f"{name}-lt"), opts=child(self), **lt_args)
         size = spec.size
-        # Reserved capacity has no spare instances to surge into: replace nodes in place.
-        update = {"max_unavailable": 1, "update_strategy": "MINIMAL" if pool.reserved else "DEFAULT"}
+        update = {"max_unavailable": MAX_UNAVAILABLE, "update_strategy": pool.update_strategy}
         return aws.eks.NodeGroup(
             f"{name}-ng", cluster_name=cluster_name, node_group_name=name, node_role_arn=node_role_arn,
             subnet_ids=list(subnet_ids), instance_types=[pool.instance_type], ami_type=ami.ami_type,

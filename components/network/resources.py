@@ -80,6 +80,8 @@ class Network(pulumi.ComponentResource):
                                           opts=child(self))
             self.private_route_tables.append(rt)
 
+        self.pod_subnets = self._pod_subnets(name, spec, tags) if spec.pods.cidr else []
+
         # S3 through a gateway endpoint: free, and keeps dataset and checkpoint traffic off NAT.
         aws.ec2.VpcEndpoint(f"{name}-s3", vpc_id=vpc_id, service_name=f"com.amazonaws.{region}.s3",
                             vpc_endpoint_type="Gateway",
@@ -102,8 +104,26 @@ class Network(pulumi.ComponentResource):
 
         self.vpc_id = vpc_id
         self.private_subnet_ids = [s.id for s in self.private_subnets]
+        self.pod_subnet_ids = [s.id for s in self.pod_subnets]
         self.register_outputs({"vpcId": vpc_id, "privateSubnetIds": self.private_subnet_ids,
-                               "zones": self.zone_names})
+                               "podSubnetIds": self.pod_subnet_ids, "zones": self.zone_names})
+
+    def _pod_subnets(self, name: str, spec: "NetworkSpec", tags: Mapping[str, str]) -> list[aws.ec2.Subnet]:
+        """VPC CNI custom networking: a secondary CIDR on the VPC and one pod subnet per zone,
+        routed like the zone's node subnet. Pods take their addresses here, not from the nodes'."""
+        assoc = aws.ec2.VpcIpv4CidrBlockAssociation(f"{name}-pods-cidr", vpc_id=self.vpc.id, cidr_block=spec.pods.cidr,
+                                                    opts=child(self))
+        subnets = []
+        for z, cidr in enumerate(spec.pod_subnets()):
+            sname = f"{name}-pods-{z}"
+            sn = aws.ec2.Subnet(sname, vpc_id=self.vpc.id, cidr_block=cidr,
+                                availability_zone=self.zone_names.apply(lambda n, i=z: n[i]),
+                                map_public_ip_on_launch=False, tags=tags_for(tags, sname),
+                                opts=child(self, depends_on=[assoc]))
+            aws.ec2.RouteTableAssociation(f"{sname}-rta", subnet_id=sn.id, route_table_id=self.private_route_tables[z].id,
+                                          opts=child(self))
+            subnets.append(sn)
+        return subnets
 
     def _flow_logs(self, name: str, spec: "NetworkSpec", tags: Mapping[str, str]) -> None:
         group = aws.cloudwatch.LogGroup(f"{name}-flow-logs", retention_in_days=spec.flow_log_retention_days,

@@ -8,6 +8,7 @@ Pure: no Pulumi, no I/O beyond the catalog."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
     from .gpu_pools import GpuPoolSpec
 
 
+# Managed node groups replace one node at a time (updateConfig.maxUnavailable).
+MAX_UNAVAILABLE = 1
+
+
 @dataclass(frozen=True)
 class EfaInterface:
     """One EFA interface of a launch template: which network card, which device index, and
@@ -44,16 +49,22 @@ class EfaInterface:
     interface_type: str  # efa | efa-only
 
 
-def efa_layout(instance: "Instance") -> tuple[EfaInterface, ...]:
-    """Every EFA interface the instance supports, one per network card.
+def efa_layout(instance: "Instance", provisioner: str = "managed") -> tuple[EfaInterface, ...]:
+    """Every EFA interface a node of the pool gets, one per network card.
 
-    Card 0, device 0 is the primary interface and must carry IP traffic, so it is `efa`
-    (EFA with ENA: the node's address plus the first EFA device). Each further card gets one
-    interface at device index 1: `efa-only` where the type supports it (no ENA device, so no
-    VPC address is spent), else `efa`. A p5.48xlarge gets 32 interfaces."""
+    Managed node groups get aidc's launch template: card 0, device 0 is the primary interface
+    and must carry IP traffic, so it is `efa` (EFA with ENA: the node's address plus the first
+    EFA device); each further card gets one interface at device index 1, `efa-only` where the
+    type supports it (no ENA device, so no VPC address is spent), else `efa`. A p5.48xlarge
+    gets 32 interfaces, one of them with an address.
+
+    Karpenter builds its own launch template: for an EC2NodeClass without networkInterfaces it
+    puts an `efa` interface on every card (device index 0 on card 0, 1 on the others), each with
+    an address (aws/karpenter-provider-aws v1.14.1, pkg/providers/launchtemplate/
+    launchtemplate.go, generateNetworkInterfaces)."""
     if instance.efa_interfaces == 0:
         return ()
-    rest = "efa-only" if instance.efa_only else "efa"
+    rest = "efa-only" if instance.efa_only and provisioner == "managed" else "efa"
     return (EfaInterface(0, 0, "efa"),) + tuple(
         EfaInterface(card, 1, rest) for card in range(1, instance.efa_interfaces))
 
@@ -178,6 +189,35 @@ class PoolFacts:
     def placement_group(self) -> bool:
         return self.spec.placement_group
 
+    # ---- replacement (a new AMI, a changed launch template, drift)
+    @property
+    def update_strategy(self) -> str:
+        """Managed node group update strategy: reserved capacity has no spare instances to surge
+        into, so its nodes are replaced in place (MINIMAL); others surge first (DEFAULT)."""
+        return "MINIMAL" if self.reserved else "DEFAULT"
+
+    @property
+    def replace_budget_percent(self) -> int:
+        """Karpenter: the share of nodes replaced at once for drift or repacking. Training nodes
+        never are (a multi-node job dies with any of its nodes); inference nodes 20 %."""
+        return 0 if self.purpose == "training" else 20
+
+    @property
+    def empty_budget_percent(self) -> int:
+        """Karpenter: the share of empty nodes taken back at once."""
+        return 10 if self.purpose == "training" else 20
+
+    def replacement_surge(self, zones: int) -> int:
+        """Nodes that may run beside a full pool while it is replaced, each needing addresses.
+        A managed node group with the DEFAULT strategy raises its size by up to twice its zones
+        (or maxUnavailable, 1, if larger) before draining old nodes; MINIMAL does not surge.
+        Karpenter launches a replacement before draining, up to its replacement budget."""
+        if self.existing:
+            return 0
+        if self.provisioner == "karpenter":
+            return math.ceil(self.max_nodes * self.replace_budget_percent / 100)
+        return 0 if self.update_strategy == "MINIMAL" else max(2 * zones, MAX_UNAVAILABLE)
+
 
 def _operator_switches(pool: "GpuPoolSpec") -> dict[str, str]:
     """GPU Operator per-node switches: the MIG profile, the time-slicing config's name."""
@@ -234,7 +274,7 @@ def resolve_pool(pool: "GpuPoolSpec", cat: "Catalog") -> PoolFacts:
         labels=MappingProxyType(_labels(pool, inst, cat)),
         # An existing pool's taints are the site's choice: GPU_TAINT is recommended, not required.
         taints=() if pool.existing else (MappingProxyType(dict(GPU_TAINT)),),
-        efa_interfaces=efa_layout(inst) if pool.efa else (),
+        efa_interfaces=efa_layout(inst, pool.provisioner) if pool.efa else (),
         topology_levels=_topology_levels(pool, inst, cat))
 
 

@@ -16,6 +16,7 @@ from components.catalog import Catalog, CatalogError, catalog
 from components.yamlfile import YamlFileError
 from components.yamlfile import load as load_yaml
 
+from . import addresses as addresses_section
 from . import cluster as cluster_section
 from . import gpu_pools as gpu_pools_section
 from . import inference as inference_section
@@ -124,6 +125,7 @@ def semantic_problems(spec: Spec, cat: Catalog) -> Iterator[Problem]:
     yield from inference_section.problems(spec.inference, spec, cat)
     yield from observability_section.problems(spec.observability)
     yield from _shared_pool_problems(spec)
+    yield from addresses_section.problems(spec)
 
 
 def _shared_pool_problems(spec: Spec) -> Iterator[Problem]:
