@@ -211,3 +211,18 @@ def test_mig_slices_count_at_their_most():
                if d.what == "extra"]
     # 1 + 2 surge nodes; up to 7 slices per GPU: 12 + 56 pods -> 3 interfaces of 50 (8 GPUs alone: 2)
     assert pool.addresses == 3 * 3 * 50
+
+
+def test_aidc_plan_exits_2_on_a_small_network_and_prints_prods_figures(tmp_path, capsys):
+    from aidc.cli import main
+    doc = yaml.safe_load((ROOT / "stacks" / "Pulumi.prod.yaml").read_text())
+    doc["config"]["aidc:network"].update(cidr="10.40.0.0/22", privateSubnetPrefix=26, publicSubnetPrefix=28)
+    path = tmp_path / "Pulumi.small.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    assert main(["plan", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "aidc:network.privateSubnetPrefix" in err and "short by 2,004" in err and "Traceback" not in err
+    assert main(["plan", "prod"]) == 0
+    out = capsys.readouterr().out
+    assert "addresses (VPC CNI secondary IPs):" in out
+    assert "10.40.0.0/19       needs  2,063 of  8,187" in out

@@ -57,11 +57,12 @@ class AddressPlan:
     def lines(self) -> list[str]:
         """What `aidc plan` prints: one line per subnet, worst first."""
         out = [f"addresses ({self.mode}):"]
+        width = max((len(s.name) for s in self.subnets), default=0)
         for s in self.subnets:
             worst = max(s.demands, key=lambda d: d.addresses, default=None)
             tail = f"; most: {worst.what} {worst.addresses:,} ({worst.how})" if worst else ""
             verdict = "" if s.fits else f"  SHORT by {s.shortfall:,}" if s.shortfall else "  no room for /28 prefixes"
-            out.append(f"  {s.name:<10} {s.cidr:<18} needs {s.needed:>6,} of {s.capacity:>6,}{verdict}{tail}")
+            out.append(f"  {s.name:<{width}} {s.cidr:<18} needs {s.needed:>6,} of {s.capacity:>6,}{verdict}{tail}")
         return out
 
 
