@@ -151,6 +151,9 @@ def test_custom_networking_plans_pod_subnets_and_eniconfigs(tmp_path):
     fits = {s.name.split(" ")[0]: s for s in address_plan(planned.spec).subnets}
     node = {d.what: d.addresses for d in fits["private-0"].demands}
     assert node["train-h100"] == 16 and {d.what: d.addresses for d in fits["pods-0"].demands}["train-h100"] == 800
+    # Karpenter leaves the primary interface out of its max-pods arithmetic
+    karpenter = only([r for r in plan.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"].endswith("/karpenter")])
+    assert karpenter.inputs["values"]["settings"]["reservedENIs"] == "1"
 
 
 def test_unknown_system_node_type_is_named():

@@ -81,7 +81,8 @@ class AiDatacenter(pulumi.ComponentResource):
         elastic = [p for p in spec.gpu_pools if p.provisioner == "karpenter"]
         if elastic:
             self.karpenter = Karpenter(f"{name}-karpenter", cluster, region=spec.region or "", tags=tags,
-                                       reserved_capacity=any(p.capacity.reserved for p in elastic), opts=both)
+                                       reserved_capacity=any(p.capacity.reserved for p in elastic),
+                                       reserved_enis=1 if spec.network.pods.custom_networking else 0, opts=both)
         for pool in spec.gpu_pools:
             zone = zone_index(pool, spec.network, spec.region)
             subnets = network.private_subnets if zone is None else [network.subnet_in(zone)]

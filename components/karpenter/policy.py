@@ -97,11 +97,17 @@ def controller_policy(*, partition: str, region: str, account: str, cluster_name
     )
 
 
-def chart_values(*, cluster_name: Any, queue_name: Any, reserved_capacity: bool) -> dict[str, Any]:
-    """The controller runs on the system nodes (never on a node it may remove), two replicas."""
+def chart_values(*, cluster_name: Any, queue_name: Any, reserved_capacity: bool,
+                 reserved_enis: int = 0) -> dict[str, Any]:
+    """The controller runs on the system nodes (never on a node it may remove), two replicas.
+    With VPC CNI custom networking the primary interface carries no pods: `reservedENIs` keeps it
+    out of Karpenter's max-pods arithmetic (chart 1.14.1 values.yaml, settings.reservedENIs)."""
+    settings = {"clusterName": cluster_name, "interruptionQueue": queue_name,
+                "featureGates": {"reservedCapacity": reserved_capacity}}
+    if reserved_enis:
+        settings["reservedENIs"] = str(reserved_enis)
     return {
-        "settings": {"clusterName": cluster_name, "interruptionQueue": queue_name,
-                     "featureGates": {"reservedCapacity": reserved_capacity}},
+        "settings": settings,
         "serviceAccount": {"name": NAMESPACE_SA[1]},
         "replicas": 2,
         "nodeSelector": {"aidc.io/pool": "system"},

@@ -29,7 +29,7 @@ class Karpenter(pulumi.ComponentResource):
     release: pulumi.Resource
 
     def __init__(self, name: str, cluster: "Cluster", *, region: str, tags: Mapping[str, str],
-                 reserved_capacity: bool, opts: pulumi.ResourceOptions | None = None):
+                 reserved_capacity: bool, reserved_enis: int = 0, opts: pulumi.ResourceOptions | None = None):
         super().__init__("aidc:karpenter:Karpenter", name, None, opts)
         tags = dict(tags)
         ident = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self))
@@ -59,6 +59,6 @@ class Karpenter(pulumi.ComponentResource):
         self.release = helm_release(
             "karpenter", "karpenter",
             chart_values(cluster_name=cluster.eks.name, queue_name=self.queue.name,
-                         reserved_capacity=reserved_capacity),
+                         reserved_capacity=reserved_capacity, reserved_enis=reserved_enis),
             child(self), namespace_resource=ns, depends_on=[self.role, cluster.node_access])
         self.register_outputs({"queueUrl": self.queue.url, "roleArn": self.role.arn})
