@@ -6,8 +6,9 @@ import argparse
 import json
 
 from aidc.errors import Problem, UserError
-from aidc.sizing import ServeWorkload, TrainWorkload, plan_serve, plan_train, resolve_hardware
+from aidc.sizing import AttentionShape, ServeWorkload, TrainWorkload, plan_serve, plan_train, resolve_hardware
 from aidc.sizing.hardware import nodes_carrying
+from aidc.sizing.plot import write_plot
 from aidc.sizing.serve import DEFAULT_GPU_MEMORY_UTILIZATION, Architecture, ServePlan, plan_serve_cheapest
 from aidc.sizing.stack import CAPACITY_TYPES, fragment
 from aidc.sizing.train import DEFAULT_CHECKPOINT_WRITE_SECONDS, PRECISIONS, TrainPlan
@@ -46,7 +47,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--tokens", type=_number, required=True, help="training tokens")
     t.add_argument("--gpus", type=_number, help="GPUs you have (answer: days)")
     t.add_argument("--days", type=_number, help="days you have (answer: GPUs, whole nodes)")
-    t.add_argument("--mfu", type=_number, help="effective model FLOPs utilisation (default: catalog per generation)")
+    t.add_argument("--mfu", type=_number, help="effective model FLOPs utilisation (default: the utilisation "
+                                               "model of catalog mfu.yaml)")
+    t.add_argument("--seq-len", type=_number, help="training sequence length for attention FLOPs (default: the preset's)")
+    t.add_argument("--layers", type=_number, help="transformer layers (without --preset; for attention FLOPs)")
+    t.add_argument("--hidden-size", type=_number, help="attention width, heads x head dim (without --preset)")
+    t.add_argument("--plot", metavar="FILE.png", help="also write days and cost against GPU count to FILE.png")
     t.add_argument("--precision", default="bf16", choices=PRECISIONS, help="training precision (peak FLOPs)")
     t.add_argument("--checkpoint-write-seconds", type=_number, default=DEFAULT_CHECKPOINT_WRITE_SECONDS,
                    help="longest acceptable checkpoint write (default %(default)g s)")
@@ -98,21 +104,68 @@ def _emit_or_print(args: argparse.Namespace, plan, payload: dict, lines: list[st
     return 0
 
 
+def _moe_lookalike(params: float) -> str | None:
+    """The name of a mixture-of-experts preset whose total size `params` is (within 2%)."""
+    for key, m in catalog().models.items():
+        if m.moe and abs(params / m.params - 1) <= 0.02:
+            return f"{m.name} ({m.params / 1e9:,.0f}B total, {m.active_params / 1e9:,.0f}B active; --preset {key})"
+    return None
+
+
+def _attention(args: argparse.Namespace, preset) -> AttentionShape | None:
+    seq = args.seq_len if args.seq_len is not None else (preset.training_seq_len if preset else None)
+    layers = preset.layers if preset else args.layers
+    width = preset.attention_width if preset else args.hidden_size
+    given = [f for f, v in (("--layers", args.layers), ("--hidden-size", args.hidden_size), ("--seq-len", args.seq_len))
+             if v is not None]
+    if preset is None and given and len(given) < 3:
+        missing = [f for f in ("--layers", "--hidden-size", "--seq-len") if f not in given]
+        raise UserError("incomplete attention shape", [Problem(f, f"needed with {', '.join(given)}") for f in missing])
+    if seq is None or layers is None or width is None:
+        return None
+    problems: list[Problem] = []
+    for flag, v in (("--seq-len", seq), ("--layers", layers), ("--hidden-size", width)):
+        if v <= 0 or v != int(v):
+            problems.append(Problem(flag, f"must be a positive whole number, got {v:g}"))
+    if problems:
+        raise UserError("invalid attention shape", problems)
+    return AttentionShape(int(layers), int(width), int(seq))
+
+
 def run_train(args: argparse.Namespace) -> int:
     cat = catalog()
     preset = _preset(args.preset)
-    _exclusive(args, ("--params", "--active-params"))
+    _exclusive(args, ("--params", "--active-params", "--layers", "--hidden-size"))
     params = preset.params if preset else args.params
     if params is None:
         raise UserError("no model size", [Problem("--params", "give --params (or --preset)")])
     active = preset.active_params if preset else args.active_params
+    if preset is None and active is None and (twin := _moe_lookalike(params)):
+        raise UserError("mixture of experts without active parameters", [Problem(
+            "--active-params", f"--params {params:g} is the size of {twin}: give --active-params (parameters used "
+                               "per token) or the preset; sized on all its parameters it would come out many times "
+                               "too big")])
     hw = resolve_hardware(cat, args.instance_type, args.gpu)
     gpus = args.gpus
     w = TrainWorkload(params=params, tokens=args.tokens, active_params=active,
                       gpus=int(gpus) if gpus and gpus > 0 and gpus == int(gpus) else gpus, days=args.days,
-                      mfu=args.mfu, precision=args.precision, checkpoint_write_seconds=args.checkpoint_write_seconds)
+                      mfu=args.mfu, precision=args.precision, checkpoint_write_seconds=args.checkpoint_write_seconds,
+                      attention=_attention(args, preset))
     plan = plan_train(w, hw, cat)
-    return _emit_or_print(args, plan, train_json(plan), train_lines(plan, preset.name if preset else None))
+    name = preset.name if preset else None
+    if args.plot:
+        _plot(args.plot, plan, cat, name)
+    return _emit_or_print(args, plan, train_json(plan), train_lines(plan, name))
+
+
+def _plot(path: str, plan: TrainPlan, cat, name: str | None) -> None:
+    what = name or f"{plan.workload.params / 1e9:,.1f}B params"
+    title = (f"{what}, {plan.workload.tokens / 1e12:,.3g}T tokens, {plan.workload.precision} on "
+             f"{plan.hardware.gpu.name}: days and cost vs GPUs")
+    try:
+        write_plot(plan, cat, path, title)
+    except OSError as err:
+        raise UserError("cannot write the plot", [Problem("--plot", f"{path}: {err.strerror or err}")]) from None
 
 
 def train_json(p: TrainPlan) -> dict:
@@ -124,8 +177,14 @@ def train_json(p: TrainPlan) -> dict:
         "costReservedBasis": p.reserved_basis,
         "gpu": hw.gpu.name, "gpusPerNode": hw.gpus_per_node, "params": w.params,
         "activeParams": w.active_params or w.params, "tokens": w.tokens, "precision": w.precision,
-        "trainingFlops": p.flops, "peakTflopsPerGpu": p.peak_flops_per_gpu / 1e12, "mfu": p.mfu,
-        "mfuSource": p.mfu_source, "stateGiB": round(p.state_gib, 1), "minGpusForState": p.min_gpus_for_state,
+        "trainingFlops": p.flops, "attentionShare": round(p.attention_share, 4),
+        "seqLen": w.attention.seq_len if w.attention else None,
+        "peakTflopsPerGpu": p.peak_flops_per_gpu / 1e12, "mfu": round(p.mfu, 4),
+        "mfuRange": sorted(round(m, 4) for m in p.mfu_range), "mfuSource": p.mfu_source,
+        "dataParallelWidth": round(p.dp_width, 1),
+        "gpuHoursRange": sorted(round(h) for h in p.gpu_hours_range),
+        "daysRange": sorted(round(d, 2) for d in p.days_range),
+        "costUsdRange": sorted(round(c) for c in p.cost_usd_range), "stateGiB": round(p.state_gib, 1), "minGpusForState": p.min_gpus_for_state,
         "usdPerHour": round(p.nodes * hw.usd_per_node_hour, 2),
         "fabric": {"efaInterfacesPerNode": hw.instance.efa_interfaces, "networkGbpsPerNode": hw.instance.network_gbps,
                    "gpudirectRdma": hw.instance.gpudirect_rdma},
@@ -146,10 +205,14 @@ def train_lines(p: TrainPlan, model: str | None) -> list[str]:
     return [
         f"Training {what} on {w.tokens / 1e12:,.3g}T tokens, {hw.instance_type} "
         f"({hw.gpus_per_node} x {hw.gpu.name}), {asked}",
-        f"  compute     {p.flops:.3g} FLOPs  (6 x {active / 1e9:,.1f}B active params x {w.tokens / 1e12:,.3g}T tokens)",
-        f"  GPU-hours   {p.gpu_hours:,.0f}  at {p.peak_flops_per_gpu / 1e12:,.0f} TFLOPS {w.precision} peak "
-        f"x MFU {p.mfu:.2f}",
-        f"  GPUs        {p.gpus:,} on {p.nodes:,} nodes -> {p.days:,.1f} days",
+        f"  compute     {p.flops:.3g} FLOPs  ({active / 1e9:,.1f}B active params x {w.tokens / 1e12:,.3g}T tokens"
+        + (f", attention {p.attention_share:.0%} at {w.attention.seq_len:,} tokens)" if w.attention else
+           ", attention not counted)"),
+        f"  GPU-hours   {p.gpu_hours:,.0f}  (range {min(p.gpu_hours_range):,.0f}-{max(p.gpu_hours_range):,.0f})  at "
+        f"{p.peak_flops_per_gpu / 1e12:,.0f} TFLOPS {w.precision} peak x MFU {p.mfu:.3f}"
+        + (f" ({min(p.mfu_range):.3f}-{max(p.mfu_range):.3f})" if w.mfu is None else " (given)"),
+        f"  GPUs        {p.gpus:,} on {p.nodes:,} nodes -> {p.days:,.1f} days (range {min(p.days_range):,.1f}-"
+        f"{max(p.days_range):,.1f}), data-parallel width {p.dp_width:,.0f}",
         f"  memory      at least {p.min_gpus_for_state:,} GPUs to hold {p.state_gib:,.0f} GiB of sharded "
         "weights, gradients and optimizer state",
         f"  checkpoint  {p.checkpoint_gib:,.0f} GiB -> FSx for Lustre PERSISTENT_2 {lu.capacity_gib:,} GiB at "
@@ -160,7 +223,7 @@ def train_lines(p: TrainPlan, model: str | None) -> list[str]:
         f"{hw.instance.network_gbps:,g} Gb/s per node"
         + (", GPUDirect RDMA" if hw.instance.gpudirect_rdma else ""),
         f"  cost        ${p.cost_usd:,.0f} on demand ({p.nodes:,} x ${hw.usd_per_node_hour:,.2f}/h x "
-        f"{p.days * 24:,.0f} h)"
+        f"{p.days * 24:,.0f} h; range ${min(p.cost_usd_range):,.0f}-${max(p.cost_usd_range):,.0f})"
         + (f", ${p.cost_usd_reserved:,.0f} reserved ({RESERVED_LABEL[p.reserved_basis]})"
            if p.cost_usd_reserved is not None else ""),
         "assumptions:",

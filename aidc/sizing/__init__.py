@@ -5,11 +5,12 @@
 Every fact (GPU peak, memory, bandwidth, node shape, price, MFU, model architecture) comes
 from the catalog; formulas and assumptions are in docs/sizing.md."""
 
+from .flops import AttentionShape, training_flops
 from .hardware import Hardware, resolve_hardware
 from .serve import ServePlan, ServeWorkload, kv_bytes_per_token, plan_serve
-from .train import TrainPlan, TrainWorkload, plan_train, training_flops
+from .train import TrainPlan, TrainWorkload, plan_train
 
 __all__ = [
-    "Hardware", "ServePlan", "ServeWorkload", "TrainPlan", "TrainWorkload", "kv_bytes_per_token",
+    "AttentionShape", "Hardware", "ServePlan", "ServeWorkload", "TrainPlan", "TrainWorkload", "kv_bytes_per_token",
     "plan_serve", "plan_train", "resolve_hardware", "training_flops",
 ]

@@ -1,4 +1,5 @@
-"""Training run sizing: FLOPs -> GPU-hours -> GPUs or days, nodes, checkpoint, Lustre, cost."""
+"""Training run sizing: FLOPs (with attention) -> utilisation at the run's data-parallel width ->
+GPU-hours -> GPUs or days, nodes, checkpoint, Lustre, cost, each with the model's range."""
 
 from __future__ import annotations
 
@@ -9,14 +10,10 @@ from aidc.errors import Problem, UserError
 from components.catalog import Catalog
 from components.formulas.lustre import LustreSize, lustre_size
 
+from .flops import AttentionShape, training_flops
 from .hardware import GIB, Hardware, positive, reserved_assumption
-
-# Mixed-precision Adam, fully sharded (ZeRO-3 / FSDP): bf16 weights 2 + bf16 gradients 2 +
-# fp32 master weights 4 + Adam first and second moments 4 + 4 bytes per parameter.
-STATE_BYTES_PER_PARAM = 16
-# Of each GPU's memory, the share sharded state may take; the rest is for activations,
-# communication buffers and allocator fragmentation.
-STATE_MEMORY_FRACTION = 0.75
+from .mfu import model_for
+from .state import STATE_BYTES_PER_PARAM, STATE_MEMORY_FRACTION, data_parallel_width, min_gpus_for_state, state_gib
 # A resumable checkpoint: bf16 weights + fp32 master weights + both Adam moments (no gradients).
 CHECKPOINT_BYTES_PER_PARAM = 14
 DEFAULT_CHECKPOINT_WRITE_SECONDS = 300.0
@@ -30,7 +27,8 @@ class TrainWorkload:
     active_params: float | None = None  # per token (mixture of experts); default = params
     gpus: int | None = None  # answer: days
     days: float | None = None  # answer: GPUs, rounded up to whole nodes
-    mfu: float | None = None  # default: catalog mfu.yaml for the GPU generation and precision
+    mfu: float | None = None  # default: the utilisation model (catalog mfu.yaml)
+    attention: AttentionShape | None = None  # layers, width, seq len: attention FLOPs when known
     precision: str = "bf16"
     checkpoint_write_seconds: float = DEFAULT_CHECKPOINT_WRITE_SECONDS
 
@@ -44,6 +42,14 @@ class TrainPlan:
     mfu: float
     mfu_source: str
     gpu_hours: float
+    # The model's range (the calibration runs' spread): slow end first. Equal to the expected
+    # values with --mfu.
+    mfu_range: tuple[float, float]
+    gpu_hours_range: tuple[float, float]
+    days_range: tuple[float, float]
+    cost_usd_range: tuple[float, float]
+    dp_width: float
+    attention_share: float  # attention FLOPs / all FLOPs
     gpus: int
     nodes: int
     days: float
@@ -55,11 +61,6 @@ class TrainPlan:
     cost_usd_reserved: float | None  # at a committed rate, when the catalog has one
     reserved_basis: str | None  # capacityBlock | oneYear | None
     assumptions: list[str] = field(default_factory=list)
-
-
-def training_flops(active_params: float, tokens: float) -> float:
-    """6 N T: 2 FLOPs per parameter per token forward, 4 backward."""
-    return 6.0 * active_params * tokens
 
 
 def gpu_hours_for(flops: float, peak_flops: float, mfu: float) -> float:
@@ -76,15 +77,6 @@ def gpus_within(gpu_hours: float, days: float, gpus_per_node: int) -> int:
     return gpus_per_node * math.ceil(gpus / gpus_per_node)
 
 
-def state_gib(params: float) -> float:
-    return params * STATE_BYTES_PER_PARAM / GIB
-
-
-def min_gpus_for_state(params: float, memory_gib: float) -> int:
-    """GPUs whose memory holds weights, gradients and optimizer state when fully sharded."""
-    return math.ceil(state_gib(params) / (memory_gib * STATE_MEMORY_FRACTION) - 1e-9)
-
-
 def checkpoint_gib(params: float) -> float:
     return params * CHECKPOINT_BYTES_PER_PARAM / GIB
 
@@ -94,14 +86,14 @@ def _lustre(checkpoint: float, max_write_seconds: float, cat: Catalog | None) ->
     return lustre_size(checkpoint, max_write_seconds, prices)
 
 
-def default_mfu(cat: Catalog, hw: Hardware, precision: str) -> tuple[float, str]:
-    gen = cat.mfu.get(hw.gpu.generation)
-    value = gen.mfu.get(precision) if gen else None
-    if value is None:
-        raise UserError("no default MFU", [Problem(
-            "--mfu", f"the catalog has no default {precision} MFU for {hw.gpu.generation} GPUs ({hw.gpu.name}); "
-                     "give --mfu")])
-    return value, gen.source.url
+def _mfu(w: TrainWorkload, hw: Hardware, cat: Catalog, gpus: float) -> tuple[float, float, float, str]:
+    """Expected, slow-end and fast-end MFU at this many GPUs, and where it comes from."""
+    if w.mfu is not None:
+        return w.mfu, w.mfu, w.mfu, "--mfu"
+    moe = bool(w.active_params) and w.active_params < w.params
+    est = model_for(cat).estimate(hw.gpu.generation, w.precision, moe,
+                                  data_parallel_width(gpus, w.params, hw.gpu.memory_gib))
+    return est.expected, est.slow, est.fast, est.terms
 
 
 def _validate(w: TrainWorkload) -> None:
@@ -126,16 +118,25 @@ def _validate(w: TrainWorkload) -> None:
         raise UserError("invalid training workload", problems)
 
 
+def _gpus_for_days(w: TrainWorkload, hw: Hardware, cat: Catalog, flops: float, peak: float, floor: int) -> int:
+    """GPUs (whole nodes) that finish within --days. MFU falls as the cluster widens, so this is
+    a fixed point: GPUs -> MFU -> GPU-hours -> GPUs; it settles in a few steps (slope < 0.1)."""
+    gpn, gpus = hw.gpus_per_node, floor
+    for _ in range(50):
+        hours = gpu_hours_for(flops, peak, _mfu(w, hw, cat, gpus)[0])
+        nxt = max(gpus_within(hours, w.days, gpn), floor)
+        if nxt == gpus:
+            break
+        gpus = nxt
+    return gpus
+
+
 def plan_train(w: TrainWorkload, hw: Hardware, cat: Catalog) -> TrainPlan:
     _validate(w)
     active = w.active_params or w.params
     peak = hw.peak_flops(w.precision)
-    if w.mfu is not None:
-        mfu, mfu_source = w.mfu, "--mfu"
-    else:
-        mfu, mfu_source = default_mfu(cat, hw, w.precision)
-    flops = training_flops(active, w.tokens)
-    hours = gpu_hours_for(flops, peak, mfu)
+    flops = training_flops(active, w.tokens, w.attention)
+    attention_share = 1 - training_flops(active, w.tokens) / flops
     need = min_gpus_for_state(w.params, hw.gpu.memory_gib)
     gpn = hw.gpus_per_node
     if w.gpus is not None:
@@ -145,20 +146,34 @@ def plan_train(w: TrainWorkload, hw: Hardware, cat: Catalog) -> TrainPlan:
                 "--gpus", f"{gpus} x {hw.gpu.name} ({hw.gpu.memory_gib:g} GiB) cannot hold the "
                           f"{state_gib(w.params):,.0f} GiB of sharded training state; need at least {need}")])
     else:
-        gpus = max(gpus_within(hours, w.days, gpn), gpn * math.ceil(need / gpn))
+        gpus = _gpus_for_days(w, hw, cat, flops, peak, gpn * math.ceil(need / gpn))
+    mfu, slow, fast, mfu_source = _mfu(w, hw, cat, gpus)
+    hours = gpu_hours_for(flops, peak, mfu)
+    hours_range = (gpu_hours_for(flops, peak, slow), gpu_hours_for(flops, peak, fast))
     nodes = math.ceil(gpus / gpn)
     days = days_on(hours, gpus)
+    days_range = (days_on(hours_range[0], gpus), days_on(hours_range[1], gpus))
     ckpt = checkpoint_gib(w.params)
     lustre = _lustre(ckpt, w.checkpoint_write_seconds, cat)
-    cost = nodes * hw.usd_per_node_hour * days * 24
+    node_day = nodes * hw.usd_per_node_hour * 24
+    cost = node_day * days
     reserved = hw.reserved_rate(training=True)
     cost_reserved = nodes * reserved[0].usd_per_hour * days * 24 if reserved else None
+    dp = data_parallel_width(gpus, w.params, hw.gpu.memory_gib)
+    attn = (f"{attention_share:.0%} of it attention at {w.attention.seq_len:,}-token sequences"
+            if w.attention else "attention not counted: give --preset or --layers, --hidden-size and --seq-len")
+    given = w.mfu is not None
+    slow_end, fast_end = model_for(cat).range[1] if not given else 1.0, model_for(cat).range[0] if not given else 1.0
     assumptions = [
-        f"training FLOPs = 6 x active params x tokens = {flops:.3g} "
-        "(attention and recomputation not counted)",
-        f"{hw.gpu.name} dense {w.precision} peak {peak / 1e12:,.0f} TFLOPS x effective MFU {mfu:.2f} "
-        f"({'given' if w.mfu is not None else hw.gpu.generation + ' default, catalog mfu.yaml'}); "
-        "MFU held constant at any GPU count",
+        f"training FLOPs = (6 x active params + 12 x layers x attention width x seq len) x tokens = {flops:.3g} "
+        f"({attn}); activation recomputation not counted",
+        f"{hw.gpu.name} dense {w.precision} peak {peak / 1e12:,.0f} TFLOPS x effective MFU {mfu:.3f} "
+        + ("(given with --mfu)" if given else
+           f"(utilisation model, catalog mfu.yaml: {mfu_source}; data-parallel width = {gpus:,} GPUs / "
+           f"{need:,} holding one copy of the state)"),
+        "range: --mfu given, none" if given else
+        f"range: GPU-hours {fast_end:.2f}x to {slow_end:.2f}x the expected value, the fastest and slowest of the "
+        "calibration runs against the model (docs/sizing.md); the slow end is what restarts and unstable runs cost",
         f"sharded state {STATE_BYTES_PER_PARAM} B/param (bf16 weights+grads, fp32 master, Adam) in "
         f"{STATE_MEMORY_FRACTION:.0%} of GPU memory; activations not sized",
         f"checkpoint {CHECKPOINT_BYTES_PER_PARAM} B/param (bf16 + fp32 weights, Adam moments); "
@@ -171,5 +186,7 @@ def plan_train(w: TrainWorkload, hw: Hardware, cat: Catalog) -> TrainPlan:
     if nodes > 1 and inst.efa_interfaces == 0:
         assumptions.append(f"WARNING: {nodes} nodes of {hw.instance_type} have no EFA; data-parallel traffic "
                            f"over {inst.network_gbps:g} Gb/s TCP will not sustain this MFU")
-    return TrainPlan(hw, w, flops, peak, mfu, mfu_source, hours, gpus, nodes, days, state_gib(w.params),
-                     need, ckpt, lustre, cost, cost_reserved, reserved[1] if reserved else None, assumptions)
+    return TrainPlan(hw, w, flops, peak, mfu, mfu_source, hours, (slow, fast), hours_range, days_range,
+                     (node_day * days_range[0], node_day * days_range[1]), dp, attention_share, gpus, nodes, days,
+                     state_gib(w.params), need, ckpt, lustre, cost, cost_reserved,
+                     reserved[1] if reserved else None, assumptions)

@@ -18,12 +18,13 @@ from .model import (
     Chart,
     Constraint,
     DcgmFields,
-    GenerationMfu,
     Gpu,
     Instance,
     KubernetesVersion,
+    MfuCatalog,
     ModelPreset,
     Pricing,
+    PublishedRun,
     Rate,
     Recipe,
     Regions,
@@ -38,7 +39,7 @@ HERE = Path(__file__).parent
 __all__ = [
     "Addon", "Ami", "Catalog", "CatalogError", "Chart", "Constraint", "Gpu", "Instance",
     "KubernetesVersion", "Pricing", "Rate", "Recipe", "ReplaceOnChange", "ReplaceRule", "Source", "catalog", "version_tuple",
-    "GenerationMfu", "ModelPreset", "DcgmFields", "Regions", "VpcCni",
+    "MfuCatalog", "PublishedRun", "ModelPreset", "DcgmFields", "Regions", "VpcCni",
 ]
 
 
@@ -136,14 +137,22 @@ class Catalog:
             for dep in c.require:
                 if dep != "kubernetes" and dep not in recipe.charts:
                     problems.append(f"recipe.constraints.{c.id}.require: unknown chart {dep!r}")
+        if self.mfu is not None:
+            for kind, runs in (("calibration", self.mfu.calibration), ("heldOut", self.mfu.held_out)):
+                for i, run in enumerate(runs):
+                    if run.gpu not in self.gpus:
+                        problems.append(f"mfu.{kind}[{i}].gpu: unknown GPU {run.gpu!r}")
+            for gen, entry in self.mfu.generations.items():
+                if entry.derived_from is not None and not self.mfu.generations.get(entry.derived_from, entry).calibrated:
+                    problems.append(f"mfu.generations.{gen}.derivedFrom: {entry.derived_from!r} is not a calibrated generation")
         if problems:
             raise CatalogError("; ".join(problems))
 
 
-def _sizing_data(extra: dict[str, object]) -> tuple[dict[str, ModelPreset], dict[str, GenerationMfu]]:
+def _sizing_data(extra: dict[str, object]) -> tuple[dict[str, ModelPreset], MfuCatalog | None]:
     try:
         models = {k: ModelPreset.model_validate(v) for k, v in (extra.get("models") or {}).items()}
-        mfu = {k: GenerationMfu.model_validate(v) for k, v in (extra.get("mfu") or {}).items()}
+        mfu = MfuCatalog.model_validate(extra["mfu"]) if extra.get("mfu") else None
     except ValidationError as exc:
         raise CatalogError(str(exc)) from exc
     return models, mfu

@@ -243,12 +243,33 @@ class ModelPreset(Entry):
     max_context: int = Field(gt=0)
     experts: int = Field(default=1, ge=1)
     experts_per_token: int = Field(default=1, ge=1)
+    # Sequence length of pre-training: the default --seq-len of `aidc size train`.
+    training_seq_len: int = Field(gt=0)
+    # Multi-head latent attention (DeepSeek-V2/V3): per-head query-key and value dims, and the
+    # cached latent per layer and token (kv_lora_rank + rope dim) that replaces K and V.
+    qk_head_dim: int | None = Field(default=None, gt=0)
+    v_head_dim: int | None = Field(default=None, gt=0)
+    kv_latent_dim: int | None = Field(default=None, gt=0)
     source: Source
+
+    @property
+    def moe(self) -> bool:
+        return self.experts > 1
+
+    @property
+    def attention_width(self) -> int:
+        """Heads x head dim as attention FLOPs see it: (qk + v) / 2 per head with MLA."""
+        if self.qk_head_dim and self.v_head_dim:
+            return self.attention_heads * (self.qk_head_dim + self.v_head_dim) // 2
+        return self.attention_heads * self.head_dim
 
     @model_validator(mode="after")
     def _shape(self) -> "ModelPreset":
         if self.active_params > self.params:
             raise ValueError("activeParams cannot exceed params")
+        if self.experts > 1 and self.active_params >= self.params:
+            # Sized on all its parameters, a mixture of experts comes out experts/k times too big.
+            raise ValueError("a mixture of experts (experts > 1) needs activeParams below params")
         if self.attention_heads % self.kv_heads:
             raise ValueError("attentionHeads must be a multiple of kvHeads")
         if self.experts_per_token > self.experts:
@@ -256,20 +277,84 @@ class ModelPreset(Entry):
         return self
 
 
-class GenerationMfu(Entry):
-    """Default effective model FLOPs utilisation of one GPU generation, per training precision."""
+class MfuModelShape(Entry):
+    """The fixed shape of the utilisation model (mfu.yaml `model`)."""
 
-    mfu: dict[Literal["bf16", "fp16", "fp8"], float]
+    dp_slope: float = Field(ge=0, le=1)  # MFU ~ (data-parallel width / reference) ^ -slope
+    dp_reference: float = Field(gt=0)
+    slope_source: Source
+    range_percentiles: tuple[float, float]
+
+    @model_validator(mode="after")
+    def _range(self) -> "MfuModelShape":
+        low, high = self.range_percentiles
+        if not 0 <= low < high <= 100:
+            raise ValueError("rangePercentiles must be two percentiles, low < high, within 0-100")
+        return self
+
+
+class MfuGeneration(Entry):
+    """A GPU generation's base: fitted on calibration runs, or a stated share of another's."""
+
+    calibrated: bool = False
+    derived_from: str | None = None
+    factor: float | None = Field(default=None, gt=0, le=2)
+    reasoning: str = ""
+
+    @model_validator(mode="after")
+    def _one(self) -> "MfuGeneration":
+        if self.calibrated == (self.derived_from is not None) or (self.derived_from is None) != (self.factor is None):
+            raise ValueError("give calibrated: true, or derivedFrom with factor (and reasoning)")
+        return self
+
+
+class PublishedRun(Entry):
+    """A published training run: what it trained, on what, and how long it took."""
+
+    name: str
+    gpu: str  # catalog GPU key whose peak the run ran at
+    precision: Literal["bf16", "fp8"] = "bf16"
+    active_params: float = Field(gt=0)
+    total_params: float | None = Field(default=None, gt=0)  # MoE: every expert; default active
+    layers: int = Field(gt=0)
+    attention_width: int = Field(gt=0)
+    seq_len: int = Field(gt=0)
+    tokens: float = Field(gt=0)
+    gpus: int | None = Field(default=None, gt=0)  # None: not published
+    gpu_hours: float | None = Field(default=None, gt=0)
+    days: float | None = Field(default=None, gt=0)
     source: Source
-    reasoning: str
 
-    @field_validator("mfu")
-    @classmethod
-    def _fraction(cls, v: dict[str, float]) -> dict[str, float]:
-        for precision, value in v.items():
-            if not 0 < value <= 1:
-                raise ValueError(f"mfu.{precision} must be in (0, 1], got {value}")
-        return v
+    @model_validator(mode="after")
+    def _time(self) -> "PublishedRun":
+        if (self.gpu_hours is None) == (self.days is None):
+            raise ValueError(f"{self.name}: give gpuHours or days")
+        if self.days is not None and self.gpus is None:
+            raise ValueError(f"{self.name}: days needs gpus")
+        if self.total_params is not None and self.total_params < self.active_params:
+            raise ValueError(f"{self.name}: totalParams below activeParams")
+        return self
+
+    @property
+    def params(self) -> float:
+        return self.total_params or self.active_params
+
+    @property
+    def moe(self) -> bool:
+        return self.params > self.active_params
+
+    @property
+    def published_gpu_hours(self) -> float:
+        return self.gpu_hours if self.gpu_hours is not None else self.days * 24 * self.gpus
+
+
+class MfuCatalog(Entry):
+    """`mfu.yaml`: the utilisation model's shape, generations and the published runs."""
+
+    model: MfuModelShape
+    generations: dict[str, MfuGeneration]
+    calibration: tuple[PublishedRun, ...] = Field(min_length=1)
+    held_out: tuple[PublishedRun, ...] = ()
 
 
 class ReplaceRule(Entry):
