@@ -32,11 +32,30 @@ def test_gpt3_flops_match_the_paper():
     assert training_flops(catalog().models["gpt-3-175b"].active_params, 300e9) == pytest.approx(paper, rel=0.01)
 
 
-def test_every_gpu_generation_has_a_default_mfu():
-    cat = catalog()
+def test_every_gpu_generation_has_a_utilisation_base():
+    from aidc.sizing.mfu import shipped_model
+    cat, model = catalog(), shipped_model()
     for key, gpu in cat.gpus.items():
-        assert gpu.generation in cat.mfu, f"{key}: no default MFU for {gpu.generation}"
-        assert "bf16" in cat.mfu[gpu.generation].mfu
-    for gen, entry in cat.mfu.items():
-        assert all(0.1 <= v <= 0.6 for v in entry.mfu.values()), gen
-        assert entry.reasoning and entry.source.url.startswith("https://")
+        assert gpu.generation in model.base, f"{key}: no MFU base for {gpu.generation}"
+        assert 0.1 <= model.base[gpu.generation] <= 0.6
+    for gen, entry in cat.mfu.generations.items():
+        assert entry.calibrated or entry.reasoning, gen
+
+
+def test_every_published_run_names_its_source():
+    runs = (*catalog().mfu.calibration, *catalog().mfu.held_out)
+    assert len({r.name for r in runs}) == len(runs)
+    for r in runs:
+        assert r.source.url.startswith("https://") and r.source.date and r.source.note, r.name
+
+
+def test_moe_presets_carry_active_parameters():
+    from pydantic import ValidationError
+
+    from components.catalog import ModelPreset
+    m = catalog().models["deepseek-v3"]
+    assert (m.params, m.active_params, m.experts, m.experts_per_token) == (671e9, 37e9, 256, 8)
+    raw = m.model_dump(by_alias=True)
+    raw["activeParams"] = raw["params"]  # a MoE sized on all its parameters: rejected at load
+    with pytest.raises(ValidationError, match="mixture of experts"):
+        ModelPreset.model_validate(raw)

@@ -157,3 +157,75 @@ def test_reserved_figures_follow_the_catalog(capsys):
     code, out, _ = run(capsys, *SERVE, "--json")
     doc = json.loads(out)
     assert (doc["costUsdReserved"] is None) == (price.one_year is None)
+
+
+def test_train_plot_writes_a_png_of_days_and_cost(capsys, tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "plan.png"
+    code, out, _ = run(capsys, "size", "train", "--preset", "llama-3.1-70b", "--tokens", "15.6e12",
+                       "--instance-type", "p5.48xlarge", "--days", "60", "--plot", str(path), "--json")
+    assert code == 0 and json.loads(out)["gpus"] > 0
+    with Image.open(path) as img:
+        assert img.format == "PNG" and img.size == (800, 800)
+        # Not blank: the curves and bands put many colours on the page.
+        assert len(img.convert("RGB").getcolors(1 << 20)) > 50
+
+
+def test_train_plot_unwritable_path_is_exit_2(capsys, tmp_path):
+    code, _, err = run(capsys, *TRAIN, "--gpus", "1024", "--plot", str(tmp_path / "missing" / "x.png"))
+    assert code == 2 and "--plot" in err
+
+
+def test_train_sweep_days_fall_and_cost_rises_with_gpus():
+    from aidc.sizing import TrainWorkload, plan_train, resolve_hardware
+    from aidc.sizing.plot import sweep
+    from components.catalog import catalog
+    cat = catalog()
+    plan = plan_train(TrainWorkload(70e9, 2e12, gpus=1024), resolve_hardware(cat, "p5.48xlarge", None), cat)
+    plans = sweep(plan, cat)
+    assert [p.gpus for p in plans] == sorted({p.gpus for p in plans}) and plan.gpus in [p.gpus for p in plans]
+    assert all(a.days > b.days and a.cost_usd <= b.cost_usd for a, b in zip(plans, plans[1:], strict=False))
+
+
+def test_moe_size_without_active_params_is_an_error(capsys):
+    code, _, err = run(capsys, "size", "train", "--params", "671e9", "--tokens", "14.8e12", "--gpu", "H100",
+                       "--gpus", "2048")
+    assert code == 2 and "--active-params" in err and "deepseek-v3" in err
+
+
+def test_deepseek_v3_is_sized_on_its_active_parameters(capsys):
+    code, out, _ = run(capsys, "size", "train", "--preset", "deepseek-v3", "--tokens", "14.8e12",
+                       "--instance-type", "p5.48xlarge", "--gpus", "2048", "--precision", "fp8", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["activeParams"] == 37e9 and doc["seqLen"] == 4096
+    # (6 x 37e9 + 12 x 61 x 20480 x 4096) x 14.8e12: the published run's 2.664M H800-hours, which
+    # is a calibration point; on all 671B it would be ~15x that.
+    assert doc["trainingFlops"] == pytest.approx((6 * 37e9 + 12 * 61 * 20480 * 4096) * 14.8e12)
+    assert doc["gpuHours"] == pytest.approx(2.664e6, rel=0.01)
+    low, high = doc["gpuHoursRange"]
+    assert low < doc["gpuHours"] < high
+
+
+def test_attention_flops_follow_seq_len(capsys):
+    base = ["size", "train", "--preset", "llama-3.1-8b", "--tokens", "1e12", "--instance-type", "p5.48xlarge",
+            "--gpus", "64", "--json"]
+    _, out, _ = run(capsys, *base)
+    _, out32k, _ = run(capsys, *base, "--seq-len", "32768")
+    short, long = json.loads(out), json.loads(out32k)
+    assert short["seqLen"] == 8192  # the preset's pre-training length
+    # 12 x 32 x 4096 x 8192 / (6 x 8.03e9 + that) = 21% at 8K; 52% at 32K.
+    assert short["attentionShare"] == pytest.approx(12 * 32 * 4096 * 8192 / (6 * 8030261248 + 12 * 32 * 4096 * 8192),
+                                                    abs=1e-4)
+    assert long["attentionShare"] > 0.5 and long["gpuHours"] > short["gpuHours"] * 1.6
+
+
+def test_deepseek_v3_serving_fragment_loads_with_its_latent_kv(capsys):
+    code, out, _ = run(capsys, "size", "serve", "--preset", "deepseek-v3", "--precision", "fp8", "--context",
+                       "32768", "--concurrency", "16", "--instance-type", "p5en.48xlarge", "--emit-stack")
+    assert code == 0
+    (svc,) = yaml.safe_load(out)["aidc:inference"]["services"]
+    assert svc["model"]["architecture"] == {"layers": 61, "kvHeads": 128, "headDim": 128, "kvLatentDim": 576}
+    config = _stack_with(out) | {"aidc:storage": {"modelNamespaces": ["inference"]}}
+    loaded = load_spec(config).inference.services[0]
+    assert loaded.tensor_parallel == 8 and loaded.model.architecture.kv_latent_dim == 576

@@ -42,7 +42,18 @@ def test_llama_70b_fp8_on_h100_worked_example():
     assert plan.decode_tokens_per_s_per_seq == pytest.approx(1 / step)
     assert plan.decode_tokens_per_s == pytest.approx(64 / step)  # ~3,355 tokens/s
     assert plan.usd_per_month == pytest.approx(55.04 * 730)
-    assert plan.usd_per_million_tokens == pytest.approx(55.04 / (64 / step * 3600) * 1e6)
+    # Prefill of the 7,680-token prompt (512 output tokens by default): 2 x 70.55e9 x 7680 +
+    # 2 x 80 layers x 8192 width x 7680^2 = 1.161e15 FLOPs at 0.4 x 2 x 1978.9 TFLOPS (fp8) = 0.733 s.
+    prefill = (2 * 70_553_706_496 * 7680 + 2 * 80 * 8192 * 7680**2) / (0.4 * 2 * 1979e12)
+    assert plan.prefill_seconds == pytest.approx(prefill)
+    assert plan.prefill_seconds == pytest.approx(0.733, abs=0.001)
+    # Throughput: each replica's 64/3 sequences prefill one after another, then share 512 steps at
+    # the average context 7680 + 256.
+    avg_step = (70_553_706_496 + 64 / 3 * 7936 * 327_680) / (2 * 3350e9)
+    throughput = 3 * (64 / 3 * 512) / (64 / 3 * prefill + 512 * avg_step)
+    assert plan.throughput_tokens_per_s == pytest.approx(throughput)
+    assert plan.throughput_tokens_per_s < plan.decode_tokens_per_s / 2  # long prompts: prefill dominates
+    assert plan.usd_per_million_tokens == pytest.approx(55.04 / (throughput * 3600) * 1e6)
 
 
 def test_bf16_70b_needs_more_gpus_than_fp8():
@@ -146,3 +157,60 @@ def test_reserved_cost_for_serving_is_the_one_year_rate_only():
     assert (plan.usd_per_month_reserved, plan.reserved_basis) == (pytest.approx(25_550.0), "oneYear")
     assert plan.usd_per_month == pytest.approx(40_179.2)
     assert any("reserved: 1-year" in a and "$35.00/h" in a for a in plan.assumptions)
+
+
+DEEPSEEK_V3 = Architecture.of_preset(catalog().models["deepseek-v3"])
+
+
+def test_mla_kv_cache_is_the_latent_whole_on_every_shard():
+    # 61 layers x (512 + 64) latent x 2 bytes = 70,272 B per token (DeepSeek's "70 KB per token"),
+    # not 2 x 61 x 128 heads x 128 x 2 = 3.8 MiB; each of 8 TP shards keeps all of it.
+    plan = plan_serve(ServeWorkload(DEEPSEEK_V3, "fp8", 8192, 32), _h200())
+    assert plan.kv_bytes_per_token == 61 * 576 * 2
+    assert plan.tensor_parallel == 8
+    assert plan.kv_cache_gib == pytest.approx(32 * 8192 * 70_272 / GIB)
+    from components.formulas import memory
+    assert memory.replica_kv_bytes_per_token(memory.Attention(61, 128, 128, 576), 8) == 8 * 70_272
+
+
+def test_moe_decode_reads_the_experts_the_batch_touches():
+    a = DEEPSEEK_V3
+    per_expert = (671e9 - 37e9) / 248
+    shared = 37e9 - 8 * per_expert
+    # One sequence: its 8 experts; 32 sequences: 256 x (1 - (1 - 8/256)^32) = 161.3 experts.
+    assert a.step_weight_bytes(1, 1.0) == pytest.approx(37e9)
+    assert a.step_weight_bytes(32, 1.0) == pytest.approx(shared + 256 * (1 - (248 / 256) ** 32) * per_expert)
+    assert a.step_weight_bytes(10_000, 1.0) == pytest.approx(671e9, rel=1e-6)  # every expert
+    dense = LLAMA_70B
+    assert dense.step_weight_bytes(32, 2.0) == 2 * 70_553_706_496
+    plan = plan_serve(ServeWorkload(a, "fp8", 8192, 32), _h200())
+    assert plan.step_weights_gib == pytest.approx(a.step_weight_bytes(32, 1.0) / GIB)
+    assert plan.step_weights_gib < 0.7 * plan.weights_gib
+
+
+def test_prefill_uses_active_parameters_of_a_moe():
+    from aidc.sizing.serve import prefill_flops
+    assert prefill_flops(DEEPSEEK_V3, 1000) == pytest.approx(2 * 37e9 * 1000 + 2 * 61 * 20480 * 1000**2)
+
+
+def test_405b_fits_8xh100_at_fp8_not_bf16():
+    cat = catalog()
+    arch = Architecture.of_preset(cat.models["llama-3.1-405b"])
+    from aidc.sizing import resolve_hardware
+    p5 = resolve_hardware(cat, "p5.48xlarge", None)
+    with pytest.raises(UserError) as err:
+        plan_serve(ServeWorkload(arch, "bf16", 8192, 1), p5, cat)
+    assert "does not fit one node" in str(err.value)
+    plan = plan_serve(ServeWorkload(arch, "fp8", 8192, 1), p5, cat)
+    assert (plan.tensor_parallel, plan.nodes) == (8, 1)
+
+
+def test_output_tokens_must_leave_a_prompt():
+    with pytest.raises(UserError) as err:
+        plan_serve(ServeWorkload(LLAMA_70B, "fp8", 4096, 1, output_tokens=4096), H100)
+    assert err.value.problems[0].path == "--output-tokens"
+
+
+def _h200():
+    from aidc.sizing import resolve_hardware
+    return resolve_hardware(catalog(), "p5en.48xlarge", None)

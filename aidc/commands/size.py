@@ -63,6 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--kv-precision", default="bf16", help="KV-cache precision: bf16 (default), fp8")
     s.add_argument("--context", type=_number, required=True, help="tokens per sequence (prompt + output)")
     s.add_argument("--concurrency", type=_number, required=True, help="sequences in flight")
+    s.add_argument("--output-tokens", type=_number, help="output tokens per sequence, of --context (default "
+                                                          "min(512, context / 2)); the prompt is the rest")
     s.add_argument("--layers", type=_number, help="transformer layers (without --preset)")
     s.add_argument("--kv-heads", type=_number, help="key/value heads (without --preset)")
     s.add_argument("--head-dim", type=_number, help="head dimension (without --preset)")
@@ -236,8 +238,7 @@ def run_serve(args: argparse.Namespace) -> int:
     preset = _preset(args.preset)
     _exclusive(args, ("--params", "--layers", "--kv-heads", "--head-dim", "--heads"))
     if preset:
-        arch = Architecture(preset.params, preset.layers, preset.kv_heads, preset.head_dim,
-                            preset.attention_heads, preset.name)
+        arch = Architecture.of_preset(preset)
     else:
         missing = [f for f in ("--params", "--layers", "--kv-heads", "--head-dim")
                    if getattr(args, f.lstrip("-").replace("-", "_")) is None]
@@ -248,7 +249,8 @@ def run_serve(args: argparse.Namespace) -> int:
                             _whole(args.heads) if args.heads else None)
     hw = resolve_hardware(cat, args.instance_type, args.gpu)
     w = ServeWorkload(arch, args.precision, _whole(args.context), _whole(args.concurrency),
-                      args.kv_precision, args.gpu_memory_utilization)
+                      args.kv_precision, args.gpu_memory_utilization,
+                      _whole(args.output_tokens) if args.output_tokens is not None else None)
     # --gpu: every node type carrying it is a candidate; the cheapest per month wins.
     plan = plan_serve_cheapest(w, nodes_carrying(cat, hw.gpu_key), cat) if args.gpu else plan_serve(w, hw, cat)
     return _emit_or_print(args, plan, serve_json(plan), serve_lines(plan))
@@ -273,6 +275,11 @@ def serve_json(p: ServePlan) -> dict:
         "minTensorParallel": p.min_tensor_parallel, "sequencesPerReplica": p.seqs_per_replica,
         "decodeTokensPerSecond": round(p.decode_tokens_per_s), "decodeTokensPerSecondPerSequence":
             round(p.decode_tokens_per_s_per_seq, 1),
+        "promptTokens": w.prompt, "outputTokens": w.output,
+        "timeToFirstTokenSeconds": round(p.prefill_seconds, 3),
+        "prefillTokensPerSecondPerReplica": round(p.prefill_tokens_per_s),
+        "throughputTokensPerSecond": round(p.throughput_tokens_per_s),
+        "stepWeightsGiB": round(p.step_weights_gib, 1), "activeParams": w.arch.active,
         "usdPerHour": round(p.nodes * hw.usd_per_node_hour, 2),
         "usdPerMillionTokens": round(p.usd_per_million_tokens, 3),
         "options": [{"tensorParallel": o.tp, "sequencesPerReplica": o.seqs_per_replica, "replicas": o.replicas,
@@ -297,11 +304,17 @@ def serve_lines(p: ServePlan) -> list[str]:
         f"  GPUs             {p.gpus} on {p.nodes} node{'s' * (p.nodes > 1)}"
         + (f" ({spare} GPU{'s' * (spare > 1)} free for more replicas)" if spare else ""),
         f"  decode bound     {p.decode_tokens_per_s:,.0f} tokens/s in all, {p.decode_tokens_per_s_per_seq:,.1f} "
-        "tokens/s per sequence (HBM bandwidth, full context)",
+        "tokens/s per sequence (HBM bandwidth, full context)"
+        + (f"; a step reads {p.step_weights_gib:,.0f} of {p.weights_gib:,.0f} GiB of experts and weights"
+           if w.arch.experts > 1 else ""),
+        f"  prefill          {w.prompt:,}-token prompt in {p.prefill_seconds:,.2f} s (time to first token), "
+        f"{p.prefill_tokens_per_s:,.0f} prompt tokens/s per replica",
+        f"  throughput       {p.throughput_tokens_per_s:,.0f} output tokens/s in all ({w.output:,} output tokens per "
+        "sequence, prefills interleaved)",
         f"  cost             ${p.usd_per_month:,.0f}/month on demand"
         + (f", ${p.usd_per_month_reserved:,.0f}/month reserved ({RESERVED_LABEL[p.reserved_basis]})"
            if p.usd_per_month_reserved is not None else "")
-        + f", ${p.usd_per_million_tokens:,.2f} per 1M output tokens at the bound",
+        + f", ${p.usd_per_million_tokens:,.2f} per 1M output tokens at that throughput",
         f"  options          {opts}",
         "assumptions:",
         *[f"  - {a}" for a in p.assumptions],

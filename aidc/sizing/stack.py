@@ -90,7 +90,8 @@ def inference_service(plan: ServePlan, pool: str, service: str | None = None, so
     svc: dict = {
         "name": name,
         "model": {**_model_source(source, preset or name), "paramsB": w.params_b,
-                  "architecture": {"layers": a.layers, "kvHeads": a.kv_heads, "headDim": a.head_dim}},
+                  "architecture": {"layers": a.layers, "kvHeads": a.kv_heads, "headDim": a.head_dim,
+                                   **({"kvLatentDim": a.kv_latent_dim} if a.kv_latent_dim else {})}},
         "pool": pool,
         "tensorParallel": plan.tensor_parallel,
         "precision": w.precision,

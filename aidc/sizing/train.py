@@ -14,6 +14,7 @@ from .flops import AttentionShape, training_flops
 from .hardware import GIB, Hardware, positive, reserved_assumption
 from .mfu import model_for
 from .state import STATE_BYTES_PER_PARAM, STATE_MEMORY_FRACTION, data_parallel_width, min_gpus_for_state, state_gib
+
 # A resumable checkpoint: bf16 weights + fp32 master weights + both Adam moments (no gradients).
 CHECKPOINT_BYTES_PER_PARAM = 14
 DEFAULT_CHECKPOINT_WRITE_SECONDS = 300.0

@@ -348,10 +348,18 @@ class PublishedRun(Entry):
         return self.gpu_hours if self.gpu_hours is not None else self.days * 24 * self.gpus
 
 
+class ServingUtilisation(Entry):
+    """Share of the dense peak a server's prefill (compute-bound) reaches."""
+
+    prefill_mfu: float = Field(gt=0, le=1)
+    reasoning: str
+
+
 class MfuCatalog(Entry):
     """`mfu.yaml`: the utilisation model's shape, generations and the published runs."""
 
     model: MfuModelShape
+    serving: ServingUtilisation
     generations: dict[str, MfuGeneration]
     calibration: tuple[PublishedRun, ...] = Field(min_length=1)
     held_out: tuple[PublishedRun, ...] = ()

@@ -48,11 +48,14 @@ KV_SHARE_WITHOUT_ARCHITECTURE = 0.10
 
 @dataclass(frozen=True)
 class Attention:
-    """What sets the KV cache's size per token."""
+    """What sets the KV cache's size per token. `latent_dim` set: multi-head latent attention
+    (DeepSeek-V2/V3), which caches one compressed vector of kv_lora_rank + rope dim per layer
+    and token instead of K and V per head (DeepSeek-V2, arXiv 2405.04434, Table 1)."""
 
     layers: int
     kv_heads: int
     head_dim: int
+    latent_dim: int | None = None
 
 
 @dataclass(frozen=True)
@@ -96,12 +99,27 @@ def kv_bytes_per_token(layers: int, kv_heads: int, head_dim: int, kv_bytes: floa
     return 2.0 * layers * kv_heads * head_dim * kv_bytes
 
 
+def latent_kv_bytes_per_token(layers: int, latent_dim: int, kv_bytes: float) -> float:
+    """MLA: one latent per layer (no separate K and V): layers x latent x bytes."""
+    return float(layers * latent_dim) * kv_bytes
+
+
+def attention_kv_bytes_per_token(attention: Attention, kv_bytes: float) -> float:
+    """One copy of a token's KV cache: K and V per KV head, or MLA's one latent."""
+    if attention.latent_dim is not None:
+        return latent_kv_bytes_per_token(attention.layers, attention.latent_dim, kv_bytes)
+    return kv_bytes_per_token(attention.layers, attention.kv_heads, attention.head_dim, kv_bytes)
+
+
 def replica_kv_bytes_per_token(attention: Attention, tensor_parallel: int, kv_dtype: str = "auto") -> float:
     """KV bytes per token summed over a replica's shards. With more shards than KV heads each
-    shard still keeps one head: the heads are replicated. Pipeline stages split the layers, so
-    nodes add nothing."""
-    return kv_bytes_per_token(attention.layers, max(attention.kv_heads, tensor_parallel), attention.head_dim,
-                              _lookup(KV_BYTES, kv_dtype, "KV-cache dtype"))
+    shard still keeps one head: the heads are replicated. MLA's latent is not split by heads, so
+    every tensor-parallel shard keeps all of it. Pipeline stages split the layers, so nodes add
+    nothing."""
+    kv = _lookup(KV_BYTES, kv_dtype, "KV-cache dtype")
+    if attention.latent_dim is not None:
+        return latent_kv_bytes_per_token(attention.layers, attention.latent_dim, kv) * tensor_parallel
+    return kv_bytes_per_token(attention.layers, max(attention.kv_heads, tensor_parallel), attention.head_dim, kv)
 
 
 def memory_fit(*, params_b: float, precision: str, tensor_parallel: int, gpu_memory_gib: float,

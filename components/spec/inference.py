@@ -46,9 +46,12 @@ class Architecture(Model):
     layers: int = Field(ge=1, le=1024)
     kv_heads: int = Field(ge=1, le=1024)
     head_dim: int = Field(ge=1, le=4096)
+    # Multi-head latent attention (DeepSeek): the cached latent per layer and token
+    # (kv_lora_rank + qk_rope_head_dim); it replaces K and V per head in the KV cache.
+    kv_latent_dim: int | None = Field(default=None, ge=1, le=65536)
 
     def attention(self) -> memory.Attention:
-        return memory.Attention(self.layers, self.kv_heads, self.head_dim)
+        return memory.Attention(self.layers, self.kv_heads, self.head_dim, self.kv_latent_dim)
 
 
 class ModelSource(Model):
