@@ -7,7 +7,9 @@ from the catalog; formulas and assumptions are in docs/sizing.md."""
 
 from .flops import AttentionShape, training_flops
 from .hardware import Hardware, resolve_hardware
-from .serve import ServePlan, ServeWorkload, kv_bytes_per_token, plan_serve
+from components.formulas.memory import kv_bytes_per_token
+
+from .serve import ServePlan, ServeWorkload, plan_serve
 from .train import TrainPlan, TrainWorkload, plan_train
 
 __all__ = [
