@@ -5,10 +5,10 @@
 Every fact (GPU peak, memory, bandwidth, node shape, price, MFU, model architecture) comes
 from the catalog; formulas and assumptions are in docs/sizing.md."""
 
-from .flops import AttentionShape, training_flops
-from .hardware import Hardware, resolve_hardware
 from components.formulas.memory import kv_bytes_per_token
 
+from .flops import AttentionShape, training_flops
+from .hardware import Hardware, resolve_hardware
 from .serve import ServePlan, ServeWorkload, plan_serve
 from .train import TrainPlan, TrainWorkload, plan_train
 
