@@ -166,3 +166,29 @@ def test_reserved_cost_prefers_the_capacity_block_rate_for_a_run():
     yr = plan_train(work, year, catalog())
     assert yr.reserved_basis == "oneYear"
     assert yr.cost_usd_reserved == pytest.approx(6_522_063, rel=1e-6)
+
+
+def test_days_answer_is_the_fewest_nodes_under_the_width_dependent_mfu():
+    cat = catalog()
+    plan = plan_train(TrainWorkload(70e9, 15e12, days=40), H100, cat)
+    assert plan.days <= 40
+    fewer = plan_train(TrainWorkload(70e9, 15e12, gpus=plan.gpus - 8), H100, cat)
+    assert fewer.days > 40
+    # Wider data parallelism, lower utilisation: 2^-0.069 per doubling of the width.
+    wide = plan_train(TrainWorkload(70e9, 15e12, gpus=plan.gpus * 2), H100, cat)
+    assert wide.mfu / plan.mfu == pytest.approx(2 ** -0.069, rel=0.01)
+    assert wide.gpu_hours > plan.gpu_hours
+
+
+def test_attention_flops_and_the_range():
+    from aidc.sizing import AttentionShape
+    from aidc.sizing.mfu import shipped_model
+    att = AttentionShape(layers=32, width=4096, seq_len=8192)
+    assert training_flops(8e9, 1e12, att) == pytest.approx((6 * 8e9 + 12 * 32 * 4096 * 8192) * 1e12)
+    plan = plan_train(TrainWorkload(8e9, 1e12, gpus=512, attention=att), H100, catalog())
+    assert plan.attention_share == pytest.approx(12 * 32 * 4096 * 8192 / (6 * 8e9 + 12 * 32 * 4096 * 8192))
+    slow, fast = shipped_model().range[1], shipped_model().range[0]
+    assert plan.gpu_hours_range == pytest.approx((plan.gpu_hours * slow, plan.gpu_hours * fast))
+    assert plan.days_range[0] > plan.days > plan.days_range[1]
+    given = plan_train(TrainWorkload(8e9, 1e12, gpus=512, attention=att, mfu=0.3), H100, catalog())
+    assert given.gpu_hours_range == (given.gpu_hours, given.gpu_hours)

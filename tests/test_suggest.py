@@ -74,7 +74,7 @@ def test_unknown_preset(capsys):
     code, err = run(capsys, "size", "train", "--preset", "llama-3.1-7b", "--tokens", "1e12", "--gpu", "H100")
     assert code == 2 and "--preset: unknown preset 'llama-3.1-7b'; did you mean llama-3.1-70b, llama-3.1-8b, llama-3.1-405b?" in err
     code, err = run(capsys, "size", "train", "--preset", "bert", "--tokens", "1e12", "--gpu", "H100")
-    assert "known: gpt-3-175b, llama-3.1-405b, llama-3.1-70b, llama-3.1-8b, mixtral-8x7b" in err
+    assert "known: deepseek-v3, gpt-3-175b, llama-3.1-405b, llama-3.1-70b, llama-3.1-8b, mixtral-8x7b" in err
 
 
 def test_unknown_gpu_compares_without_case(capsys):
