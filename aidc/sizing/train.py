@@ -164,7 +164,7 @@ def plan_train(w: TrainWorkload, hw: Hardware, cat: Catalog) -> TrainPlan:
     attn = (f"{attention_share:.0%} of it attention at {w.attention.seq_len:,}-token sequences"
             if w.attention else "attention not counted: give --preset or --layers, --hidden-size and --seq-len")
     given = w.mfu is not None
-    slow_end, fast_end = model_for(cat).range[1] if not given else 1.0, model_for(cat).range[0] if not given else 1.0
+    fast_end, slow_end = (1.0, 1.0) if given else model_for(cat).range
     assumptions = [
         f"training FLOPs = (6 x active params + 12 x layers x attention width x seq len) x tokens = {flops:.3g} "
         f"({attn}); activation recomputation not counted",
@@ -173,8 +173,9 @@ def plan_train(w: TrainWorkload, hw: Hardware, cat: Catalog) -> TrainPlan:
            f"(utilisation model, catalog mfu.yaml: {mfu_source}; data-parallel width = {gpus:,} GPUs / "
            f"{need:,} holding one copy of the state)"),
         "range: --mfu given, none" if given else
-        f"range: GPU-hours {fast_end:.2f}x to {slow_end:.2f}x the expected value, the fastest and slowest of the "
-        "calibration runs against the model (docs/sizing.md); the slow end is what restarts and unstable runs cost",
+        f"range: GPU-hours {fast_end:.2f}x to {slow_end:.2f}x the expected value, published / expected over the "
+        "calibration runs at percentiles {:g}-{:g} (mfu.yaml, docs/sizing.md); the slow end is what restarts and "
+        "unstable runs cost".format(*cat.mfu.model.range_percentiles),
         f"sharded state {STATE_BYTES_PER_PARAM} B/param (bf16 weights+grads, fp32 master, Adam) in "
         f"{STATE_MEMORY_FRACTION:.0%} of GPU memory; activations not sized",
         f"checkpoint {CHECKPOINT_BYTES_PER_PARAM} B/param (bf16 + fp32 weights, Adam moments); "
