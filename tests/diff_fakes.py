@@ -1,7 +1,8 @@
 """Fixtures of the `aidc diff` tests.
 
 Plans are made by the offline engine from the small stack files in tests/fixtures/stacks/
-(`base`, `head` which changes several things at once, `new-cidr`), so every resource type,
+(`base`, `head` which changes several things at once, `new-cidr`, `iops-high`/`iops-low`,
+`region-west`, `claims-small`/`claims-grown`), so every resource type,
 name and input is one the program really emits. A `pulumi preview --json` document is laid out
 from two of those plans the way Pulumi lays out its steps. Cost and policy go through stand-ins
 for aidc.cost.estimate and aidc.policy.evaluate, so the diff tests do not move when prices or
@@ -25,6 +26,11 @@ STACKS = Path(__file__).resolve().parent / "fixtures" / "stacks"
 BASE_STACK = STACKS / "base" / "Pulumi.lab.yaml"
 HEAD_STACK = STACKS / "head" / "Pulumi.lab.yaml"
 CIDR_STACK = STACKS / "new-cidr" / "Pulumi.lab.yaml"
+IOPS_HIGH_STACK = STACKS / "iops-high" / "Pulumi.lab.yaml"  # BASE with metadata IOPS 3000
+IOPS_LOW_STACK = STACKS / "iops-low" / "Pulumi.lab.yaml"  # ... lowered to 1500
+REGION_STACK = STACKS / "region-west" / "Pulumi.lab.yaml"  # BASE in us-west-2
+CLAIMS_STACK = STACKS / "claims-small" / "Pulumi.lab.yaml"  # BASE with a team's Lustre claim
+GROWN_STACK = STACKS / "claims-grown" / "Pulumi.lab.yaml"  # ... and Lustre grown to 4800 GiB
 
 MONTHLY_USD = {  # made-up round figures; the tests check arithmetic, not prices
     "aws:ec2/natGateway:NatGateway": 32.85,

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aidc.plan import Plan, Resource
-from components.catalog import ReplaceRule
+from components.catalog import ProviderRule, ReplaceRule
 
-from .values import MISSING, changed, generic, smaller, under
+from . import providers
+from .values import MISSING, changed, flatten, generic, smaller, under
 
 OPS = ("create", "update", "replace", "delete", "same")
 RuleLookup = Callable[[str], ReplaceRule]
+ProviderLookup = Callable[[str], ProviderRule | None]
 
 
 @dataclass(frozen=True)
@@ -54,14 +56,25 @@ def default_rules() -> RuleLookup:
     return catalog().replace_on_change.rule
 
 
-def replace_paths(rule: ReplaceRule, diffs: Iterable[tuple[str, Any, Any]]) -> list[str]:
-    """The changed paths that force replacement under `rule`."""
+def default_provider_rules() -> ProviderLookup:
+    from components.catalog import catalog
+    return catalog().replace_on_change.provider
+
+
+def replace_paths(rule: ReplaceRule, diffs: Iterable[tuple[str, Any, Any]],
+                  new_inputs: dict[str, Any] | None = None) -> list[str]:
+    """The changed paths that force replacement under `rule`. `new_inputs` tells a removed
+    block (replaceOnRemove) from one that only changed inside."""
+    remaining = {generic(p) for p in flatten(new_inputs or {})}
     out = []
     for path, old, new in diffs:
         if any(under(path, r) for r in rule.replace_on_changes):
             out.append(path)
         elif any(generic(path) == r for r in rule.replace_on_decrease) and old is not MISSING \
                 and new is not MISSING and smaller(old, new):
+            out.append(path)
+        elif new is MISSING and any(under(path, r) and not any(under(q, r) for q in remaining)
+                                    for r in rule.replace_on_remove):
             out.append(path)
     return out
 
@@ -85,34 +98,63 @@ def _record(res: Resource, op: str, component: str, rule: ReplaceRule, changes=(
                           custom=res.custom, dependencies=res.dependencies)
 
 
-def compare_plans(base: Plan, head: Plan, rules: RuleLookup | None = None) -> list[ResourceChange]:
+def compare_plans(base: Plan, head: Plan, rules: RuleLookup | None = None,
+                  provider_rules: ProviderLookup | None = None) -> list[ResourceChange]:
     """BASE -> HEAD by URN: created, deleted, replaced (a replace-on-change property changed,
-    or the provider did), updated, or the same. Order: HEAD's, then deletions in BASE's order."""
+    or the provider's change replaces what it manages), updated, or the same. Order: HEAD's
+    (providers come before their resources), then deletions in BASE's order."""
     rules = rules or default_rules()
+    provider_rules = provider_rules or default_provider_rules()
     old_by_urn = base.by_urn()
     # A renamed resource (Pulumi `aliases`) is the same resource as in BASE under its former URN.
     renamed = {res.urn: a for res in head.resources if res.urn not in old_by_urn
                for a in res.aliases if a in old_by_urn}
     new_urns = {r.urn for r in head.resources} | set(renamed.values())
+    verdicts: dict[str, providers.ProviderVerdict] = {}  # provider URN -> what its change does
+    ops: dict[str, str] = {}
     out = []
     for res in head.resources:
         rule = rules(res.type)
         old = old_by_urn.get(renamed.get(res.urn, res.urn))
         if old is None:
-            out.append(_record(res, "create", head.component_of(res), rule))
-            continue
-        diffs = changed(old.inputs, res.inputs)
-        forcing = set(replace_paths(rule, diffs))
-        reasons = sorted(forcing)
-        if _provider_urn(old.provider) != _provider_urn(res.provider):
-            reasons.append("provider")
-        changes = [Change(p, a, b, p in forcing) for p, a, b in diffs]
-        op = "replace" if reasons else "update" if changes else "same"
-        out.append(_record(res, op, head.component_of(res), rule, changes, reasons))
+            record = _record(res, "create", head.component_of(res), rule)
+        else:
+            record = _compared(res, old, rule, base, head, provider_rules, verdicts, ops)
+        ops[res.urn] = record.op
+        out.append(record)
     for old in base.resources:
         if old.urn not in new_urns:
             out.append(_record(old, "delete", base.component_of(old), rules(old.type), old=old))
     return _knock_on(out, rules)
+
+
+def _compared(res: Resource, old: Resource, rule: ReplaceRule, base: Plan, head: Plan,
+              provider_rules: ProviderLookup, verdicts: dict[str, providers.ProviderVerdict],
+              ops: dict[str, str]) -> ResourceChange:
+    old_inputs, new_inputs = old.inputs, res.inputs
+    pkg = providers.package(res)
+    if pkg:  # a provider: judged on its effective configuration
+        old_inputs, new_inputs = providers.inputs_of(base, old), providers.inputs_of(head, res)
+        verdict = providers.judge(provider_rules(pkg), old_inputs, new_inputs,
+                                  any(ops.get(d) == "replace" for d in res.dependencies))
+        verdicts[res.urn] = verdict
+    diffs = changed(old_inputs, new_inputs)
+    forcing = set(replace_paths(rule, diffs, new_inputs))
+    reasons = sorted(forcing)
+    if pkg:
+        reasons += [k for k in verdicts[res.urn].replaced if k not in forcing]
+        forcing |= set(verdicts[res.urn].replaced)
+    changes = [Change(p, a, b, p in forcing or any(under(p, f) for f in forcing)) for p, a, b in diffs]
+    if _provider_urn(old.provider) != _provider_urn(res.provider):
+        reasons.append("provider")
+    elif (verdict := verdicts.get(_provider_urn(res.provider))) is not None:
+        if verdict.replaced:
+            reasons.append("provider")
+        for key, (a, b) in verdict.forced_inputs(res.type).items():  # e.g. the region it runs in
+            changes.append(Change(key, a, b, True))
+            reasons.append(key)
+    op = "replace" if reasons else "update" if changes else "same"
+    return _record(res, op, head.component_of(res), rule, changes, reasons)
 
 
 def _knock_on(records: list[ResourceChange], rules: RuleLookup) -> list[ResourceChange]:
@@ -167,7 +209,7 @@ def from_preview(plan: Plan, rules: RuleLookup | None = None) -> list[ResourceCh
         given = [str(r) for s in steps for r in (s.extra.get("replaceReasons") or [])]
         forcing = {p for p, d in detailed.items() if isinstance(d, dict) and str(d.get("kind", "")).endswith("-replace")}
         if op == "replace" and not given and not forcing:  # an older CLI: fall back on the catalog
-            forcing = set(replace_paths(rule, diffs))
+            forcing = set(replace_paths(rule, diffs, res.inputs))
         changes = [Change(p, a, b, op == "replace" and (p in forcing or any(under(p, g) for g in given)))
                    for p, a, b in diffs]
         if op == "update" and not changes:  # a change the inputs do not show (e.g. only in outputs)

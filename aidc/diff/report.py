@@ -45,7 +45,10 @@ class DiffReport:
 
     @property
     def data_loss(self) -> list[ResourceChange]:
-        return [r for r in self.changes if r.destroys_data]
+        """What a change destroys: resources forced by their own properties first, then those
+        replaced only because their provider is (the cascade of the first)."""
+        loss = [r for r in self.changes if r.destroys_data]
+        return sorted(loss, key=lambda r: bool(r.replace_reasons) and set(r.replace_reasons) == {"provider"})
 
     @property
     def at_risk(self) -> list[ResourceChange]:

@@ -24,12 +24,14 @@ from .model import (
     MfuCatalog,
     ModelPreset,
     Pricing,
+    ProviderRule,
     PublishedRun,
     Rate,
     Recipe,
     Regions,
     ReplaceOnChange,
     ReplaceRule,
+    RuleSource,
     Source,
     VpcCni,
 )
@@ -38,7 +40,8 @@ HERE = Path(__file__).parent
 
 __all__ = [
     "Addon", "Ami", "Catalog", "CatalogError", "Chart", "Constraint", "Gpu", "Instance",
-    "KubernetesVersion", "Pricing", "Rate", "Recipe", "ReplaceOnChange", "ReplaceRule", "Source", "catalog", "version_tuple",
+    "KubernetesVersion", "Pricing", "ProviderRule", "Rate", "Recipe", "ReplaceOnChange", "ReplaceRule", "RuleSource",
+    "Source", "catalog", "version_tuple",
     "MfuCatalog", "PublishedRun", "ModelPreset", "DcgmFields", "Regions", "VpcCni",
 ]
 

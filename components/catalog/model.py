@@ -365,19 +365,47 @@ class MfuCatalog(Entry):
     held_out: tuple[PublishedRun, ...] = ()
 
 
+class RuleSource(Entry):
+    """Where a replacement rule was read: a file of a public repository at a ref, and where in it."""
+
+    repository: str = Field(pattern=r"^[\w.-]+/[\w.-]+$")
+    ref: str = Field(min_length=1)  # a tag, or the version read when the tag could not be had
+    path: str = Field(min_length=1)
+    at: str = Field(min_length=1)  # line numbers or the function
+
+
 class ReplaceRule(Entry):
     """What forces one resource type to be replaced, and what a delete of it destroys."""
 
+    source: tuple[RuleSource, ...] = ()  # required in the file (the catalog data test checks it)
     holds_data: str = ""  # what is lost on delete or replace, e.g. "objects in the bucket"; "" = no data
     replace_on_changes: tuple[str, ...] = ()  # property paths, `[*]` for any list element
     replace_on_decrease: tuple[str, ...] = ()  # grow in place, replace when the value shrinks
+    replace_on_remove: tuple[str, ...] = ()  # change in place, replace when the whole block goes
+
+
+class ProviderRule(Entry):
+    """What a change of a provider's own configuration does to the resources under it."""
+
+    source: tuple[RuleSource, ...] = Field(min_length=1)
+    resource_input: str = ""  # a provider key copied into every resource's inputs (aws: region)
+    global_types: tuple[str, ...] = ()  # types without that input (`*` suffix: a prefix)
+    identity: str = ""  # a key whose change replaces, and whose unchanged value cancels the rest
+    cluster_keys: tuple[str, ...] = ()  # replace when unknown, or when the active cluster changes
+    replace_on_changes: tuple[str, ...] = ()  # keys whose change replaces the provider
+
+    def is_global(self, type_token: str) -> bool:
+        return any(type_token == g or (g.endswith("*") and type_token.startswith(g[:-1]))
+                   for g in self.global_types)
 
 
 class ReplaceOnChange(Entry):
     """`replace_on_change.yaml`: replacement rules per resource type token (a key ending in
-    `*` applies to every type with that prefix, on top of the exact entry)."""
+    `*` applies to every type with that prefix, on top of the exact entry), and per provider
+    package (`aws`, `kubernetes`)."""
 
     source: Source
+    providers: dict[str, ProviderRule] = {}
     types: dict[str, ReplaceRule]
 
     def rule(self, type_token: str) -> ReplaceRule:
@@ -386,10 +414,18 @@ class ReplaceOnChange(Entry):
                  if key.endswith("*") and type_token.startswith(key[:-1])]
         if type_token in self.types:
             found.append(self.types[type_token])
+
+        def merged(attr: str) -> tuple[str, ...]:
+            return tuple(dict.fromkeys(p for r in found for p in getattr(r, attr)))
+
         return ReplaceRule(
+            source=tuple(s for r in found for s in r.source),
             holds_data=next((r.holds_data for r in reversed(found) if r.holds_data), ""),
-            replace_on_changes=tuple(dict.fromkeys(p for r in found for p in r.replace_on_changes)),
-            replace_on_decrease=tuple(dict.fromkeys(p for r in found for p in r.replace_on_decrease)))
+            replace_on_changes=merged("replace_on_changes"), replace_on_decrease=merged("replace_on_decrease"),
+            replace_on_remove=merged("replace_on_remove"))
+
+    def provider(self, package: str) -> ProviderRule | None:
+        return self.providers.get(package)
 
 
 class RepoSource(Entry):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.formulas.lustre import MIN_CAPACITY_GIB
 from components.vocabulary import LUSTRE_CLAIM, MODELS_CLAIM
 
 FSX_CSI_DRIVER = "fsx.csi.aws.com"
@@ -30,6 +31,12 @@ def _pv(name: str, namespace: str, claim: str, size: str, access: str, source: d
             "metadata": {"name": name, "labels": {**LABELS, "aidc.io/claim-namespace": namespace}}, "spec": spec}
 
 
+# What a claim on the shared Lustre volume requests: the smallest file system FSx makes, so it
+# binds to the volume whatever its capacity. It never follows the capacity: the class ("") cannot
+# expand, so the API server refuses a larger request, and growing Lustre must not touch claims.
+LUSTRE_CLAIM_REQUEST = f"{MIN_CAPACITY_GIB}Gi"
+
+
 def _pvc(namespace: str, claim: str, size: str, access: str, *, volume: str | None,
          storage_class: str = "") -> dict[str, Any]:
     spec: dict[str, Any] = {"accessModes": [access], "storageClassName": storage_class,
@@ -42,13 +49,13 @@ def _pvc(namespace: str, claim: str, size: str, access: str, *, volume: str | No
 
 def lustre_volumes(prefix: str, namespace: str, capacity_gib: int, file_system_id: Any, dns_name: Any,
                    mount_name: Any) -> list[dict[str, Any]]:
-    """The FSx for Lustre file system as a ReadWriteMany volume in one namespace."""
+    """The FSx for Lustre file system as a ReadWriteMany volume in one namespace. The volume
+    shows the capacity (it changes in place); the claim's request stays fixed."""
     pv = f"{prefix}-lustre-{namespace}"
-    size = f"{capacity_gib}Gi"
     source = {"csi": {"driver": FSX_CSI_DRIVER, "volumeHandle": file_system_id,
                       "volumeAttributes": {"dnsname": dns_name, "mountname": mount_name}}}
-    return [_pv(pv, namespace, LUSTRE_CLAIM, size, "ReadWriteMany", source, ["flock"]),
-            _pvc(namespace, LUSTRE_CLAIM, size, "ReadWriteMany", volume=pv)]
+    return [_pv(pv, namespace, LUSTRE_CLAIM, f"{capacity_gib}Gi", "ReadWriteMany", source, ["flock"]),
+            _pvc(namespace, LUSTRE_CLAIM, LUSTRE_CLAIM_REQUEST, "ReadWriteMany", volume=pv)]
 
 
 def models_volumes(prefix: str, namespace: str, bucket: Any, region: str) -> list[dict[str, Any]]:
