@@ -37,7 +37,7 @@ def by_name(report, name, type_suffix=""):
 
 
 def test_every_operation_is_classified(report):
-    assert report.counts == {"create": 10, "update": 9, "replace": 1, "delete": 2, "same": 68}
+    assert report.counts == {"create": 10, "update": 8, "replace": 2, "delete": 2, "same": 68}
     assert by_name(report, "aidc-lab-vpc").op == "same"
     assert by_name(report, "aidc-lab-nat-1", "NatGateway").op == "delete"
     assert by_name(report, "aidc-lab-train-h100-ng", "NodeGroup").op == "create"
@@ -69,9 +69,11 @@ def test_bucket_rename_forces_replacement_and_warns(report):
         ("bucket", "aidc-lab-datasets-4711", "aidc-lab-datasets-v2", True)]
     assert bucket.holds_data == "objects in the bucket" and bucket.protect  # prod protects what holds data
     assert [r.name for r in report.data_loss] == ["aidc-lab-datasets"]
-    # Its policy and Lustre link name the bucket: updates, not replacements.
+    # Its policy names the bucket: an update. The Lustre link's data_repository_path is ForceNew
+    # (data_repository_association.go): a new link, and no data lost (it holds none).
     assert by_name(report, "aidc-lab-datasets", "BucketPolicy").op == "update"
-    assert by_name(report, "aidc-lab-datasets", "DataRepositoryAssociation").op == "update"
+    link = by_name(report, "aidc-lab-datasets", "DataRepositoryAssociation")
+    assert link.op == "replace" and link.replace_reasons == ("dataRepositoryPath",) and not link.destroys_data
 
 
 def test_deleting_what_holds_no_data_is_not_a_data_loss(report):
@@ -171,7 +173,8 @@ def test_replace_rules_are_catalog_data():
 @pytest.mark.parametrize("old,new,op", [
     ({"storageCapacity": 4800}, {"storageCapacity": 9600}, "update"),  # grows in place
     ({"storageCapacity": 9600}, {"storageCapacity": 4800}, "replace"),  # shrinking recreates
-    ({"fileSystemTypeVersion": "2.12"}, {"fileSystemTypeVersion": "2.15"}, "replace"),  # ForceNew either way
+    ({"fileSystemTypeVersion": "2.12"}, {"fileSystemTypeVersion": "2.15"}, "update"),  # upgrades in place
+    ({"fileSystemTypeVersion": "2.15"}, {"fileSystemTypeVersion": "2.12"}, "replace"),
     ({"perUnitStorageThroughput": 250}, {"perUnitStorageThroughput": 500}, "update"),  # no ForceNew
     ({"subnetIds": ["subnet-a"]}, {"subnetIds": ["subnet-b"]}, "replace"),
 ])

@@ -109,6 +109,8 @@ def test_eks_cluster_rules(old, new, op):
     ({"storageCapacity": 2400}, {"storageCapacity": 1200}, "replace"),
     ({"kmsKeyId": "k1"}, {"kmsKeyId": "k2"}, "replace"),
     ({"automaticBackupRetentionDays": 7}, {"automaticBackupRetentionDays": 30}, "update"),
+    ({"efaEnabled": False}, {"efaEnabled": True}, "replace"),
+    ({"fileSystemTypeVersion": "2.15"}, {"fileSystemTypeVersion": "2.12"}, "replace"),
 ])
 def test_lustre_customize_diff_rules(old, new, op):
     assert one("aws:fsx/lustreFileSystem:LustreFileSystem", old, new) == op
@@ -226,7 +228,7 @@ def test_every_rule_cites_its_source():
         for s in entry.source:
             assert s.repository in ("hashicorp/terraform-provider-aws", "pulumi/pulumi-aws",
                                     "pulumi/pulumi-kubernetes"), key
-            assert s.path.endswith(".go") and s.ref and s.at, key
+            assert s.path.endswith((".go", ".py")) and s.ref and s.at, key
 
 
 def test_global_aws_types_are_those_without_a_region_input_in_the_pinned_sdk():
