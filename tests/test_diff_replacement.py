@@ -77,7 +77,10 @@ def test_a_region_move_replaces_every_regional_resource():
     iam = [r for r in report.changes if r.type.startswith("aws:iam/")]
     assert iam and all("region" not in r.replace_reasons for r in iam)  # IAM is global
     # The EKS cluster is replaced, so the Kubernetes provider's kubeconfig is unknown at preview.
-    assert ops[("pulumi:providers:kubernetes", "aidc-lab-k8s")].replace_reasons == ("kubeconfig",)
+    k8s = ops[("pulumi:providers:kubernetes", "aidc-lab-k8s")]
+    assert k8s.replace_reasons == ("kubeconfig",)
+    assert [(c.path, c.old, c.new, c.forces_replace) for c in k8s.changes] == [("kubeconfig", SECRET, UNKNOWN, True)]
+    assert "`kubeconfig`: `[secret]` → `(known after apply)` ⚠️ forces replacement" in render(report, "markdown")
     assert {r.type for r in report.data_loss} >= {"aws:s3/bucket:Bucket", "aws:kms/key:Key",
                                                   "aws:fsx/lustreFileSystem:LustreFileSystem"}
 
@@ -130,8 +133,9 @@ def test_aws_force_new(typ, old, new, op):
     assert one(typ, old, new) == op
 
 
-def test_the_default_aws_provider_takes_its_region_from_the_stack_config():
-    default = "urn:pulumi:prod::aidc::pulumi:providers:aws::default"
+@pytest.mark.parametrize("name", ["default", "default_7_51_1"])  # offline plans; Pulumi's own
+def test_the_default_aws_provider_takes_its_region_from_the_stack_config(name):
+    default = f"urn:pulumi:prod::aidc::pulumi:providers:aws::{name}"
     vpc, role = "urn:pulumi:prod::aidc::aws:ec2/vpc:Vpc::v", "urn:pulumi:prod::aidc::aws:iam/role:Role::r"
 
     def plan(region: str) -> Plan:
@@ -141,7 +145,7 @@ def test_the_default_aws_provider_takes_its_region_from_the_stack_config():
                     {"aws:region": region}, {})
 
     ops = {r.name: (r.op, r.replace_reasons) for r in compare_plans(plan("us-east-1"), plan("eu-west-1"))}
-    assert ops == {"default": ("update", ()), "v": ("replace", ("region",)), "r": ("same", ())}
+    assert ops == {name: ("update", ()), "v": ("replace", ("region",)), "r": ("same", ())}
 
 
 # ---------------------------------------------------------------- one diff per Kubernetes rule

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from aidc.plan import Plan, Resource
+from aidc.plan import UNKNOWN, Plan, Resource
 from components.catalog import ProviderRule, ReplaceRule
 
 from . import providers
@@ -141,16 +141,20 @@ def _compared(res: Resource, old: Resource, rule: ReplaceRule, base: Plan, head:
     diffs = changed(old_inputs, new_inputs)
     forcing = set(replace_paths(rule, diffs, new_inputs))
     reasons = sorted(forcing)
-    if pkg:
-        reasons += [k for k in verdicts[res.urn].replaced if k not in forcing]
-        forcing |= set(verdicts[res.urn].replaced)
+    replaced_keys = verdicts[res.urn].replaced if pkg else ()
+    reasons += [k for k in replaced_keys if k not in forcing]
+    forcing |= set(replaced_keys)
     changes = [Change(p, a, b, p in forcing or any(under(p, f) for f in forcing)) for p, a, b in diffs]
+    # A key that replaces the provider without a visible change (a secret kubeconfig whose
+    # cluster is being replaced) is shown as known only after apply.
+    changes += [Change(k, old_inputs.get(k, MISSING), UNKNOWN, True) for k in replaced_keys
+                if not any(under(c.path, k) for c in changes)]
     if _provider_urn(old.provider) != _provider_urn(res.provider):
         reasons.append("provider")
-    elif (verdict := verdicts.get(_provider_urn(res.provider))) is not None:
-        if verdict.replaced:
+    elif (under_provider := verdicts.get(_provider_urn(res.provider))) is not None:
+        if under_provider.replaced:
             reasons.append("provider")
-        for key, (a, b) in verdict.forced_inputs(res.type).items():  # e.g. the region it runs in
+        for key, (a, b) in under_provider.forced_inputs(res.type).items():  # e.g. the region it runs in
             changes.append(Change(key, a, b, True))
             reasons.append(key)
     op = "replace" if reasons else "update" if changes else "same"

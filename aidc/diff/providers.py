@@ -44,7 +44,8 @@ def package(res: Resource) -> str:
 def inputs_of(plan: Plan, res: Resource) -> dict[str, Any]:
     """A provider's configuration: its inputs, or for a default provider (which takes its
     configuration from the stack config, e.g. `aws:region`) the config of its package."""
-    if not res.urn.endswith("::default"):
+    name = res.urn.rsplit("::", 1)[-1]
+    if name != "default" and not name.startswith("default_"):  # Pulumi names them default_<version>
         return res.inputs
     prefix = f"{package(res)}:"
     return {k[len(prefix):]: v for k, v in plan.config.items() if k.startswith(prefix)} | res.inputs

@@ -84,8 +84,8 @@ def show_pair(old: Any, new: Any, limit: int = SHOW_LIMIT) -> tuple[str, str]:
         start = max(0, common - 12)
         if start > 0:
             return show("…" + a[start:], limit), show("…" + b[start:], limit)
-    if SECRET in (old, new):  # one side secret: hide both, the other may be derived from it
-        return SECRET, SECRET
+    if SECRET in (old, new) and UNKNOWN not in (old, new):  # one side secret: hide both, the
+        return SECRET, SECRET  # other may be derived from it (an unknown side reveals nothing)
     return show(old, limit), show(new, limit)
 
 
