@@ -231,7 +231,7 @@ def test_every_rule_cites_its_source():
         assert entry.source, f"{key}: no source"
         for s in entry.source:
             assert s.repository in ("hashicorp/terraform-provider-aws", "pulumi/pulumi-aws",
-                                    "pulumi/pulumi-kubernetes"), key
+                                    "pulumi/pulumi-kubernetes", "pulumi/pulumi"), key
             assert s.path.endswith((".go", ".py")) and s.ref and s.at, key
 
 
