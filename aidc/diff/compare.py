@@ -125,7 +125,7 @@ def compare_plans(base: Plan, head: Plan, rules: RuleLookup | None = None,
     for old in base.resources:
         if old.urn not in new_urns:
             out.append(_record(old, "delete", base.component_of(old), rules(old.type), old=old))
-    return _knock_on(out, rules)
+    return _knock_on(out, rules, {r.urn: r.inputs for r in head.resources})
 
 
 def _compared(res: Resource, old: Resource, rule: ReplaceRule, base: Plan, head: Plan,
@@ -161,19 +161,25 @@ def _compared(res: Resource, old: Resource, rule: ReplaceRule, base: Plan, head:
     return _record(res, op, head.component_of(res), rule, changes, reasons)
 
 
-def _knock_on(records: list[ResourceChange], rules: RuleLookup) -> list[ResourceChange]:
-    """Mark resources that stay (same or update) but depend on a replaced one and have
-    replace-on-change properties: the real preview may replace them too."""
+def _knock_on(records: list[ResourceChange], rules: RuleLookup,
+              inputs: dict[str, dict[str, Any]]) -> list[ResourceChange]:
+    """Mark resources that stay (same or update) but depend on a replaced one and set a
+    replace-on-change property: the real preview may replace them too (a new ID can only
+    reach a property that is set)."""
     replaced = {r.urn: r.name for r in records if r.op == "replace"}
     if not replaced:
         return records
     out = []
     for r in records:
         deps = tuple(replaced[d] for d in r.dependencies if d in replaced)
-        if deps and r.op in ("same", "update") and rules(r.type).replace_on_changes:
+        if deps and r.op in ("same", "update") and _sets_any(inputs.get(r.urn, {}), rules(r.type).replace_on_changes):
             r = replace(r, knock_on=deps)
         out.append(r)
     return out
+
+
+def _sets_any(inputs: dict[str, Any], paths: tuple[str, ...]) -> bool:
+    return any(under(p, r) for p in flatten(inputs) for r in paths)
 
 
 # ---------------------------------------------------------------- a real `pulumi preview --json`
