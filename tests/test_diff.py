@@ -158,7 +158,7 @@ def test_plans_of_different_stacks_are_refused():
 def test_replace_rules_are_catalog_data():
     rules = catalog().replace_on_change
     assert "subnetIds" in rules.rule("aws:fsx/lustreFileSystem:LustreFileSystem").replace_on_changes
-    assert rules.rule("aws:ec2/launchTemplate:LaunchTemplate").replace_on_changes == ()
+    assert rules.rule("aws:ec2/launchTemplate:LaunchTemplate").replace_on_changes == ("region",)  # aws:* only
     pvc = rules.rule("kubernetes:core/v1:PersistentVolumeClaim")
     assert pvc.holds_data and pvc.replace_on_changes == (
         "metadata.name", "metadata.namespace", "spec.accessModes", "spec.selector", "spec.storageClassName",

@@ -132,6 +132,7 @@ def test_lustre_customize_diff_rules(old, new, op):
     ("aws:kms/key:Key", {"customerMasterKeySpec": "SYMMETRIC_DEFAULT"}, {"customerMasterKeySpec": "RSA_2048"},
      "replace"),
     ("aws:kms/key:Key", {"deletionWindowInDays": 30}, {"deletionWindowInDays": 7}, "update"),
+    ("aws:ec2/vpcEndpoint:VpcEndpoint", {"region": "us-east-1"}, {"region": "us-west-2"}, "replace"),
 ])
 def test_aws_force_new(typ, old, new, op):
     assert one(typ, old, new) == op
@@ -150,6 +151,16 @@ def test_the_default_aws_provider_takes_its_region_from_the_stack_config(name):
 
     ops = {r.name: (r.op, r.replace_reasons) for r in compare_plans(plan("us-east-1"), plan("eu-west-1"))}
     assert ops == {name: ("update", ()), "v": ("replace", ("region",)), "r": ("same", ())}
+
+
+def test_a_resource_that_sets_its_own_region_stays_when_the_provider_moves():
+    vpc = "urn:pulumi:prod::aidc::aws:ec2/vpc:Vpc::v"
+
+    def plan(region: str) -> Plan:
+        return Plan((Resource(AWS, "pulumi:providers:aws", {"region": region}),
+                     Resource(vpc, "aws:ec2/vpc:Vpc", {"region": "eu-central-1"}, provider=f"{AWS}::id")), {}, {})
+
+    assert [r.op for r in compare_plans(plan("us-east-1"), plan("eu-west-1"))] == ["update", "same"]
 
 
 # ---------------------------------------------------------------- one diff per Kubernetes rule

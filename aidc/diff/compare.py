@@ -154,7 +154,7 @@ def _compared(res: Resource, old: Resource, rule: ReplaceRule, base: Plan, head:
     elif (under_provider := verdicts.get(_provider_urn(res.provider))) is not None:
         if under_provider.replaced:
             reasons.append("provider")
-        for key, (a, b) in under_provider.forced_inputs(res.type).items():  # e.g. the region it runs in
+        for key, (a, b) in under_provider.forced_inputs(res).items():  # e.g. the region it runs in
             changes.append(Change(key, a, b, True))
             reasons.append(key)
     op = "replace" if reasons else "update" if changes else "same"

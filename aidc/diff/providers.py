@@ -30,11 +30,12 @@ class ProviderVerdict:
     resource_inputs: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     rule: ProviderRule | None = None
 
-    def forced_inputs(self, type_token: str) -> dict[str, tuple[Any, Any]]:
-        """The provider values that force `type_token` to be replaced (none for global types)."""
-        if self.rule is None or self.rule.is_global(type_token):
+    def forced_inputs(self, res: Resource) -> dict[str, tuple[Any, Any]]:
+        """The provider values that force `res` to be replaced: none for a global type, nor for
+        a resource that sets the input itself (applyRegion keeps a resource's own region)."""
+        if self.rule is None or self.rule.is_global(res.type):
             return {}
-        return self.resource_inputs
+        return {k: v for k, v in self.resource_inputs.items() if res.inputs.get(k) is None}
 
 
 def package(res: Resource) -> str:
