@@ -36,6 +36,8 @@ class Resource:
     parent: str = ""
     provider: str = ""
     dependencies: tuple[str, ...] = ()
+    # input property -> the URNs its value came from (Pulumi's `propertyDependencies`)
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     protect: bool = False
     retain_on_delete: bool = False
     aliases: tuple[str, ...] = ()  # the URNs it had before a rename
@@ -96,6 +98,7 @@ def parse_plan(doc: Any, source: str = "") -> Plan:
             urn=step["urn"], type=typ, inputs=state.get("inputs") or {}, op=step.get("op", "create"),
             custom=bool(state.get("custom", True)), parent=state.get("parent", ""),
             provider=state.get("provider", ""), dependencies=tuple(state.get("dependencies") or ()),
+            property_dependencies=_property_dependencies(state.get("propertyDependencies")),
             protect=bool(state.get("protect", False)), retain_on_delete=bool(state.get("retainOnDelete", False)),
             aliases=tuple(a for a in state.get("aliases") or () if isinstance(a, str)),
             old_inputs=(old.get("inputs") or {}) if isinstance(old, dict) else None,
@@ -158,6 +161,12 @@ def _order(states: dict[str, dict[str, Any]]) -> list[str]:
     return out
 
 
+def _property_dependencies(value: Any) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): tuple(u for u in v if isinstance(u, str)) for k, v in value.items() if isinstance(v, list)}
+
+
 def plan_document(registrations: Iterable[Any], *, stack: str, project: str,
                   config: dict[str, Any]) -> dict[str, Any]:
     """PreviewDigest JSON for a fresh stack (every step a create)."""
@@ -176,6 +185,8 @@ def plan_document(registrations: Iterable[Any], *, stack: str, project: str,
             st["parent"] = r.parent
         if r.dependencies:
             st["dependencies"] = sorted(set(r.dependencies))
+        if getattr(r, "property_dependencies", None):
+            st["propertyDependencies"] = {k: sorted(v) for k, v in sorted(r.property_dependencies.items())}
         if provider:
             st["provider"] = provider
         if r.protect:

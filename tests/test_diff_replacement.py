@@ -261,3 +261,35 @@ def test_global_aws_types_are_those_without_a_region_input_in_the_pinned_sdk():
         cls = getattr(importlib.import_module(f"pulumi_aws.{module}"), name)
         has_region = "region" in inspect.signature(cls._internal_init).parameters
         assert rule.is_global(token) == (not has_region), token
+
+
+def test_the_kubernetes_provider_follows_only_what_its_kubeconfig_comes_from():
+    """aidc's provider depends on the system node group too (depends_on) but its kubeconfig
+    comes from the cluster alone (propertyDependencies): replacing the nodes keeps it."""
+    eks = "urn:pulumi:prod::aidc::aws:eks/cluster:Cluster::eks"
+    nodes = "urn:pulumi:prod::aidc::aws:eks/nodeGroup:NodeGroup::system"
+    claim = "urn:pulumi:prod::aidc::kubernetes:core/v1:PersistentVolumeClaim::claim"
+
+    def plan(eks_name: str, instance: str) -> Plan:
+        return Plan((Resource(eks, "aws:eks/cluster:Cluster", {"name": eks_name}),
+                     Resource(nodes, "aws:eks/nodeGroup:NodeGroup", {"instanceTypes": [instance]}),
+                     Resource(K8S, "pulumi:providers:kubernetes", {"kubeconfig": SECRET}, dependencies=(eks, nodes),
+                              property_dependencies={"kubeconfig": (eks,)}),
+                     Resource(claim, "kubernetes:core/v1:PersistentVolumeClaim", {"spec": {}}, provider=f"{K8S}::2")),
+                    {}, {})
+
+    ops = {r.name: r.op for r in compare_plans(plan("a", "m7i.2xlarge"), plan("a", "m7i.4xlarge"))}
+    assert ops == {"eks": "same", "system": "replace", "k8s": "same", "claim": "same"}
+    ops = {r.name: r.op for r in compare_plans(plan("a", "m7i.2xlarge"), plan("b", "m7i.2xlarge"))}
+    assert ops == {"eks": "replace", "system": "same", "k8s": "replace", "claim": "replace"}
+
+
+def test_plans_record_where_each_input_comes_from():
+    """The offline engine keeps Pulumi's propertyDependencies: the diff reads them to know
+    which replacement reaches which property."""
+    plan = planned(BASE_STACK).plan
+    (provider,) = plan.of_type("pulumi:providers:kubernetes")
+    (eks,) = plan.of_type("aws:eks/cluster:Cluster")
+    assert provider.property_dependencies == {"kubeconfig": (eks.urn,)}
+    (lustre,) = plan.of_type("aws:fsx/lustreFileSystem:LustreFileSystem")
+    assert {"subnetIds", "securityGroupIds", "kmsKeyId"} <= set(lustre.property_dependencies)

@@ -125,7 +125,7 @@ def compare_plans(base: Plan, head: Plan, rules: RuleLookup | None = None,
     for old in base.resources:
         if old.urn not in new_urns:
             out.append(_record(old, "delete", base.component_of(old), rules(old.type), old=old))
-    return _knock_on(out, rules, {r.urn: r.inputs for r in head.resources})
+    return _knock_on(out, rules, head)
 
 
 def _compared(res: Resource, old: Resource, rule: ReplaceRule, base: Plan, head: Plan,
@@ -135,8 +135,7 @@ def _compared(res: Resource, old: Resource, rule: ReplaceRule, base: Plan, head:
     pkg = providers.package(res)
     if pkg:  # a provider: judged on its effective configuration
         old_inputs, new_inputs = providers.inputs_of(base, old), providers.inputs_of(head, res)
-        verdict = providers.judge(provider_rules(pkg), old_inputs, new_inputs,
-                                  any(ops.get(d) == "replace" for d in res.dependencies))
+        verdict = providers.judge(provider_rules(pkg), old_inputs, new_inputs, _from_replaced(res, ops))
         verdicts[res.urn] = verdict
     diffs = changed(old_inputs, new_inputs)
     forcing = set(replace_paths(rule, diffs, new_inputs))
@@ -161,25 +160,34 @@ def _compared(res: Resource, old: Resource, rule: ReplaceRule, base: Plan, head:
     return _record(res, op, head.component_of(res), rule, changes, reasons)
 
 
-def _knock_on(records: list[ResourceChange], rules: RuleLookup,
-              inputs: dict[str, dict[str, Any]]) -> list[ResourceChange]:
-    """Mark resources that stay (same or update) but depend on a replaced one and set a
-    replace-on-change property: the real preview may replace them too (a new ID can only
-    reach a property that is set)."""
-    replaced = {r.urn: r.name for r in records if r.op == "replace"}
-    if not replaced:
+def _from_replaced(res: Resource, ops: dict[str, str]) -> set[str]:
+    """The input properties whose values come from a resource this change replaces (so a real
+    preview sees them unknown). Plans without `propertyDependencies` name none per property:
+    then every input counts as soon as any dependency is replaced."""
+    if res.property_dependencies:
+        return {k for k, urns in res.property_dependencies.items() if any(ops.get(u) == "replace" for u in urns)}
+    return set(res.inputs) if any(ops.get(d) == "replace" for d in res.dependencies) else set()
+
+
+def _knock_on(records: list[ResourceChange], rules: RuleLookup, head: Plan) -> list[ResourceChange]:
+    """Mark resources that stay (same or update) but take a replace-on-change property from a
+    replaced resource: its new ID reaches that property, which offline IDs cannot show."""
+    ops = {r.urn: r.op for r in records}
+    if "replace" not in ops.values():
         return records
+    by_urn = head.by_urn()
     out = []
     for r in records:
-        deps = tuple(replaced[d] for d in r.dependencies if d in replaced)
-        if deps and r.op in ("same", "update") and _sets_any(inputs.get(r.urn, {}), rules(r.type).replace_on_changes):
-            r = replace(r, knock_on=deps)
+        res = by_urn.get(r.urn)
+        if res is not None and r.op in ("same", "update"):
+            paths = rules(r.type).replace_on_changes
+            hit = {k for k in _from_replaced(res, ops) if any(under(k, p) for p in paths)}
+            urns = {u for k in hit for u in res.property_dependencies.get(k, res.dependencies)}
+            deps = tuple(dict.fromkeys(b.name for b in records if b.urn in urns and b.op == "replace"))
+            if deps:
+                r = replace(r, knock_on=deps)
         out.append(r)
     return out
-
-
-def _sets_any(inputs: dict[str, Any], paths: tuple[str, ...]) -> bool:
-    return any(under(p, r) for p in flatten(inputs) for r in paths)
 
 
 # ---------------------------------------------------------------- a real `pulumi preview --json`

@@ -100,6 +100,8 @@ class Registration:
     ignore_changes: list[str] = field(default_factory=list)
     id: str = ""
     alias_types: list[str] = field(default_factory=list)  # former type tokens (`aliases=[Alias(type_=...)]`)
+    # input property -> the URNs its value came from (Pulumi's `propertyDependencies`)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
 
 class RecordingMonitor(MockMonitor):
@@ -126,5 +128,7 @@ class RecordingMonitor(MockMonitor):
             inputs=inputs, protect=bool(request.protect), retain_on_delete=bool(request.retainOnDelete),
             delete_before_replace=bool(request.deleteBeforeReplace), ignore_changes=list(request.ignoreChanges),
             id=response.id, alias_types=[a.spec.type for a in request.aliases if a.HasField("spec")
-                                         and a.spec.type.startswith(OWN_TYPES)])
+                                         and a.spec.type.startswith(OWN_TYPES)],
+            property_dependencies={k: sorted(set(v.urns)) for k, v in request.propertyDependencies.items()
+                                   if v.urns})
         return response
