@@ -37,6 +37,8 @@ class ObservabilitySpec(Model):
     # must watch it) and the labels its Prometheus selects rules and ServiceMonitors by.
     namespace: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
     selector_labels: dict[str, str] = {}
+    # existing: the in-cluster address of the site's Prometheus, which model-server autoscaling queries.
+    prometheus_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(:\d+)?(/\S*)?$")
     # How long Prometheus keeps samples (Prometheus duration: 15d, 8w, ...).
     retention: str = Field(default="15d", pattern=_DURATION)
     # Size of the Prometheus volume (GiB); must hold `retention` of samples.
@@ -59,10 +61,12 @@ def problems(obs: ObservabilitySpec, path: str = "aidc:observability", *,
     if obs.prometheus == "existing" and obs.enabled and obs.namespace is None:
         yield Problem(f"{path}.namespace", "required with prometheus: existing: the namespace of the site's "
                                            "monitoring stack, where aidc puts its rules, ServiceMonitors and dashboards")
-    if obs.prometheus == "install" and (obs.namespace is not None or obs.selector_labels):
-        yield Problem(f"{path}.namespace" if obs.namespace is not None else f"{path}.selectorLabels",
-                      "only with prometheus: existing (the installed stack uses its catalog namespace and selects "
-                      "aidc's objects itself)")
+    if obs.prometheus == "install":
+        for value, key in ((obs.namespace, "namespace"), (obs.selector_labels or None, "selectorLabels"),
+                           (obs.prometheus_url, "prometheusUrl")):
+            if value is not None:
+                yield Problem(f"{path}.{key}", "only with prometheus: existing (the stack aidc installs has its "
+                                               "catalog namespace, address and selectors)")
     # Prometheus needs roughly 1-2 bytes per sample; a GPU cluster with DCGM at 30 s scrapes
     # writes about 1 GiB a day per 50 nodes. Anything under 1 GiB/day of retention is a
     # volume that fills before the retention is reached.
