@@ -380,3 +380,23 @@ def test_acceptance_floor_for_the_pools_fabric(fabric):
     spec = load_spec(config({"fabric": fabric}))
     pool = spec.pool("dc1-h100")
     assert CAT.instances[pool.instance_type].nccl_floor(pool.fabric) == 320
+
+
+# ---------------------------------------------------------------- existing Lustre over o2ib
+
+def test_existing_lustre_over_o2ib_is_the_nodes_mount(tmp_path):
+    lustre = {"dnsName": "10.20.0.5", "mountName": "scratch", "lnet": "o2ib", "hostPath": "/lustre/scratch"}
+    storage = {"existing": {"lustre": lustre, "requestGiB": 1024}, "namespaces": ["research"]}
+    plan = plan_stack(onprem_stack(tmp_path, storage=storage, inference={"services": []})).plan
+    (pv,) = plan.of_type("kubernetes:core/v1:PersistentVolume")
+    assert pv.inputs["spec"]["hostPath"] == {"path": "/lustre/scratch", "type": "Directory"}
+    assert "csi" not in pv.inputs["spec"] and "mountOptions" not in pv.inputs["spec"]
+    found = problems(config(storage={"existing": {"lustre": {**lustre, "hostPath": None}},
+                                     "namespaces": ["research"]}, inference={"services": []}))
+    assert list(found) == ["aidc:storage.existing.lustre.hostPath"]
+    assert "10.20.0.5@o2ib:/scratch" in found["aidc:storage.existing.lustre.hostPath"]
+    # Over tcp without a host path: the FSx CSI driver mounts it, as before.
+    tcp = {"existing": {"lustre": {"dnsName": "10.20.0.5", "mountName": "scratch"}}, "namespaces": ["research"]}
+    plan = plan_stack(onprem_stack(tmp_path, "tcp", storage=tcp, inference={"services": []})).plan
+    (pv,) = plan.of_type("kubernetes:core/v1:PersistentVolume")
+    assert pv.inputs["spec"]["csi"]["volumeHandle"] == "10.20.0.5@tcp:/scratch"
