@@ -400,3 +400,9 @@ def test_existing_lustre_over_o2ib_is_the_nodes_mount(tmp_path):
     plan = plan_stack(onprem_stack(tmp_path, "tcp", storage=tcp, inference={"services": []})).plan
     (pv,) = plan.of_type("kubernetes:core/v1:PersistentVolume")
     assert pv.inputs["spec"]["csi"]["volumeHandle"] == "10.20.0.5@tcp:/scratch"
+
+
+def test_network_operator_without_an_rdma_pool_is_refused():
+    found = problems(config(nvidia={"networkOperator": True}))
+    assert list(found) == ["aidc:nvidia.networkOperator"] and "no pool has fabric" in found["aidc:nvidia.networkOperator"]
+    assert "network-operator" in load_spec(config({"fabric": "roce"}, nvidia={"networkOperator": True})).charts

@@ -26,6 +26,10 @@ def problems(nv: NvidiaSpec, cat: Catalog, charts: list[str], *, existing_cluste
     if nv.network_operator and not existing_cluster:
         yield Problem(f"{path}.networkOperator",
                       "EKS GPU nodes use EFA (the EFA device plugin); the Network Operator is for on-prem InfiniBand/RoCE")
+    if nv.network_operator and existing_cluster and not any(p.existing and p.rdma for p in pools):
+        yield Problem(f"{path}.networkOperator",
+                      "no pool has fabric infiniband or roce, so the operator would expose no RDMA device to pods: "
+                      "set fabric on the pools cabled to the fabric (the operator then comes with them)")
     if nv.gpu_operator == "existing":
         if not existing_cluster:
             yield Problem(f"{path}.gpuOperator", "existing is for a cluster aidc did not build (aidc:cluster.existing); "
