@@ -136,6 +136,33 @@ def test_tcp_pool_plans_no_network_operator(plan_of):
     assert "rdma" not in releases(plan)["gpu-operator"]["values"]["driver"]
 
 
+# mellanox.com/v1alpha1 NicClusterPolicy at network-operator v26.4.1
+# (deployment/network-operator/crds/mellanox.com_nicclusterpolicies.yaml): the spec fields the
+# CRD knows (anything else is pruned silently), and each device plugin's fields and required ones.
+NCP_SPEC_FIELDS = {"deploymentNodeAffinity", "deploymentTolerations", "docaTelemetryService", "global",
+                   "ibKubernetes", "nicConfigurationOperator", "nicFeatureDiscovery", "nodeAffinity", "nvIpam",
+                   "ofedDriver", "rdmaSharedDevicePlugin", "secondaryNetwork", "spectrumXOperator",
+                   "sriovDevicePlugin", "tolerations"}
+NCP_PLUGIN_FIELDS = {"config", "containerResources", "image", "imagePullSecrets", "repository", "useCdi", "version"}
+
+
+def _check_policy_fields(policy: dict) -> None:
+    spec = policy["spec"]
+    assert set(spec) <= NCP_SPEC_FIELDS
+    for plugin in ("rdmaSharedDevicePlugin", "sriovDevicePlugin"):
+        if plugin in spec:
+            assert set(spec[plugin]) <= NCP_PLUGIN_FIELDS and "image" in spec[plugin]
+            assert isinstance(spec[plugin]["config"], str)  # the CRD types config as a string
+
+
+def test_policies_use_only_fields_of_the_pinned_crd():
+    for nics in ({"rdma": "shared"}, {"rdma": "sriov"}):
+        spec = load_spec(config({"fabric": "roce", "nics": nics}))
+        _check_policy_fields(nic_cluster_policy(spec.pools.values(), CAT.recipe.images))
+    with pytest.raises(AssertionError):
+        _check_policy_fields({"spec": {"rdmaSharedDevicePlugin": {"image": "x", "config": "{}", "resourceName": "x"}}})
+
+
 def test_sriov_roce_pool_names_its_interfaces():
     spec = load_spec(config({"fabric": "roce", "nics": {"rdma": "sriov", "interfaces": ["ens1f0", "ens2f0"]}}))
     policy = nic_cluster_policy(spec.pools.values(), CAT.recipe.images)
