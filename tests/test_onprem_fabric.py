@@ -433,3 +433,11 @@ def test_network_operator_without_an_rdma_pool_is_refused():
     found = problems(config(nvidia={"networkOperator": True}))
     assert list(found) == ["aidc:nvidia.networkOperator"] and "no pool has fabric" in found["aidc:nvidia.networkOperator"]
     assert "network-operator" in load_spec(config({"fabric": "roce"}, nvidia={"networkOperator": True})).charts
+
+
+def test_an_ec2_type_on_an_existing_eks_cluster_has_no_rdma_fabric():
+    cfg = config({"instanceType": "p5.48xlarge", "fabric": "infiniband"})
+    cfg["aidc:cluster"]["existing"]["platform"] = "eks"
+    cfg["aidc:inference"] = {"services": []}
+    found = problems(cfg)
+    assert "its fabric is EFA" in found["aidc:gpuPools[0].fabric"]

@@ -52,7 +52,9 @@ def gpu_operator_values(ami: "Ami | Sequence[Ami] | None", pools: Iterable["GpuP
     v26.7.0) stays off: two would scrape every GPU twice and double every sum.
     `gpudirect_rdma`: an InfiniBand/RoCE pool whose servers support GPUDirect RDMA; the driver
     the operator builds then loads nvidia-peermem against the host's NIC driver (aidc deploys no
-    containerised OFED, so useHostMofed)."""
+    containerised OFED, so useHostMofed). driver.rdma is the operator's GPUDirectRDMASpec, "the
+    properties for nvidia-peermem deployment" (NVIDIA/gpu-operator v26.7.0,
+    api/nvidia/v1/clusterpolicy_types.go; values.yaml driver.rdma.enabled/useHostMofed)."""
     pools = list(pools)
     amis = _amis(ami)
     driver = existing_cluster or any(not a.ships_driver for a in amis)

@@ -299,6 +299,9 @@ def _existing_problems(pool: GpuPoolSpec, at: str, cat: Catalog, platform: str) 
         if field in pool.model_fields_set:
             yield Problem(f"{at}.{key}", "EC2 only: an existing pool describes nodes the site runs and launches none")
     yield from _fabric_problems(pool, at)
+    if pool.rdma and inst is not None and not inst.server:
+        yield Problem(f"{at}.fabric", f"{pool.instance_type} is an EC2 type: its fabric is EFA (the EFA device plugin), "
+                                      "not the Network Operator's InfiniBand/RoCE devices")
     size = pool.size
     if size.min > size.max:
         yield Problem(f"{at}.size.min", f"{size.min} is above max {size.max}")
