@@ -441,3 +441,16 @@ def test_an_ec2_type_on_an_existing_eks_cluster_has_no_rdma_fabric():
     cfg["aidc:inference"] = {"services": []}
     found = problems(cfg)
     assert "its fabric is EFA" in found["aidc:gpuPools[0].fabric"]
+
+
+def test_every_installed_charts_floor_meets_the_declared_version(monkeypatch):
+    """Floors of charts outside the GPU layer apply too: kube-prometheus-stack's (1.25 in the
+    catalog) against a site at 1.24 whose GPU Operator is its own."""
+    cfg = config(nvidia={"gpuOperator": "existing"})
+    cfg["aidc:cluster"]["kubernetesVersion"] = "1.24"
+    found = problems(cfg)
+    assert list(found) == ["aidc:cluster.kubernetesVersion"]
+    assert found["aidc:cluster.kubernetesVersion"].startswith("kube-prometheus-stack 88.5.3 needs Kubernetes >= 1.25")
+    cfg["aidc:observability"] = {"prometheus": "existing", "namespace": "monitoring",
+                                 "prometheusUrl": "http://prometheus.monitoring.svc:9090"}
+    assert load_spec(cfg).cluster.kubernetes_version == "1.24"  # the site's Prometheus: its floor is the site's

@@ -42,7 +42,7 @@ def problems(nv: NvidiaSpec, cat: Catalog, charts: list[str], *, existing_cluste
                                                               "aidc:nvidia.gpuOperator is existing (the site's "
                                                               "operator): configure it there and drop this key")
     if kubernetes_version is None:
-        return  # an existing cluster's version is not known offline
+        return  # not pinned (EKS) or not a minor version (existing): reported by the cluster section
     for key in charts:
         floor = cat.chart(key).min_kubernetes
         if floor and version_tuple(kubernetes_version) < version_tuple(floor):

@@ -135,9 +135,15 @@ def _checked_version(spec: Spec, cat: Catalog) -> str | None:
     return spec.kubernetes_version if spec.kubernetes_version in cat.recipe.kubernetes_versions else None
 
 
-# Charts outside the GPU layer whose floor an existing cluster must meet (the GPU layer's are
-# checked by the nvidia section, with its catalog constraints).
-_OTHER_CHARTS = {"kube-prometheus-stack": lambda s: s.observability.enabled and s.observability.prometheus == "install"}
+# Charts outside the GPU layer with a Kubernetes floor, and when the stack installs them (the
+# conditions of components/observability and components/inference/resources.py); the GPU
+# layer's floors and catalog constraints are checked by the nvidia section.
+_OTHER_CHARTS = {
+    "kube-prometheus-stack": lambda s: s.observability.enabled and s.observability.prometheus == "install",
+    "keda": lambda s: s.observability.enabled and any(v.min_replicas != v.max_replicas for v in s.inference.services),
+    "external-secrets": lambda s: any(v.model.hub and v.model.hub.token_secret for v in s.inference.services),
+    "cert-manager": lambda s: bool(s.inference.services) and s.inference.kserve,
+}
 
 
 def _kubernetes_floor_problems(spec: Spec, cat: Catalog, k8s: str | None) -> Iterator[Problem]:
