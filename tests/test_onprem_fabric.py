@@ -65,10 +65,12 @@ def releases(plan) -> dict[str, dict]:
 def test_server_floors_are_per_fabric_with_sources():
     h100 = CAT.instances["dgx-h100"]
     assert h100.nic_gbps == 400 and h100.network_cards == 8 and h100.gpudirect_rdma
-    # Hundreds of GB/s: 80% of 8 x 400 Gb/s (400 GB/s per node each way).
-    assert h100.nccl_floor("infiniband") == 320 == 0.8 * h100.network_gbps / 8
-    assert h100.nccl_floor("roce") == 320 and h100.nccl_floor("tcp") is None
-    assert CAT.instances["dgx-a100-640gb"].nccl_floor("infiniband") == 160
+    # Hundreds of GB/s: ~80% of NVIDIA's 46 GB/s per NDR NIC x 8 NICs (368 GB/s).
+    assert h100.nccl_floor("infiniband") == 294 == int(0.8 * 46 * h100.network_cards)
+    assert h100.nccl_floor("roce") == 294 and h100.nccl_floor("tcp") is None
+    assert "46-48GB/s per NIC" in h100.nccl_floors["infiniband"].source.note
+    # ~80% of NVIDIA's measured 192 GB/s on a DGX A100.
+    assert CAT.instances["dgx-a100-640gb"].nccl_floor("infiniband") == 153 == int(0.8 * 192)
     for name, server in CAT.servers.items():
         for fabric, floor in server.nccl_floors.items():
             assert floor.source.url.startswith("https://") and floor.source.note, (name, fabric)
@@ -86,9 +88,9 @@ def test_fabric_resolves_the_rdma_resource_floor_and_gpudirect():
     pool = spec.pools["dc1-h100"]
     assert (pool.fabric, pool.rdma, pool.rdma_resource, pool.rdma_devices) == \
         ("infiniband", True, "rdma/dc1-h100", 1)
-    assert pool.gpudirect_rdma and pool.nccl_floor_gbps == 320
+    assert pool.gpudirect_rdma and pool.nccl_floor_gbps == 294
     sriov = load_spec(config({"fabric": "roce", "nics": {"rdma": "sriov"}})).pools["dc1-h100"]
-    assert (sriov.rdma_devices, sriov.nccl_floor_gbps) == (8, 320)  # one virtual function per NIC
+    assert (sriov.rdma_devices, sriov.nccl_floor_gbps) == (8, 294)  # one virtual function per NIC
     tcp = load_spec(config()).pools["dc1-h100"]
     assert (tcp.fabric, tcp.rdma, tcp.rdma_resource, tcp.rdma_devices, tcp.nccl_floor_gbps) == \
         ("tcp", False, None, 0, None)
@@ -219,7 +221,7 @@ def test_nccl_tests_floor_comes_from_the_catalog_for_shape_and_fabric():
     (mpijob,) = [d for d in _job(spec, "nccl-tests") if d["kind"] == "MPIJob"]
     launcher = mpijob["spec"]["mpiReplicaSpecs"]["Launcher"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e.get("value") for e in launcher["env"]}
-    assert float(env["MIN_BUSBW"]) == CAT.instances["dgx-h100"].nccl_floor("infiniband") == 320
+    assert float(env["MIN_BUSBW"]) == CAT.instances["dgx-h100"].nccl_floor("infiniband") == 294
     assert mpijob["metadata"]["annotations"]["aidc.io/fabric"] == "infiniband"
     assert "-x NCCL_IB_HCA" in launcher["args"][0]
     assert _container(mpijob)["resources"]["limits"]["rdma/dc1-h100"] == "1"
@@ -406,7 +408,7 @@ def test_verify_finds_the_sites_gpu_operator_in_its_own_namespace(tmp_path, caps
 def test_acceptance_floor_for_the_pools_fabric(fabric):
     spec = load_spec(config({"fabric": fabric}))
     pool = spec.pool("dc1-h100")
-    assert CAT.instances[pool.instance_type].nccl_floor(pool.fabric) == 320
+    assert CAT.instances[pool.instance_type].nccl_floor(pool.fabric) == 294
 
 
 # ---------------------------------------------------------------- existing Lustre over o2ib
