@@ -116,7 +116,9 @@ def _pool_lines(spec: Spec, cat: Catalog) -> list[tuple[str, str]]:
             out.append((spec_pool.name, f"{spec_pool.name}: {spec_pool.instance_type}"))
             continue
         inst = pool.instance
-        fabric = (f"{inst.fabric} {inst.network_gbps:g} Gbps" if inst.server
+        # A server's fabric is what the site declares for the pool, not the shape's reference cabling.
+        fabric = (f"{pool.fabric} · {inst.network_cards} × {inst.nic_gbps:g} Gbps"
+                  + (f" · {pool.rdma_resource}" if pool.rdma else "") if inst.server
                   else f"EFA {pool.efa_devices} interfaces · {inst.network_gbps:g} Gbps" if pool.efa_devices
                   else f"ENA {inst.network_gbps:g} Gbps")
         text = (f"{pool.name} ({pool.purpose})<br/>{spec_pool.size.min}–{pool.max_nodes} × {pool.instance_type} · "

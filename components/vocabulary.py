@@ -35,6 +35,7 @@ GPU_COUNT_LABEL = "aidc.io/gpu-count"
 INSTANCE_TYPE_LABEL = "aidc.io/instance-type"
 CAPACITY_TYPE_LABEL = "aidc.io/capacity-type"
 EFA_LABEL = "aidc.io/efa"
+FABRIC_LABEL = "aidc.io/fabric"  # on Kueue flavors: infiniband | roce | tcp | efa
 TEAM_LABEL = "aidc.io/team"
 # The nodes of the system node group (controllers, not GPU work).
 SYSTEM_POOL = "system"
@@ -47,6 +48,10 @@ ARCH_LABEL = "kubernetes.io/arch"
 # ---- extended resources the device plugins advertise, and the GPU taint
 GPU_RESOURCE = "nvidia.com/gpu"
 EFA_RESOURCE = "vpc.amazonaws.com/efa"
+# RDMA devices of on-prem InfiniBand/RoCE pools, `rdma/<pool>`: the prefix is the RDMA shared
+# device plugin's default (k8s-rdma-shared-dev-plugin), and aidc sets it for SR-IOV VFs too, so
+# Kueue can leave one prefix unmetered (the GPUs' nvidia.com/ prefix must stay metered).
+RDMA_RESOURCE_PREFIX = "rdma"
 GPU_TAINT = {"key": GPU_RESOURCE, "value": "true", "effect": "NoSchedule"}
 # Pods that run on every GPU node (device plugins, DCGM, NFD workers) carry this toleration.
 GPU_TOLERATION = {"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}
@@ -68,6 +73,7 @@ KUEUE = Api("kueue.x-k8s.io", "v1beta2")
 KUEUE_CONFIG = Api("config.kueue.x-k8s.io", "v1beta2")
 VOLCANO = Api("scheduling.volcano.sh", "v1beta1")
 LEADER_WORKER_SET = Api("leaderworkerset.x-k8s.io", "v1")
+NETWORK_OPERATOR = Api("mellanox.com", "v1alpha1")  # NicClusterPolicy
 
 # ---- Pulumi type tokens of the AWS resources that make GPU pools
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"

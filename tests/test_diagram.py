@@ -41,7 +41,9 @@ def test_diagram_counts_what_it_does_not_summarise(planned):
 def test_existing_cluster_is_drawn(planned):
     p = planned("onprem")
     text = datacenter(p.plan, p.spec, catalog())
-    assert "existing Kubernetes cluster" in text and "n_existing --> n_aidc_nvidia_NvidiaStack" in text
+    assert "existing Kubernetes cluster · 1.33" in text and "n_existing --> n_aidc_nvidia_NvidiaStack" in text
+    # The pool's declared fabric (tcp by default), not the shape's reference InfiniBand cabling.
+    assert "tcp · 8 × 400 Gbps<br/>the site's servers" in text
 
 
 def test_cli_writes_the_diagram_page(capsys, tmp_path):

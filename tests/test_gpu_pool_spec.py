@@ -149,7 +149,7 @@ def test_ami_family_the_type_cannot_boot_and_reserved_labels():
 
 def test_existing_cluster_pools_describe_servers_and_network_operator_is_on_prem_only():
     # An EC2 pool on an on-prem cluster: wrong provisioner, EC2 type, EC2 launch keys; each named.
-    found = problems({"aidc:environment": "staging", "aidc:cluster": {"existing": {"kubeconfig": "x"}},
+    found = problems({"aidc:environment": "staging", "aidc:cluster": {"existing": {"kubeconfig": "x"}, "kubernetesVersion": "1.33"},
                       "aidc:gpuPools": [pool()]})
     assert set(found) == {"aidc:gpuPools[0].provisioner", "aidc:gpuPools[0].instanceType",
                           "aidc:gpuPools[0].efa", "aidc:gpuPools[0].capacity"}

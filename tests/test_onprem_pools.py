@@ -23,13 +23,13 @@ from tests.verify_cluster import _daemonset, _node, by_id, healthy
 
 CAT = catalog()
 ONPREM = {"aidc:environment": "staging",
-          "aidc:cluster": {"existing": {"kubeconfig": "apiVersion: v1", "platform": "onPrem"}}}
+          "aidc:cluster": {"existing": {"kubeconfig": "apiVersion: v1", "platform": "onPrem"}, "kubernetesVersion": "1.33"}}
 SERVER = {"name": "dc1-h100", "instanceType": "dgx-h100", "provisioner": "existing", "size": {"min": 4, "max": 4}}
 
 
 
 def onprem(*pools: dict, platform: str = "onPrem", **aidc) -> dict:
-    c = {**ONPREM, "aidc:cluster": {"existing": {"kubeconfig": "apiVersion: v1", "platform": platform}},
+    c = {**ONPREM, "aidc:cluster": {"existing": {"kubeconfig": "apiVersion: v1", "platform": platform}, "kubernetesVersion": "1.33"},
          "aidc:gpuPools": list(pools)}
     c.update({f"aidc:{k}": v for k, v in aidc.items()})
     return c

@@ -85,7 +85,7 @@ def test_unknown_kubernetes_version():
 
 
 def test_existing_cluster_needs_no_region_and_skips_aws_defaults():
-    spec = load_spec({"aidc:environment": "prod", "aidc:cluster": {"existing": {"kubeconfig": "apiVersion: v1"}}})
+    spec = load_spec({"aidc:environment": "prod", "aidc:cluster": {"existing": {"kubeconfig": "apiVersion: v1"}, "kubernetesVersion": "1.33"}})
     assert spec.existing_cluster and spec.region is None
 
 

@@ -99,7 +99,7 @@ def test_bad_namespace_and_expiry():
 
 
 def test_existing_cluster_needs_existing_storage():
-    existing_cluster = {"existing": {"kubeconfig": "apiVersion: v1"}}
+    existing_cluster = {"existing": {"kubeconfig": "apiVersion: v1"}, "kubernetesVersion": "1.33"}
     found = problems(cfg("staging", {"lustre": {"throughputGBps": 1}}, cluster=existing_cluster))
     assert "required with an existing cluster" in found["aidc:storage.existing"]
     ok = load_spec(cfg("staging", {"existing": {"nfs": {"server": "10.0.0.5", "path": "/export/ml"}},
@@ -120,12 +120,12 @@ def test_existing_cluster_needs_existing_storage():
      "aidc:storage.existing.nfs.path", "pattern"),
 ])
 def test_bad_existing_storage(storage, path, words):
-    found = problems(cfg("staging", storage, cluster={"existing": {"kubeconfig": "k"}}))
+    found = problems(cfg("staging", storage, cluster={"existing": {"kubeconfig": "k"}, "kubernetesVersion": "1.33"}))
     assert words in found[path], found
 
 
 def test_existing_storage_class_is_a_dns_subdomain():
-    cluster = {"existing": {"kubeconfig": "k"}}
+    cluster = {"existing": {"kubeconfig": "k"}, "kubernetesVersion": "1.33"}
     ok = load_spec(cfg("staging", {"existing": {"storageClass": "cephfs.rook.io"}, "namespaces": ["t"]}, cluster=cluster))
     assert ok.storage.existing.storage_class == "cephfs.rook.io"
     found = problems(cfg("staging", {"existing": {"storageClass": "CephFS"}, "namespaces": ["t"]}, cluster=cluster))

@@ -135,7 +135,7 @@ def test_kueue_configuration(planned):
     assert cfg["managedJobsNamespaceSelector"] == {"matchExpressions": [{"key": "aidc.io/team", "operator": "Exists"}]}
     assert {"jobset.x-k8s.io/jobset", "trainer.kubeflow.org/trainjob", "kubeflow.org/mpijob",
             "ray.io/rayjob"} <= set(cfg["integrations"]["frameworks"])
-    assert cfg["resources"]["excludeResourcePrefixes"] == ["vpc.amazonaws.com/"]
+    assert cfg["resources"]["excludeResourcePrefixes"] == ["vpc.amazonaws.com/", "rdma/"]
     values = kueue_values(tr)
     assert values["controllerManager"]["manager"]["image"]["tag"] == f"v{catalog().chart('kueue').version}"
     assert yaml.safe_load(values["managerConfig"]["controllerManagerConfigYaml"]) == cfg

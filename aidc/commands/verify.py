@@ -64,7 +64,9 @@ def _acceptance(spec: Any, stack: str, args: argparse.Namespace, pools: list[Any
     if pools:
         pool = pools[0]
     else:
-        candidates = [p for p in getattr(spec, "gpu_pools", ()) if p.efa] or list(getattr(spec, "gpu_pools", ()))
+        # A pool on a high-bandwidth fabric (EFA, InfiniBand, RoCE) first: that is what acceptance judges.
+        candidates = [p for p in getattr(spec, "gpu_pools", ()) if p.efa or getattr(p, "rdma", False)] \
+            or list(getattr(spec, "gpu_pools", ()))
         if not candidates:
             raise UserError("--run-acceptance needs a GPU pool; the stack has none")
         pool = candidates[0]

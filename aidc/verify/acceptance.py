@@ -192,7 +192,7 @@ def run_acceptance(cat: Any, kube: Kube, pool: Any, manifests: list[dict], nodes
             reason = f"{job.kind} {job.namespace}/{job.name} {detail}"
         else:
             try:
-                ok, reason = nccl.verdict(nccl.parse(run.logs(job)), inst.nccl_min_busbw_gbps)
+                ok, reason = nccl.verdict(nccl.parse(run.logs(job)), inst.nccl_floor(getattr(pool, "fabric", None)))
                 ok = ok and state == "done"
                 if state == "failed":
                     reason = f"job failed ({detail}); {reason}"

@@ -87,6 +87,7 @@ class Kube:
         self.apps = client.AppsV1Api(api)
         self.batch = client.BatchV1Api(api)
         self.custom = client.CustomObjectsApi(api)
+        self.versions = client.VersionApi(api)
         self.server = api.configuration.host
         self.timeout = request_timeout
         self._cache: dict[tuple, Any] = {}
@@ -117,6 +118,13 @@ class Kube:
     # -- reads the checks use -------------------------------------------------------------
     def nodes(self) -> list[Any]:
         return self.call("list nodes", self.core.list_node).items
+
+    def server_version(self) -> Any:
+        """The API server's /version answer (major, minor, git_version)."""
+        return self.call("get server version", self.versions.get_code)
+
+    def all_daemonsets(self) -> list[Any]:
+        return self.call("list daemonsets in all namespaces", self.apps.list_daemon_set_for_all_namespaces).items
 
     def daemonsets(self, namespace: str) -> list[Any]:
         return self.call(f"list daemonsets in {namespace}", self.apps.list_namespaced_daemon_set, namespace).items

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-# Read by the checks as names.GPU_TAINT, names.POOL_LABEL and names.workload_name.
+# Read by the checks as names.GPU_TAINT, names.POOL_LABEL, names.workload_name, names.object_labels.
 from components.inference.objects import workload_name  # noqa: F401
+from components.observability.values import object_labels  # noqa: F401
 from components.vocabulary import (  # noqa: F401
     DEVICE_PLUGIN_DEPLOY_LABEL,
     EFA_RESOURCE,
@@ -35,6 +36,11 @@ DEVICE_PLUGIN_DAEMONSET = "nvidia-device-plugin-daemonset"
 DCGM_EXPORTER_DAEMONSET = "nvidia-dcgm-exporter"
 # The EFA chart names its DaemonSet after the Helm release; its selector label is the chart's name.
 EFA_PLUGIN_SELECTOR = ("app.kubernetes.io/name", "aws-efa-k8s-device-plugin")
+
+
+def site_gpu_operator(spec: Any) -> bool:
+    """The site runs the GPU Operator (aidc:nvidia.gpuOperator existing), in a namespace of its own."""
+    return getattr(getattr(spec, "nvidia", None), "gpu_operator", "install") == "existing"
 
 
 def dcgm_exporter_enabled(spec: Any) -> bool:

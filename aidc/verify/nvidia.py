@@ -54,7 +54,12 @@ def daemonset_outcome(ds: Any, label: str, expected_nodes: int, node_kind: str) 
 
 def _operator_daemonset(spec: Any, cat: Any, kube: Kube, pools: list[Any], name: str, skip_off: bool) -> Outcome:
     ns = cat.chart(names.GPU_OPERATOR_CHART).namespace
-    ds = kube.daemonset(ns, name)
+    if names.site_gpu_operator(spec):
+        # The site's operator: its namespace is the site's choice; the DaemonSet names are the operator's.
+        ds = next((d for d in kube.all_daemonsets() if d.metadata.name == name), None)
+        ns = ds.metadata.namespace if ds is not None else "<any namespace>"
+    else:
+        ds = kube.daemonset(ns, name)
     nodes = _gpu_nodes(spec, kube, pools)
     if skip_off:  # Bottlerocket nodes run their own device plugin
         key, value = names.OPERATOR_DEVICE_PLUGIN_OFF

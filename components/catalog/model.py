@@ -70,6 +70,14 @@ class Gpu(Entry):
     source: Source
 
 
+class NcclFloor(Entry):
+    """Minimum nccl-tests all_reduce_perf bus bandwidth (GB/s, out-of-place, >= 1 GiB messages,
+    2+ nodes) a server shape must reach on one fabric, with where the figure comes from."""
+
+    busbw_gbps: float = Field(gt=0)
+    source: Source
+
+
 class Instance(Entry):
     """One GPU node shape: an EC2 instance type (`kind: instance`) aidc can launch, or an
     on-prem server (`kind: server`) that only describes nodes a site already runs on an
@@ -100,10 +108,25 @@ class Instance(Entry):
     # Servers: the scale-out fabric of the reference system and where its shape comes from.
     fabric: Literal["infiniband", "roce"] | None = None
     source: Source | None = None
+    # Servers: the acceptance floor per fabric the site may cable them to (EC2 types use
+    # ncclMinBusbwGbps: their fabric is EFA). A fabric without an entry has no floor.
+    nccl_floors: dict[Literal["infiniband", "roce"], NcclFloor] = {}
 
     @property
     def server(self) -> bool:
         return self.kind == "server"
+
+    @property
+    def nic_gbps(self) -> float:
+        """Line rate of one compute-fabric NIC (Gb/s): the shape lists the total and the count."""
+        return self.network_gbps / self.network_cards
+
+    def nccl_floor(self, fabric: str | None) -> float | None:
+        """The acceptance floor (GB/s) on `fabric` (a server's) or on EFA (an EC2 type's)."""
+        if not self.server:
+            return self.nccl_min_busbw_gbps
+        floor = self.nccl_floors.get(fabric) if fabric else None  # type: ignore[call-overload]
+        return floor.busbw_gbps if floor else None
 
     @model_validator(mode="after")
     def _kind(self) -> "Instance":
@@ -112,13 +135,16 @@ class Instance(Entry):
                                       ("amiFamilies", "ami_families" in self.model_fields_set)) if not v]
             if missing:
                 raise ValueError(f"an EC2 instance type needs {' and '.join(missing)}")
-            if self.fabric is not None:
-                raise ValueError("fabric is for servers; an EC2 type's fabric is EFA (efaInterfaces) or ENA")
+            if self.fabric is not None or self.nccl_floors:
+                raise ValueError("fabric and ncclFloors are for servers; an EC2 type's fabric is EFA (efaInterfaces) "
+                                 "or ENA, its floor ncclMinBusbwGbps")
             return self
         if self.efa_interfaces or self.ami_families or self.capacity_block_only:
             raise ValueError("a server has no EFA interfaces, AMI families or Capacity Blocks (EC2 only)")
         if self.fabric is None or self.source is None:
             raise ValueError("a server needs fabric and source")
+        if self.nccl_min_busbw_gbps is not None:
+            raise ValueError("a server's floors are per fabric: use ncclFloors, not ncclMinBusbwGbps")
         return self
 
     @model_validator(mode="after")

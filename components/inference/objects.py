@@ -4,6 +4,7 @@ LeaderWorkerSet, Gateway API). Pure: spec in, manifests out."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -144,10 +145,16 @@ def scaled_object(svc: "ServiceSpec", ns: str, prometheus_url: str, kserve: bool
     }
 
 
-def service_monitor(svc: "ServiceSpec", ns: str, kserve: bool = False) -> dict[str, Any]:
+def service_monitor(svc: "ServiceSpec", ns: str, kserve: bool = False,
+                    labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """`labels`: extra labels the site's own Prometheus selects ServiceMonitors by (observability
+    prometheus: existing); the Prometheus aidc installs selects every ServiceMonitor."""
     port = "metrics" if svc.engine == "triton" else "http"
     match = {"serving.kserve.io/inferenceservice": svc.name} if kserve else selector(svc)
-    return {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": _meta(svc.name, ns, svc),
+    meta = _meta(svc.name, ns, svc)
+    if labels:
+        meta = {**meta, "labels": {**meta["labels"], **labels}}
+    return {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": meta,
             "spec": {"selector": {"matchLabels": match}, "namespaceSelector": {"matchNames": [ns]},
                      "endpoints": [{"port": port, "path": "/metrics", "interval": "15s"}]}}
 
@@ -249,7 +256,7 @@ def exposure(svc: "ServiceSpec", ns: str, kserve: bool = False) -> tuple[list[di
 
 
 def service_objects(svc: "ServiceSpec", ns: str, *, image: str, share: NodeShare, prometheus_url: str | None,
-                    kserve: bool = False) -> ServiceObjects:
+                    kserve: bool = False, monitor_labels: Mapping[str, str] | None = None) -> ServiceObjects:
     out = ServiceObjects()
     if svc.multi_node is not None:
         out.lws.append(leader_worker_set(svc, ns, image, share))
@@ -266,7 +273,7 @@ def service_objects(svc: "ServiceSpec", ns: str, *, image: str, share: NodeShare
     if svc.min_replicas != svc.max_replicas and prometheus_url is not None:
         out.keda.append(scaled_object(svc, ns, prometheus_url, kserve))
     if prometheus_url is not None:
-        out.monitoring.append(service_monitor(svc, ns, kserve))
+        out.monitoring.append(service_monitor(svc, ns, kserve, monitor_labels))
     if svc.model.hub is not None and svc.model.hub.token_secret:
         out.secrets.append(external_secret(svc, ns))
     return out

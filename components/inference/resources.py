@@ -43,10 +43,11 @@ class InferenceService(pulumi.ComponentResource):
 
     def __init__(self, name: str, svc: "ServiceSpec", namespace: str, *, image: str, share: NodeShare,
                  prometheus_url: str | None, kserve: bool, depends: Mapping[str, Sequence[pulumi.Resource]],
-                 opts: pulumi.ResourceOptions | None = None):
+                 monitor_labels: Mapping[str, str] | None = None, opts: pulumi.ResourceOptions | None = None):
         super().__init__("aidc:inference:InferenceService", name, None, opts)
         self.objects: ServiceObjects = service_objects(svc, namespace, image=image, share=share,
-                                                       prometheus_url=prometheus_url, kserve=kserve)
+                                                       prometheus_url=prometheus_url, kserve=kserve,
+                                                       monitor_labels=monitor_labels)
         scaled = bool(self.objects.keda)
         self.resources: dict[str, pulumi.Resource] = {}
         for group in ("secrets", "core", "kserve", "lws", "keda", "monitoring", "gateway"):
@@ -114,7 +115,7 @@ class Inference(pulumi.ComponentResource):
         self.services = {
             s.name: InferenceService(f"{name}-{s.name}", s, ns, image=image_of[s.engine], share=node_share(spec, s.pool),
                                      prometheus_url=prometheus_url, kserve=inf.kserve, depends=depends,
-                                     opts=child(self))
+                                     monitor_labels=spec.observability.selector_labels, opts=child(self))
             for s in services
         }
         self.register_outputs({"namespace": ns, "services": sorted(self.services)})

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 import pulumi
 
 from components.catalog import catalog
-from components.kube import helm_release, namespace
+from components.kube import apply_object, helm_release, namespace
 from components.vocabulary import DCGM_METRICS_CONFIGMAP
 
+from .network import nic_cluster_policy
 from .values import efa_plugin_values, gpu_operator_values, network_operator_values, nfd_values
 
 if TYPE_CHECKING:
@@ -42,7 +43,8 @@ class NvidiaStack(pulumi.ComponentResource):
             "gpu-operator": gpu_operator_values(
                 amis, pools, on_prem, dcgm_exporter=spec.nvidia.dcgm_exporter,
                 dcgm_metrics=DCGM_METRICS_CONFIGMAP if spec.observability.enabled else None,
-                own_service_monitor=spec.observability.enabled),
+                own_service_monitor=spec.observability.enabled,
+                gpudirect_rdma=any(p.rdma and p.gpudirect_rdma for p in spec.pools.values())),
             "aws-efa-k8s-device-plugin": efa_plugin_values(p.instance_type for p in pools if p.efa),
             "network-operator": network_operator_values(),
         }
@@ -57,4 +59,9 @@ class NvidiaStack(pulumi.ComponentResource):
                 "node-feature-discovery" in self.releases else []
             self.releases[key] = helm_release(key, key, chart_values, opts_child, namespace_resource=ns,
                                               depends_on=deps)
+        # The RDMA device plugin of the InfiniBand/RoCE pools: a custom resource of the operator's CRD.
+        self.nic_cluster_policy = nic_cluster_policy(spec.pools.values(), cat.recipe.images)
+        if self.nic_cluster_policy is not None and "network-operator" in self.releases:
+            apply_object(self.nic_cluster_policy, pulumi.ResourceOptions(
+                parent=self, depends_on=[self.releases["network-operator"]]), "nic-cluster-policy")
         self.register_outputs({})

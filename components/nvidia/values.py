@@ -38,7 +38,8 @@ def time_slicing_config(replicas: int) -> str:
 
 def gpu_operator_values(ami: "Ami | Sequence[Ami] | None", pools: Iterable["GpuPoolSpec"],
                         existing_cluster: bool, *, dcgm_exporter: bool = True,
-                        dcgm_metrics: str | None = None, own_service_monitor: bool = False) -> dict[str, Any]:
+                        dcgm_metrics: str | None = None, own_service_monitor: bool = False,
+                        gpudirect_rdma: bool = False) -> dict[str, Any]:
     """Values of the NVIDIA GPU Operator chart.
 
     `ami` is the image (or images) the pools boot; `existing_cluster` is true for nodes aidc
@@ -48,7 +49,12 @@ def gpu_operator_values(ami: "Ami | Sequence[Ami] | None", pools: Iterable["GpuP
     first. NFD is the separately pinned chart, so the operator's bundled copy stays off.
     `own_service_monitor`: aidc's Observability scrapes the exporter with its own ServiceMonitor
     (it adds the node label the pool joins need), so the operator's (on by default since chart
-    v26.7.0) stays off: two would scrape every GPU twice and double every sum."""
+    v26.7.0) stays off: two would scrape every GPU twice and double every sum.
+    `gpudirect_rdma`: an InfiniBand/RoCE pool whose servers support GPUDirect RDMA; the driver
+    the operator builds then loads nvidia-peermem against the host's NIC driver (aidc deploys no
+    containerised OFED, so useHostMofed). driver.rdma is the operator's GPUDirectRDMASpec, "the
+    properties for nvidia-peermem deployment" (NVIDIA/gpu-operator v26.7.0,
+    api/nvidia/v1/clusterpolicy_types.go; values.yaml driver.rdma.enabled/useHostMofed)."""
     pools = list(pools)
     amis = _amis(ami)
     driver = existing_cluster or any(not a.ships_driver for a in amis)
@@ -80,6 +86,8 @@ def gpu_operator_values(ami: "Ami | Sequence[Ami] | None", pools: Iterable["GpuP
     if driver:
         # Kernel modules built on the node need the open kernel module flavour on Hopper and later.
         values["driver"].update({"kernelModuleType": "auto", "upgradePolicy": {"autoUpgrade": False}})
+        if gpudirect_rdma:
+            values["driver"]["rdma"] = {"enabled": True, "useHostMofed": True}
     return values
 
 

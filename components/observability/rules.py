@@ -129,11 +129,13 @@ def serving_rules(alerts: "Alerts", namespace: str) -> list[dict[str, Any]]:
 
 
 def prometheus_rules(alerts: "Alerts", gpus_per_instance: Mapping[str, int], inference_namespace: str,
-                     namespace: str, gpus_per_pool: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+                     namespace: str, gpus_per_pool: Mapping[str, int] | None = None,
+                     labels: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    meta_labels = dict(labels or {"app.kubernetes.io/managed-by": "aidc", "release": "kube-prometheus-stack"})
+
     def rule(name: str, group: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
         return {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
-                "metadata": {"name": name, "namespace": namespace,
-                             "labels": {"app.kubernetes.io/managed-by": "aidc", "release": "kube-prometheus-stack"}},
+                "metadata": {"name": name, "namespace": namespace, "labels": dict(meta_labels)},
                 "spec": {"groups": [{"name": group, "interval": "1m", "rules": rules}]}}
 
     return [rule("aidc-gpu-health", "aidc.gpu", gpu_rules(alerts, gpus_per_instance, gpus_per_pool)),

@@ -89,14 +89,26 @@ def chart_values(obs: "ObservabilitySpec", storage_class: str | None) -> dict[st
     }
 
 
-def dcgm_service_monitor(namespace: str, gpu_namespace: str) -> dict[str, Any]:
+def object_labels(obs: "ObservabilitySpec") -> dict[str, str]:
+    """Labels of aidc's rules and ServiceMonitors: the installed stack's release label, or the
+    ones the site's Prometheus selects by (prometheus: existing)."""
+    if obs.prometheus == "existing":
+        return {"app.kubernetes.io/managed-by": "aidc", **obs.selector_labels}
+    return {"app.kubernetes.io/managed-by": "aidc", "release": RELEASE}
+
+
+def dcgm_service_monitor(namespace: str, gpu_namespace: str | None,
+                         labels: dict[str, str] | None = None) -> dict[str, Any]:
     """Scrape the DCGM exporter; keep the pod/namespace labels it adds for the GPU's workload
-    and label each series with its node, which the pool joins need."""
+    and label each series with its node, which the pool joins need. `gpu_namespace` None: the
+    site's GPU Operator, in whatever namespace it runs (the exporter's Service label is the
+    operator's own)."""
+    where = {"matchNames": [gpu_namespace]} if gpu_namespace is not None else {"any": True}
     return {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
             "metadata": {"name": "nvidia-dcgm-exporter", "namespace": namespace,
-                         "labels": {"app.kubernetes.io/managed-by": "aidc", "release": RELEASE}},
+                         "labels": labels or {"app.kubernetes.io/managed-by": "aidc", "release": RELEASE}},
             "spec": {"selector": {"matchLabels": DCGM_SERVICE_LABELS},
-                     "namespaceSelector": {"matchNames": [gpu_namespace]},
+                     "namespaceSelector": where,
                      "endpoints": [{"port": DCGM_PORT, "path": "/metrics", "interval": "30s", "honorLabels": True,
                                     "relabelings": [{"sourceLabels": ["__meta_kubernetes_pod_node_name"],
                                                      "targetLabel": "node", "action": "replace"}]}]}}

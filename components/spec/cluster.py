@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Literal
 
@@ -36,7 +37,9 @@ class SystemNodes(Model):
 
 class ClusterSpec(Model):
     existing: ExistingCluster | None = None
-    # Defaults to the catalog recipe's Kubernetes version (one place for it).
+    # Defaults to the catalog recipe's Kubernetes version (one place for it). Required on an
+    # existing cluster: the minor version the site runs, which every component's floor is
+    # checked against (aidc cannot ask the cluster offline; `aidc verify` compares it live).
     kubernetes_version: str | None = None
     endpoint_access: Literal["private", "publicAndPrivate", "public"] = "private"
     public_access_cidrs: tuple[Cidr, ...] = ()
@@ -62,8 +65,18 @@ class ClusterSpec(Model):
         return self.endpoint_access != "private"
 
 
+_MINOR = re.compile(r"^1\.\d{1,3}$")
+
+
 def problems(cl: ClusterSpec, cat: Catalog, path: str = "aidc:cluster") -> Iterator[Problem]:
     if cl.existing is not None:
+        if cl.kubernetes_version is None:
+            yield Problem(f"{path}.kubernetesVersion",
+                          "required on an existing cluster: the Kubernetes minor version it runs, quoted "
+                          "(e.g. \"1.33\"; `kubectl version` prints it); aidc checks each component's floor against it")
+        elif not _MINOR.match(cl.kubernetes_version):
+            yield Problem(f"{path}.kubernetesVersion",
+                          f"{cl.kubernetes_version!r} is not a Kubernetes minor version such as \"1.33\"")
         return
     versions = cat.recipe.kubernetes_versions
     if cl.kubernetes_version is not None and cl.kubernetes_version not in versions:

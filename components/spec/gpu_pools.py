@@ -20,6 +20,10 @@ from .regions import zone_error
 CapacityType = Literal["onDemand", "spot", "capacityBlock", "reservation"]
 CAPACITY_TYPES: tuple[str, ...] = get_args(CapacityType)
 AmiFamily = Literal["al2023-nvidia", "bottlerocket-nvidia"]
+# The scale-out fabric of a pool of the site's servers (EC2 pools use `efa` instead).
+Fabric = Literal["infiniband", "roce", "tcp"]
+RDMA_FABRICS = ("infiniband", "roce")
+_IFNAME = r"^[A-Za-z0-9][-A-Za-z0-9_.:]{0,14}$"
 
 # Label prefixes aidc, Kubernetes, Karpenter and the NVIDIA stack set themselves; a pool's own
 # labels may not shadow them (a wrong `nvidia.com/gpu.present` would hide a node from the operator).
@@ -64,6 +68,32 @@ class TimeSlicing(Model):
     replicas: int = Field(ge=2, le=48)
 
 
+class Nics(Model):
+    """Names of the compute-fabric NICs on the site's servers (site knowledge; each optional)."""
+
+    # RDMA devices NCCL may use (NCCL_IB_HCA), e.g. [mlx5_0, mlx5_1]; default: every mlx5 device.
+    hcas: tuple[str, ...] = Field(default=(), max_length=64)
+    # Network interfaces of those devices the RDMA device plugin selects (e.g. ibp24s0);
+    # default: every Mellanox (15b3) interface of the fabric's link type.
+    interfaces: tuple[str, ...] = Field(default=(), max_length=64)
+    # Interface NCCL bootstraps over (NCCL_SOCKET_IFNAME); default: any but loopback and bridges.
+    socket_interface: str | None = Field(default=None, pattern=_IFNAME)
+    # RoCE only: the GID table index of RoCE v2 with the node's IPv4 address (NCCL_IB_GID_INDEX).
+    gid_index: int | None = Field(default=None, ge=0, le=255)
+    # How pods get the RDMA devices (the Network Operator's device plugin): shared, every pod on
+    # a node shares all its HCAs (rdma/<pool>: 1); sriov, each pod gets one virtual function per
+    # NIC (rdma/<pool>: <NICs>), which the site creates on its NICs.
+    rdma: Literal["shared", "sriov"] = "shared"
+
+    @field_validator("hcas", "interfaces")
+    @classmethod
+    def _names(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for name in v:
+            if not re.match(_IFNAME, name):
+                raise ValueError(f"{name!r} is not a device or interface name")
+        return v
+
+
 class GpuPoolSpec(Model):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
     instance_type: str
@@ -82,6 +112,9 @@ class GpuPoolSpec(Model):
     # Extra node labels (the pool, GPU, instance and capacity labels are always set).
     labels: dict[str, str] = {}
     disk_gib: int = Field(default=200, ge=50, le=16384)  # encrypted gp3 root volume
+    # Existing pools: the fabric the site's servers are cabled to, and its NIC names.
+    fabric: Fabric = "tcp"
+    nics: Nics = Nics()
 
     @field_validator("labels")
     @classmethod
@@ -102,6 +135,11 @@ class GpuPoolSpec(Model):
     def existing(self) -> bool:
         """Nodes the site runs: aidc creates no node resource for this pool."""
         return self.provisioner == "existing"
+
+    @property
+    def rdma(self) -> bool:
+        """NCCL reaches the other nodes over InfiniBand or RoCE verbs (an existing pool)."""
+        return self.fabric in RDMA_FABRICS
 
     @property
     def placement_group(self) -> bool:
@@ -260,12 +298,26 @@ def _existing_problems(pool: GpuPoolSpec, at: str, cat: Catalog, platform: str) 
     for field, key in EC2_ONLY_KEYS.items():
         if field in pool.model_fields_set:
             yield Problem(f"{at}.{key}", "EC2 only: an existing pool describes nodes the site runs and launches none")
+    yield from _fabric_problems(pool, at)
+    if pool.rdma and inst is not None and not inst.server:
+        yield Problem(f"{at}.fabric", f"{pool.instance_type} is an EC2 type: its fabric is EFA (the EFA device plugin), "
+                                      "not the Network Operator's InfiniBand/RoCE devices")
     size = pool.size
     if size.min > size.max:
         yield Problem(f"{at}.size.min", f"{size.min} is above max {size.max}")
     if size.desired is not None:
         yield Problem(f"{at}.size.desired", "not used by an existing pool: aidc does not scale the site's nodes "
                                             "(size.min..max bound how many carry the pool label)")
+
+
+def _fabric_problems(pool: GpuPoolSpec, at: str) -> Iterator[Problem]:
+    """RDMA settings only where they apply: NIC names with an RDMA fabric, a GID index with RoCE."""
+    nics = pool.nics
+    if not pool.rdma and (nics.hcas or nics.interfaces or nics.gid_index is not None or nics.rdma != "shared"):
+        yield Problem(f"{at}.nics", f"HCA, interface and GID settings are for RDMA fabrics; fabric is {pool.fabric} "
+                                    "(set fabric: infiniband or roce)")
+    elif pool.fabric != "roce" and nics.gid_index is not None:
+        yield Problem(f"{at}.nics.gidIndex", "RoCE only: InfiniBand addresses by LID, not by GID index")
 
 
 def problems(pools: tuple[GpuPoolSpec, ...], cat: Catalog, path: str = "aidc:gpuPools", *,
@@ -282,6 +334,8 @@ def problems(pools: tuple[GpuPoolSpec, ...], cat: Catalog, path: str = "aidc:gpu
         seen.setdefault(pool.name, i)
         if existing_cluster:
             yield from _existing_problems(pool, at, cat, platform or "onPrem")
+            if pool.instance_type in cat.instances:
+                yield from constraint_problems(pool, at, cat, kubernetes_version)
         else:
             yield from _built_problems(pool, at, cat, kubernetes_version)
         yield from _sharing_problems(pool, at, cat, environment)
@@ -303,6 +357,9 @@ def _built_problems(pool: GpuPoolSpec, at: str, cat: Catalog, kubernetes_version
     if pool.existing:
         yield Problem(f"{at}.provisioner", "existing describes nodes of an existing cluster (aidc:cluster.existing); "
                                            "on the cluster aidc builds use managed or karpenter")
+    for field, key in (("fabric", "fabric"), ("nics", "nics")):
+        if field in pool.model_fields_set:
+            yield Problem(f"{at}.{key}", "existing pools only (the site's servers); an EC2 pool's fabric is efa")
     inst = cat.instances.get(pool.instance_type)
     if inst is not None and inst.server:
         yield Problem(f"{at}.instanceType", f"{pool.instance_type} is an on-prem server shape, not an EC2 instance "

@@ -219,6 +219,10 @@ def problems(inf: InferenceSpec, spec: "Spec", cat: Catalog, path: str = "aidc:i
         if svc.min_replicas != svc.max_replicas and not spec.observability.enabled:
             yield Problem(f"{at}.maxReplicas", "autoscaling reads the server's queue from Prometheus: "
                                                "enable aidc:observability or set minReplicas == maxReplicas")
+        elif svc.min_replicas != svc.max_replicas and spec.observability.prometheus == "existing" \
+                and spec.observability.prometheus_url is None:
+            yield Problem(f"{at}.maxReplicas", "autoscaling reads the server's queue from the site's Prometheus: "
+                                               "set aidc:observability.prometheusUrl, or minReplicas == maxReplicas")
         yield from _expose_problems(svc, spec, f"{at}.expose")
         if inf.kserve and svc.multi_node is not None:
             yield Problem(f"{at}.multiNode", "multi-node serving runs as a LeaderWorkerSet, not through KServe: "

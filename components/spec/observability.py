@@ -4,6 +4,7 @@ and serving alert thresholds, and the dashboards."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Literal
 
 from pydantic import Field
 
@@ -28,6 +29,16 @@ class Alerts(Model):
 
 class ObservabilitySpec(Model):
     enabled: bool = True
+    # install: aidc installs kube-prometheus-stack; existing: the site runs the Prometheus
+    # Operator (an existing cluster only), and aidc adds only its own objects there: rules,
+    # ServiceMonitors and dashboards, in `namespace`, labelled so the site's Prometheus selects them.
+    prometheus: Literal["install", "existing"] = "install"
+    # existing: the namespace of the site's monitoring stack (its Grafana's dashboard sidecar
+    # must watch it) and the labels its Prometheus selects rules and ServiceMonitors by.
+    namespace: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+    selector_labels: dict[str, str] = {}
+    # existing: the in-cluster address of the site's Prometheus, which model-server autoscaling queries.
+    prometheus_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(:\d+)?(/\S*)?$")
     # How long Prometheus keeps samples (Prometheus duration: 15d, 8w, ...).
     retention: str = Field(default="15d", pattern=_DURATION)
     # Size of the Prometheus volume (GiB); must hold `retention` of samples.
@@ -43,7 +54,19 @@ def retention_days(retention: str) -> float:
     return n * {"h": 1 / 24, "d": 1, "w": 7, "y": 365}[unit]
 
 
-def problems(obs: ObservabilitySpec, path: str = "aidc:observability") -> Iterator[Problem]:
+def problems(obs: ObservabilitySpec, path: str = "aidc:observability", *,
+             existing_cluster: bool = False) -> Iterator[Problem]:
+    if obs.prometheus == "existing" and not existing_cluster:
+        yield Problem(f"{path}.prometheus", "existing is for a cluster aidc did not build (aidc:cluster.existing)")
+    if obs.prometheus == "existing" and obs.enabled and obs.namespace is None:
+        yield Problem(f"{path}.namespace", "required with prometheus: existing: the namespace of the site's "
+                                           "monitoring stack, where aidc puts its rules, ServiceMonitors and dashboards")
+    if obs.prometheus == "install":
+        for value, key in ((obs.namespace, "namespace"), (obs.selector_labels or None, "selectorLabels"),
+                           (obs.prometheus_url, "prometheusUrl")):
+            if value is not None:
+                yield Problem(f"{path}.{key}", "only with prometheus: existing (the stack aidc installs has its "
+                                               "catalog namespace, address and selectors)")
     # Prometheus needs roughly 1-2 bytes per sample; a GPU cluster with DCGM at 30 s scrapes
     # writes about 1 GiB a day per 50 nodes. Anything under 1 GiB/day of retention is a
     # volume that fills before the retention is reached.

@@ -27,6 +27,7 @@ from components.vocabulary import (
     MIG_CONFIG_LABEL,
     POOL_LABEL,
     PURPOSE_LABEL,
+    RDMA_RESOURCE_PREFIX,
 )
 
 if TYPE_CHECKING:
@@ -217,6 +218,44 @@ class PoolFacts:
         if self.provisioner == "karpenter":
             return math.ceil(self.max_nodes * self.replace_budget_percent / 100)
         return 0 if self.update_strategy == "MINIMAL" else max(2 * zones, MAX_UNAVAILABLE)
+
+    # ---- the scale-out fabric
+    @property
+    def fabric(self) -> str:
+        """infiniband | roce | tcp for the site's servers (its declaration); efa | tcp on EC2."""
+        if self.existing:
+            return self.spec.fabric
+        return "efa" if self.efa_interfaces else "tcp"
+
+    @property
+    def rdma(self) -> bool:
+        """NCCL uses InfiniBand/RoCE verbs through the Network Operator's RDMA devices."""
+        return self.existing and self.spec.rdma
+
+    @property
+    def rdma_resource(self) -> str | None:
+        """The extended resource the RDMA device plugin advertises on this pool's nodes."""
+        return f"{RDMA_RESOURCE_PREFIX}/{self.name}" if self.rdma else None
+
+    @property
+    def rdma_devices(self) -> int:
+        """`rdma_resource` a whole-node pod requests: the shared device once, or one SR-IOV
+        virtual function per compute NIC."""
+        if not self.rdma:
+            return 0
+        return self.instance.network_cards if self.spec.nics.rdma == "sriov" else 1
+
+    @property
+    def gpudirect_rdma(self) -> bool:
+        """GPU memory goes straight to the NIC: the shape supports it and the fabric is RDMA."""
+        return self.instance.gpudirect_rdma and (self.rdma or bool(self.efa_interfaces))
+
+    @property
+    def nccl_floor_gbps(self) -> float | None:
+        """The acceptance floor for this shape on this fabric (catalog); None when none is known."""
+        if self.existing and not self.rdma:
+            return None  # TCP sockets: no catalog figure, and none of the RDMA floors applies
+        return self.instance.nccl_floor(self.fabric if self.existing else None)
 
 
 def _operator_switches(pool: "GpuPoolSpec") -> dict[str, str]:

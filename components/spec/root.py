@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from components.catalog import Catalog, CatalogError, catalog
+from components.catalog import Catalog, CatalogError, catalog, version_tuple
 from components.yamlfile import YamlFileError
 from components.yamlfile import load as load_yaml
 
@@ -109,23 +109,51 @@ def semantic_problems(spec: Spec, cat: Catalog) -> Iterator[Problem]:
             yield Problem("aws:region", "required unless aidc:cluster.existing is set")
         yield from network_section.problems(spec.network)
     yield from cluster_section.problems(spec.cluster, cat)
-    # Version floors are checked against a pinned version only (an unknown one is reported above).
-    k8s = None if spec.existing_cluster or spec.kubernetes_version not in cat.recipe.kubernetes_versions \
-        else spec.kubernetes_version
+    yield from _kubernetes_floor_problems(spec, cat, k8s := _checked_version(spec, cat))
     yield from gpu_pools_section.problems(
         spec.gpu_pools, cat, environment=spec.environment, kubernetes_version=k8s, existing_cluster=spec.existing_cluster,
         network=None if spec.existing_cluster else spec.network, region=spec.region,
         platform=spec.cluster.existing.platform if spec.cluster.existing else None)
     yield from nvidia_section.problems(spec.nvidia, cat, spec.charts, existing_cluster=spec.existing_cluster,
-                                       kubernetes_version=k8s)
+                                       kubernetes_version=k8s, pools=spec.gpu_pools)
     if spec.training is not None:
         yield from training_section.problems(spec.training, spec.gpu_pools, spec.pools)
     if spec.storage is not None:
         yield from storage_section.problems(spec.storage, spec, cat.pricing.fsx_lustre_persistent2_usd_per_gb_month)
     yield from inference_section.problems(spec.inference, spec, cat)
-    yield from observability_section.problems(spec.observability)
+    yield from observability_section.problems(spec.observability, existing_cluster=spec.existing_cluster)
     yield from _shared_pool_problems(spec)
     yield from addresses_section.problems(spec)
+
+
+def _checked_version(spec: Spec, cat: Catalog) -> str | None:
+    """The Kubernetes version floors are checked against: a pinned EKS version (an unknown one is
+    reported by the cluster section), or the minor version an existing cluster declares."""
+    if spec.existing_cluster:
+        v = spec.cluster.kubernetes_version
+        return v if v is not None and re.fullmatch(r"1\.\d{1,3}", v) else None
+    return spec.kubernetes_version if spec.kubernetes_version in cat.recipe.kubernetes_versions else None
+
+
+# Charts outside the GPU layer with a Kubernetes floor, and when the stack installs them (the
+# conditions of components/observability and components/inference/resources.py); the GPU
+# layer's floors and catalog constraints are checked by the nvidia section.
+_OTHER_CHARTS = {
+    "kube-prometheus-stack": lambda s: s.observability.enabled and s.observability.prometheus == "install",
+    "keda": lambda s: s.observability.enabled and any(v.min_replicas != v.max_replicas for v in s.inference.services),
+    "external-secrets": lambda s: any(v.model.hub and v.model.hub.token_secret for v in s.inference.services),
+    "cert-manager": lambda s: bool(s.inference.services) and s.inference.kserve,
+}
+
+
+def _kubernetes_floor_problems(spec: Spec, cat: Catalog, k8s: str | None) -> Iterator[Problem]:
+    if k8s is None:
+        return
+    for key, used in _OTHER_CHARTS.items():
+        floor = cat.chart(key).min_kubernetes
+        if used(spec) and floor and version_tuple(k8s) < version_tuple(floor):
+            yield Problem(f"{NAMESPACE}:cluster.kubernetesVersion",
+                          f"{key} {cat.chart(key).version} needs Kubernetes >= {floor}, the stack has {k8s}")
 
 
 def _shared_pool_problems(spec: Spec) -> Iterator[Problem]:

@@ -88,10 +88,22 @@ class NfsExport(Model):
 
 
 class LustreExport(Model):
-    """A Lustre file system the FSx CSI driver can mount: `dnsName@tcp:/mountName`."""
+    """An existing Lustre file system: `dnsName@<lnet>:/mountName`.
 
-    dns_name: str = Field(min_length=1)
-    mount_name: str = Field(min_length=1)
+    Over `tcp` the FSx CSI driver mounts it in each pod. The driver builds the source as
+    `<dnsname>@tcp:/<mountname>` (kubernetes-sigs/aws-fsx-csi-driver v1.9.0,
+    pkg/driver/node.go), so an `o2ib` (InfiniBand LNet) file system is mounted by the site's
+    nodes themselves, whose Lustre client carries the LNet configuration, and pods reach it
+    through `hostPath`, the directory where the site mounts it on every GPU node."""
+
+    dns_name: str = Field(min_length=1)  # the MGS NID's address (or host name)
+    mount_name: str = Field(min_length=1)  # the file system name
+    lnet: Literal["tcp", "o2ib"] = "tcp"
+    host_path: str | None = Field(default=None, pattern=r"^/[^\s]*$")
+
+    @property
+    def source(self) -> str:
+        return f"{self.dns_name}@{self.lnet}:/{self.mount_name}"
 
 
 class ExistingStorage(Model):
@@ -230,6 +242,11 @@ def _existing_problems(st: StorageSpec, path: str) -> Iterator[Problem]:
         yield Problem(f"{path}.modelNamespaces", "the models bucket is created only with AWS storage, not with existing")
     if not st.namespaces:
         yield Problem(f"{path}.namespaces", "list the namespaces that claim the existing storage")
+    lustre = ex.lustre
+    if lustre is not None and lustre.lnet == "o2ib" and lustre.host_path is None:
+        yield Problem(f"{path}.existing.lustre.hostPath",
+                      "required with lnet: o2ib: the FSx CSI driver mounts over tcp only, so the site's nodes mount "
+                      f"{lustre.source} (their LNet on o2ib) and pods use that directory")
 
 
 def lustre_problems(ls: LustreSpec, spec: "Spec", prices: Mapping[int, float] | None,

@@ -30,7 +30,8 @@ def storage_line(spec: "Spec") -> str | None:
         ex = st.existing
         what = (f"storageClass {ex.storage_class}" if ex.storage_class else
                 f"NFS {ex.nfs.server}:{ex.nfs.path}" if ex.nfs else
-                f"Lustre {ex.lustre.dns_name}@tcp:/{ex.lustre.mount_name}" if ex.lustre else "?")
+                f"Lustre {ex.lustre.source}" + (f" (mounted by the nodes at {ex.lustre.host_path})"
+                                                if ex.lustre.host_path else "") if ex.lustre else "?")
         return f"storage: existing {what}, {ex.request_gib} GiB claims in {', '.join(st.namespaces)}"
     parts = []
     size = planned_size(spec)

@@ -57,7 +57,7 @@ class SharedStorage(pulumi.ComponentResource):
         outputs: dict[str, pulumi.Input] = {}
 
         if st.existing is not None:
-            if not cluster.existing and st.existing.lustre is not None:
+            if not cluster.existing and st.existing.lustre is not None and st.existing.lustre.host_path is None:
                 cluster.addon(f"{name}-fsx-csi", FSX_CSI_ADDON, self.tags, self)
             self._existing_claims(name)
             self.register_outputs({"claims": self.claims})
@@ -224,4 +224,5 @@ class SharedStorage(pulumi.ComponentResource):
             self._apply(ns, volumes.existing_volumes(
                 name, ns, request_gib=ex.request_gib, storage_class=ex.storage_class,
                 nfs=(ex.nfs.server, ex.nfs.path) if ex.nfs else None,
-                lustre=(ex.lustre.dns_name, ex.lustre.mount_name) if ex.lustre else None))
+                lustre=(ex.lustre.dns_name, ex.lustre.mount_name) if ex.lustre else None,
+                host_path=ex.lustre.host_path if ex.lustre else None))

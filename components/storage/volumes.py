@@ -70,9 +70,11 @@ def models_volumes(prefix: str, namespace: str, bucket: Any, region: str) -> lis
 
 
 def existing_volumes(prefix: str, namespace: str, *, request_gib: int, storage_class: str | None = None,
-                     nfs: tuple[str, str] | None = None, lustre: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+                     nfs: tuple[str, str] | None = None, lustre: tuple[str, str] | None = None,
+                     host_path: str | None = None) -> list[dict[str, Any]]:
     """Storage aidc did not create: a claim on a ReadWriteMany class, or a static volume of
-    an NFS export (server, path) or a Lustre export (dnsName, mountName)."""
+    an NFS export (server, path), a Lustre export (dnsName, mountName) mounted by the FSx CSI
+    driver, or a file system the site's nodes mount at `host_path` (Lustre over o2ib)."""
     size = f"{request_gib}Gi"
     if storage_class is not None:
         return [_pvc(namespace, LUSTRE_CLAIM, size, "ReadWriteMany", volume=None, storage_class=storage_class)]
@@ -80,6 +82,10 @@ def existing_volumes(prefix: str, namespace: str, *, request_gib: int, storage_c
     if nfs is not None:
         source: dict[str, Any] = {"nfs": {"server": nfs[0], "path": nfs[1]}}
         options = ["nfsvers=4.1", "hard"]
+    elif host_path is not None:
+        # The node's own mount; hostPath volumes take no mount options (the site's mount has them).
+        source = {"hostPath": {"path": host_path, "type": "Directory"}}
+        options = []
     elif lustre is not None:
         source = {"csi": {"driver": FSX_CSI_DRIVER, "volumeHandle": f"{lustre[0]}@tcp:/{lustre[1]}",
                           "volumeAttributes": {"dnsname": lustre[0], "mountname": lustre[1]}}}

@@ -1,6 +1,6 @@
 """Job templates for a stack: a distributed PyTorch JobSet and an NCCL all-reduce acceptance
-MPIJob, shaped by the resolved pool (GPUs, EFA devices, GPUDirect RDMA, expected bus
-bandwidth) and routed through the team's Kueue LocalQueue."""
+MPIJob, shaped by the resolved pool (GPUs, EFA or InfiniBand/RoCE devices, GPUDirect RDMA,
+expected bus bandwidth) and routed through the team's Kueue LocalQueue."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from .tenancy import SERVICE_ACCOUNT, quota_ceiling
 if TYPE_CHECKING:
     from components.catalog import Catalog, Instance
     from components.spec import Spec
+    from components.spec.pools import PoolFacts
 
 TEMPLATES = {"pytorch": "training/pytorch-jobset.yaml.j2", "nccl-tests": "training/nccl-tests-mpijob.yaml.j2"}
 # The operator each template's kind needs.
@@ -60,6 +61,46 @@ def fabric_env(instance: "Instance", efa: bool) -> list[dict[str, str]]:
         ("NCCL_DEBUG_SUBSYS", "INIT,NET"),
     ]
     return [{"name": k, "value": v} for k, v in env]
+
+
+# NCCL's own defaults, spelled out where the site gave no names: every mlx5 HCA (a prefix
+# match), bootstrap over any interface but loopback and container bridges, and for RoCE the
+# GID index that is RoCE v2 over IPv4 on a default Linux GID table (NCCL docs, NCCL_IB_GID_INDEX).
+DEFAULT_HCAS = "mlx5"
+DEFAULT_SOCKET_IFNAME = "^lo,docker,veth"
+DEFAULT_ROCE_GID_INDEX = 3
+
+
+def rdma_env(pool: "PoolFacts") -> list[dict[str, str]]:
+    """NCCL over InfiniBand or RoCE verbs (the Network Operator's RDMA devices in the pod)."""
+    nics = pool.spec.nics
+    env = [
+        # NCCL's own InfiniBand/RoCE transport, not a network plugin the image may carry (the
+        # catalog's nccl-tests image bundles aws-ofi-nccl for EFA).
+        ("NCCL_NET", "IB"),
+        # `=` makes NCCL match the names exactly; the default is a prefix match.
+        ("NCCL_IB_HCA", "=" + ",".join(nics.hcas) if nics.hcas else DEFAULT_HCAS),
+        ("NCCL_SOCKET_IFNAME", nics.socket_interface or DEFAULT_SOCKET_IFNAME),
+    ]
+    if pool.fabric == "roce":
+        gid = nics.gid_index if nics.gid_index is not None else DEFAULT_ROCE_GID_INDEX
+        env.append(("NCCL_IB_GID_INDEX", str(gid)))
+    if not pool.gpudirect_rdma:
+        # GPU memory cannot be registered with the NIC: stage through host memory.
+        env.append(("NCCL_NET_GDR_LEVEL", "LOC"))
+    env += [
+        # INFO prints "NET/IB : Using [0]mlx5_0:1/IB ...": proof the fabric is in use.
+        ("NCCL_DEBUG", "INFO"),
+        ("NCCL_DEBUG_SUBSYS", "INIT,NET"),
+    ]
+    return [{"name": k, "value": v} for k, v in env]
+
+
+def pool_env(pool: "PoolFacts") -> list[dict[str, str]]:
+    """The fabric environment of a pool: EFA, InfiniBand/RoCE, or none (NCCL over TCP sockets)."""
+    if pool.rdma:
+        return rdma_env(pool)
+    return fabric_env(pool.instance, pool.efa_devices > 0)
 
 
 def pod_resources(instance: "Instance") -> tuple[int, int]:
@@ -140,7 +181,8 @@ def context(spec: "Spec", req: JobRequest, cat: "Catalog | None" = None) -> dict
         "stack": req.stack, "team": req.team, "pool": req.pool, "instance_type": pool.instance_type,
         "nodes": req.nodes, "gpus_per_node": pool.gpus_per_node, "ranks": req.nodes * pool.gpus_per_node,
         "efa_devices": pool.efa_devices,
-        "env": fabric_env(inst, pool.efa_devices > 0), "image": image,
+        "env": pool_env(pool), "image": image, "fabric": pool.fabric,
+        "rdma_resource": pool.rdma_resource, "rdma_devices": pool.rdma_devices,
         "cpu": cpu, "memory_gib": mem, "shm_gib": max(1, mem // 4),
         "node_selector": node_selector(pool), "tolerations": tolerations(pool),
         "topology_level": closest_level(levels) if levels else None,
@@ -148,7 +190,7 @@ def context(spec: "Spec", req: JobRequest, cat: "Catalog | None" = None) -> dict
         "gpu_resource": GPU_RESOURCE, "efa_resource": EFA_RESOURCE, "service_account": SERVICE_ACCOUNT,
         "lustre_claim": LUSTRE_CLAIM if req.team in lustre_ns else None,
         "models_claim": MODELS_CLAIM if req.team in models_ns else None,
-        "min_busbw_gbps": inst.nccl_min_busbw_gbps, "judged_bytes": JUDGED_BYTES,
+        "min_busbw_gbps": pool.nccl_floor_gbps, "judged_bytes": JUDGED_BYTES,
     }
 
 

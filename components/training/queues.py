@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from components.catalog import catalog
-from components.vocabulary import GPU_RESOURCE, KUEUE, KUEUE_CONFIG, POOL_LABEL, TEAM_LABEL, VOLCANO
+from components.vocabulary import (
+    FABRIC_LABEL,
+    GPU_RESOURCE,
+    KUEUE,
+    KUEUE_CONFIG,
+    POOL_LABEL,
+    RDMA_RESOURCE_PREFIX,
+    TEAM_LABEL,
+    VOLCANO,
+)
 
 from .pools import node_selector, tolerations, topology_name
 
@@ -23,8 +32,9 @@ if TYPE_CHECKING:
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 # Kueue's ClusterQueue lists quota per resource in this order for every flavor.
 COVERED = ("cpu", "memory", GPU_RESOURCE)
-# Per-node EFA devices follow the GPUs onto the node: Kueue does not meter them.
-UNMETERED_PREFIXES = ("vpc.amazonaws.com/",)
+# Per-node EFA and RDMA devices follow the GPUs onto the node: Kueue does not meter them (a
+# resource neither covered by a ClusterQueue nor excluded would make every such job inadmissible).
+UNMETERED_PREFIXES = ("vpc.amazonaws.com/", f"{RDMA_RESOURCE_PREFIX}/")
 # Workers per Kueue controller, as the kueue chart 0.19.2 sets them in its default manager
 # configuration (kubernetes-sigs/kueue v0.19.2 charts/kueue/values.yaml).
 KUEUE_CONCURRENCY = {"Job.batch": 5, "Pod": 5, "Workload.kueue.x-k8s.io": 10, "LocalQueue.kueue.x-k8s.io": 5,
@@ -39,13 +49,16 @@ def _q(field: str, value: int) -> str:
 
 
 def resource_flavor(pool: "PoolFacts", topology_aware: bool = True) -> dict[str, Any]:
-    """The pool as a Kueue flavor: admitted pods get its node selector and GPU toleration."""
+    """The pool as a Kueue flavor: admitted pods get its node selector and GPU toleration. The
+    flavor is labelled with the pool's fabric (infiniband | roce | efa | tcp), so queues and
+    people can tell which flavors cross an RDMA fabric."""
     spec: dict[str, Any] = {"nodeLabels": node_selector(pool), "tolerations": tolerations(pool)}
     levels = pool.topology_levels if topology_aware else None
     if levels:
         spec["topologyName"] = topology_name(levels)
     return {"apiVersion": KUEUE.api_version, "kind": "ResourceFlavor",
-            "metadata": {"name": pool.name, "labels": {POOL_LABEL: pool.name}}, "spec": spec}
+            "metadata": {"name": pool.name, "labels": {POOL_LABEL: pool.name, FABRIC_LABEL: pool.fabric}},
+            "spec": spec}
 
 
 def topologies(pools: "Iterable[PoolFacts]") -> list[dict[str, Any]]:
