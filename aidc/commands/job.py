@@ -11,7 +11,7 @@ import yaml
 
 from aidc.engine import validate_stack
 from aidc.errors import Problem, UserError
-from components.training.jobs import TEMPLATES, JobError, JobRequest, render_job
+from components.training.jobs import DEFAULT_MAX_RESTARTS, TEMPLATES, JobError, JobRequest, render_job
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="pytorch: distributed PyTorch JobSet; nccl-tests: all-reduce acceptance MPIJob")
     r.add_argument("--image", help="container image (default: the catalog's pinned pytorch or nccl-tests image)")
     r.add_argument("--name", help="job name (default: <template>-<pool>)")
+    r.add_argument("--max-restarts", type=int, default=DEFAULT_MAX_RESTARTS,
+                   help="gang restarts (node lost, rank failed) before the job gives up (default %(default)s)")
     r.add_argument("--json", action="store_true", help="print the objects as a JSON list instead of YAML")
     r.set_defaults(run=run)
 
@@ -33,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     sf, spec = validate_stack(args.stack)
     req = JobRequest(stack=sf.name, pool=args.pool, team=args.team, nodes=args.nodes, template=args.template,
-                     image=args.image, name=args.name)
+                     image=args.image, name=args.name, max_restarts=args.max_restarts)
     try:
         text = render_job(spec, req)
     except JobError as err:

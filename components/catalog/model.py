@@ -178,6 +178,7 @@ class Addon(Entry):
     """An EKS managed add-on pinned to an exact eksbuild version."""
 
     version: str
+    source: Source | None = None  # where the build was read, for pins beyond the recipe's header
     _v = field_validator("version")(classmethod(lambda cls, v: exact(v)))
 
 

@@ -27,7 +27,10 @@ __all__ = ["Cluster", "CORE_ADDONS", "NODE_POLICIES", "eks_kubeconfig", "service
 
 # Add-ons every cluster gets; their versions come from the catalog per Kubernetes version.
 # Storage drivers (FSx, Mountpoint for S3) are installed by the storage component.
-CORE_ADDONS = ("vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver")
+# The node monitoring agent sets the node conditions (AcceleratedHardwareReady, ...) that managed
+# node group repair and Karpenter's node repair act on; it needs no AWS identity.
+CORE_ADDONS = ("vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver",
+               "eks-node-monitoring-agent")
 # Add-ons that need running nodes before they report healthy.
 NEEDS_NODES = ("coredns", "aws-ebs-csi-driver")
 # Add-ons whose controllers call AWS: (namespace, service account, managed policy).

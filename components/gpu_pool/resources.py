@@ -29,6 +29,7 @@ from .nodes import (
     mng_taints,
     user_data,
 )
+from .repair import mng_repair_config
 
 if TYPE_CHECKING:
     from components.spec.pools import PoolFacts
@@ -119,5 +120,6 @@ class GpuNodePool(pulumi.ComponentResource):
             scaling_config={"min_size": size.min, "max_size": size.max,
                             "desired_size": size.desired if size.desired is not None else size.min},
             update_config=update, labels=self.labels, taints=mng_taints(pool),
+            node_repair_config=mng_repair_config(pool),
             launch_template={"id": self.launch_template.id, "version": self.launch_template.latest_version.apply(str)},
             tags=tags_for(tags, name), opts=child(self, depends_on=list(depends_on)))

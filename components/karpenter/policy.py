@@ -101,9 +101,12 @@ def chart_values(*, cluster_name: Any, queue_name: Any, reserved_capacity: bool,
                  reserved_enis: int = 0) -> dict[str, Any]:
     """The controller runs on the system nodes (never on a node it may remove), two replicas.
     With VPC CNI custom networking the primary interface carries no pods: `reservedENIs` keeps it
-    out of Karpenter's max-pods arithmetic (chart 1.14.1 values.yaml, settings.reservedENIs)."""
+    out of Karpenter's max-pods arithmetic (chart 1.14.1 values.yaml, settings.reservedENIs).
+    Node repair (alpha, off in the chart: settings.featureGates.nodeRepair in the same file)
+    replaces a node whose node monitoring agent condition stays False past its toleration
+    (components/gpu_pool/repair.py)."""
     settings = {"clusterName": cluster_name, "interruptionQueue": queue_name,
-                "featureGates": {"reservedCapacity": reserved_capacity}}
+                "featureGates": {"reservedCapacity": reserved_capacity, "nodeRepair": True}}
     if reserved_enis:
         settings["reservedENIs"] = str(reserved_enis)
     return {

@@ -28,6 +28,11 @@ NEEDS = {"pytorch": "jobset", "nccl-tests": "mpi"}
 _NAME = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
 # Large-message floor of the acceptance run: rows of at least this many bytes are judged.
 JUDGED_BYTES = 1 << 30
+# Gang restarts (node lost or rank failed) before a JobSet gives up; each resumes from the newest
+# complete checkpoint. Bounded so a job on a fault that follows it (bad data, a bug) stops.
+DEFAULT_MAX_RESTARTS = 3
+# Where the pods mount the shared Lustre claim (k8s/training/pytorch-jobset.yaml.j2).
+LUSTRE_MOUNT = "/lustre"
 
 
 class JobError(ValueError):
@@ -119,6 +124,7 @@ class JobRequest:
     template: str = "pytorch"
     image: str | None = None
     name: str | None = None
+    max_restarts: int = DEFAULT_MAX_RESTARTS
 
 
 def _team_ceiling_gpus(spec: "Spec", team_name: str, pool_name: str) -> int:
@@ -162,8 +168,21 @@ def check(spec: "Spec", req: JobRequest) -> None:
     if gpus > most:
         raise JobError("--nodes", f"{gpus} GPUs on {req.pool}, but team {req.team} can be admitted at most {most} there "
                                   "(nominal quota plus borrowing)")
+    if not 0 <= req.max_restarts <= 100:
+        raise JobError("--max-restarts", f"{req.max_restarts}: between 0 and 100")
     if req.name is not None and not _NAME.match(req.name):
         raise JobError("--name", f"{req.name!r}: lowercase letters, digits and '-', at most 40 characters")
+
+
+def checkpoint_dir(spec: "Spec", team: str, job: str) -> str | None:
+    """The job's checkpoint directory on the team's shared claim (on Lustre, under the stack's
+    checkpoints path, which exports to the versioned checkpoints bucket), per team and job;
+    None when the team mounts no shared storage."""
+    st = spec.storage
+    if st is None or team not in set(st.namespaces):
+        return None
+    base = (st.lustre.checkpoints_path if st.lustre is not None else None) or "/checkpoints"
+    return f"{LUSTRE_MOUNT}{base.rstrip('/')}/{team}/{job}"
 
 
 def context(spec: "Spec", req: JobRequest, cat: "Catalog | None" = None) -> dict[str, Any]:
@@ -176,8 +195,9 @@ def context(spec: "Spec", req: JobRequest, cat: "Catalog | None" = None) -> dict
     image = req.image or cat.image("pytorch" if req.template == "pytorch" else "nccl-tests")
     lustre_ns = set(spec.storage.namespaces) if spec.storage else set()
     models_ns = set(spec.storage.model_namespaces) if spec.storage else set()
+    name = req.name or f"{req.template}-{req.pool}"[:40].rstrip("-")
     return {
-        "name": req.name or f"{req.template}-{req.pool}"[:40].rstrip("-"),
+        "name": name, "max_restarts": req.max_restarts, "checkpoint_dir": checkpoint_dir(spec, req.team, name),
         "stack": req.stack, "team": req.team, "pool": req.pool, "instance_type": pool.instance_type,
         "nodes": req.nodes, "gpus_per_node": pool.gpus_per_node, "ranks": req.nodes * pool.gpus_per_node,
         "efa_devices": pool.efa_devices,

@@ -126,6 +126,13 @@ def kueue_objects(tr: "TrainingSpec", pools: "Mapping[str, PoolFacts]") -> list[
     return objs
 
 
+# Requeues of one workload before Kueue deactivates it (spec.active=false): with the backoff
+# above, about three hours of retrying (60+120+...+1920 s, then hourly). Field:
+# waitForPodsReady.requeuingStrategy.backoffLimitCount, config.kueue.x-k8s.io/v1beta2 in
+# kubernetes-sigs/kueue v0.19.2 apis/config/v1beta2/configuration_types.go.
+REQUEUE_LIMIT = 8
+
+
 def manager_config(tr: "TrainingSpec") -> dict[str, Any]:
     """Kueue's Configuration: gang admission (all pods Ready or requeue), only team
     namespaces managed, and a job there without a queue is held rather than run unmetered."""
@@ -144,8 +151,13 @@ def manager_config(tr: "TrainingSpec") -> dict[str, Any]:
         "manageJobsWithoutQueueName": True,
         "managedJobsNamespaceSelector": {"matchExpressions": [{"key": TEAM_LABEL, "operator": "Exists"}]},
         "waitForPodsReady": {"timeout": f"{tr.pods_ready_timeout_seconds}s", "blockAdmission": True,
+                             # A gang that lost pods (a node failed) and cannot get them back within
+                             # the timeout (recoveryTimeout defaults to it) is suspended, gives its
+                             # quota back and is requeued after 60 s, 120 s, ... at most an hour
+                             # apart; after REQUEUE_LIMIT requeues it is deactivated for a person.
                              "requeuingStrategy": {"timestamp": "Eviction", "backoffBaseSeconds": 60,
-                                                   "backoffMaxSeconds": 3600}},
+                                                   "backoffMaxSeconds": 3600,
+                                                   "backoffLimitCount": REQUEUE_LIMIT}},
         "integrations": {"frameworks": frameworks},
         "resources": {"excludeResourcePrefixes": list(UNMETERED_PREFIXES)},
     }
