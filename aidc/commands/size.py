@@ -9,6 +9,7 @@ from aidc.errors import Problem, UserError
 from aidc.sizing import AttentionShape, ServeWorkload, TrainWorkload, plan_serve, plan_train, resolve_hardware
 from aidc.sizing.hardware import nodes_carrying
 from aidc.sizing.plot import write_plot
+from aidc.sizing.resilience import plan_resilience, resilience_json, resilience_lines
 from aidc.sizing.serve import DEFAULT_GPU_MEMORY_UTILIZATION, Architecture, ServePlan, plan_serve_cheapest
 from aidc.sizing.stack import CAPACITY_TYPES, fragment
 from aidc.sizing.train import DEFAULT_CHECKPOINT_WRITE_SECONDS, PRECISIONS, TrainPlan
@@ -56,6 +57,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--precision", default="bf16", choices=PRECISIONS, help="training precision (peak FLOPs)")
     t.add_argument("--checkpoint-write-seconds", type=_number, default=DEFAULT_CHECKPOINT_WRITE_SECONDS,
                    help="longest acceptable checkpoint write (default %(default)g s)")
+    t.add_argument("--restart-minutes", type=_number, help="fault to training again, besides reloading the "
+                                                           "checkpoint (default: catalog failures.yaml)")
+    t.add_argument("--failures-per-gpu-hour", type=_number, help="unexpected interruptions per GPU-hour "
+                                                                 "(default: catalog failures.yaml, Llama 3)")
     t.set_defaults(run=run_train)
     s = kinds.add_parser("serve", help="tensor parallelism, replicas, KV cache and cost of an inference deployment")
     _common(s)
@@ -157,7 +162,13 @@ def run_train(args: argparse.Namespace) -> int:
     name = preset.name if preset else None
     if args.plot:
         _plot(args.plot, plan, cat, name)
-    return _emit_or_print(args, plan, train_json(plan), train_lines(plan, name))
+    # Failures and checkpoint interval (aidc/sizing/resilience.py), beside the plan's own figures.
+    res = plan_resilience(cat, plan.gpus, plan.days * 24, plan.lustre.write_seconds or w.checkpoint_write_seconds,
+                          args.restart_minutes, args.failures_per_gpu_hour)
+    lines = train_lines(plan, name)
+    at = lines.index("assumptions:")
+    lines[at:] = [*resilience_lines(res), *lines[at:], *[f"  - {a}" for a in res.assumptions]]
+    return _emit_or_print(args, plan, {**train_json(plan), "resilience": resilience_json(res)}, lines)
 
 
 def _plot(path: str, plan: TrainPlan, cat, name: str | None) -> None:

@@ -18,6 +18,7 @@ from .model import (
     Chart,
     Constraint,
     DcgmFields,
+    Failures,
     Gpu,
     Instance,
     KubernetesVersion,
@@ -110,6 +111,11 @@ class Catalog:
     def dcgm_fields(self) -> DcgmFields:
         """DCGM field names the GPU Operator's default dcgm-exporter accepts (dcgm_fields.yaml)."""
         return self._typed("dcgm_fields", DcgmFields)
+
+    @functools.cached_property
+    def failures(self) -> Failures:
+        """Interruption rates of observed training runs and the restart time (failures.yaml)."""
+        return self._typed("failures", Failures)
 
     @functools.cached_property
     def regions(self) -> Regions:

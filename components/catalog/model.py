@@ -529,3 +529,39 @@ class VpcCni(Entry):
     addon_version: str
     defaults: VpcCniDefaults
     limits: dict[str, EniLimits]
+
+
+class FailureRate(Entry):
+    """Unexpected interruptions observed on one training run: a per-GPU-hour rate."""
+
+    interruptions: int = Field(gt=0)
+    gpus: int = Field(gt=0)
+    days: float = Field(gt=0)
+    source: Source
+
+    @property
+    def per_gpu_hour(self) -> float:
+        return self.interruptions / (self.gpus * self.days * 24.0)
+
+
+class RestartTime(Entry):
+    """Minutes from a fault to the job training again, besides reloading the checkpoint."""
+
+    detect_minutes: float = Field(ge=0)
+    detect_source: Source
+    replace_minutes: float = Field(ge=0)
+    replace_source: Source
+
+
+class Failures(Entry):
+    """failures.yaml: interruption rates of observed runs and the restart time."""
+
+    default: str
+    rates: dict[str, FailureRate]
+    restart: RestartTime
+
+    @model_validator(mode="after")
+    def _default_known(self) -> "Failures":
+        if self.default not in self.rates:
+            raise ValueError(f"default {self.default!r} is not one of rates: {sorted(self.rates)}")
+        return self
