@@ -45,6 +45,7 @@ EXPECTED_IDS = [
     "gpu-pool/train-h100/labels", "gpu-pool/train-h100/taints",
     "gpu-pool/infer-l40s/nodes", "gpu-pool/infer-l40s/gpus", "gpu-pool/infer-l40s/labels",
     "gpu-pool/infer-l40s/taints",
+    "gpu-pool/train-h100/health", "gpu-pool/infer-l40s/health",
     "nvidia/cluster-policy", "nvidia/device-plugin", "nvidia/dcgm-exporter", "nvidia/efa-plugin",
     "storage/research/shared-lustre",
     "training/research/cluster-queue", "training/research/local-queue",
@@ -80,9 +81,25 @@ def _daemonset(namespace: str, name: str, scheduled: int, labels: dict | None = 
     return ds
 
 
+# The conditions the EKS node monitoring agent keeps on every node, all healthy (type names:
+# aws/eks-node-monitoring-agent v1.7.0 pkg/conditions/conditions.go).
+AGENT_CONDITIONS = ("AcceleratedHardwareReady", "ContainerRuntimeReady", "KernelReady", "NetworkingReady",
+                    "StorageReady")
+
+
+def with_agent(node: dict) -> dict:
+    """The node as the agent leaves it: its conditions, True, inserted before the kubelet's Ready
+    (which stays last)."""
+    conds = node["status"]["conditions"]
+    conds[-1:-1] = [{"type": t, "status": "True", "lastTransitionTime": "2026-11-20T09:16:02Z"}
+                    for t in AGENT_CONDITIONS]
+    return node
+
+
 def healthy() -> dict:
     """Every object of the test stack, as a healthy cluster serves them."""
-    nodes = [_node(n, "node-p5.json") for n in P5_NODES] + [fixture("node-g6e.json"), fixture("node-system.json")]
+    nodes = [with_agent(_node(n, "node-p5.json")) for n in P5_NODES] + [
+        with_agent(fixture("node-g6e.json")), fixture("node-system.json")]
     efa_ds = _daemonset("aws-efa-device-plugin", "aws-efa-k8s-device-plugin", 2,
                         {"app.kubernetes.io/name": "aws-efa-k8s-device-plugin",
                          "app.kubernetes.io/instance": "aws-efa-k8s-device-plugin"})

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from . import gpu, inference, nvidia, site, storage, training
+from . import gpu, health, inference, nvidia, site, storage, training
 from .kube import Kube, KubeError
 from .result import Check, CheckResult
 
-FAMILIES = (gpu, nvidia, site, storage, training, inference)
+FAMILIES = (gpu, health, nvidia, site, storage, training, inference)
 
 __all__ = ["FAMILIES", "Check", "CheckResult", "Kube", "KubeError", "build_checks", "run_checks"]
 
@@ -25,7 +25,7 @@ def build_checks(spec: Any, cat: Any, kube: Kube, pools: list[Any] | None = None
     found: list[Check] = []
     for family in FAMILIES:
         if family.applies(spec):
-            chosen = pools if (family in (gpu, site) and pools is not None) else all_pools
+            chosen = pools if (family in (gpu, health, site) and pools is not None) else all_pools
             found.extend(family.checks(spec, cat, kube, chosen))
     return found
 
