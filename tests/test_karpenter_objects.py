@@ -105,5 +105,5 @@ def test_controller_policy_and_events():
     assert qp["Statement"][1]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     values = chart_values(cluster_name="aidc-prod", queue_name="q", reserved_capacity=True)
     assert values["settings"] == {"clusterName": "aidc-prod", "interruptionQueue": "q",
-                                  "featureGates": {"reservedCapacity": True}}
+                                  "featureGates": {"reservedCapacity": True, "nodeRepair": True}}
     assert values["nodeSelector"] == {"aidc.io/pool": "system"}

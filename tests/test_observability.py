@@ -11,7 +11,7 @@ import pytest
 
 from components.catalog import catalog
 from components.observability.resources import gpus_per_instance
-from components.observability.rules import CRITICAL_XIDS, gpu_rules, prometheus_rules, serving_rules
+from components.observability.rules import CRITICAL_XIDS, gpu_rules, on_pool, prometheus_rules, serving_rules
 from components.observability.values import (
     DASHBOARDS,
     chart_values,
@@ -46,7 +46,7 @@ def test_every_gpu_health_condition_has_an_alert():
     assert "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL" in rules["GpuEccDoubleBitErrors"]["expr"]
     assert "DCGM_FI_DEV_ROW_REMAP_FAILURE" in rules["GpuRowRemapFailure"]["expr"]
     assert "DCGM_FI_DEV_CLOCKS_EVENT_REASONS / 64" in rules["GpuThermalThrottling"]["expr"]
-    assert rules["GpuTemperatureHigh"]["expr"] == "DCGM_FI_DEV_GPU_TEMP > 85"
+    assert rules["GpuTemperatureHigh"]["expr"] == on_pool("DCGM_FI_DEV_GPU_TEMP > 85")
     idle = rules["GpuPoolIdle"]["expr"]
     assert "max_over_time(DCGM_FI_DEV_GPU_UTIL[240m]) < 5" in idle and "count by (label_aidc_io_pool)" in idle
 
@@ -62,7 +62,7 @@ def test_missing_gpu_alert_per_instance_type_uses_the_catalog_count():
 def test_thresholds_come_from_the_spec():
     rules = by_name(gpu_rules(Alerts(idleGpuHours=1.5, gpuTemperatureCelsius=80), {}))
     assert "[90m]" in rules["GpuPoolIdle"]["expr"]
-    assert rules["GpuTemperatureHigh"]["expr"].endswith("> 80")
+    assert rules["GpuTemperatureHigh"]["expr"] == on_pool("DCGM_FI_DEV_GPU_TEMP > 80")
     serving = by_name(serving_rules(Alerts(errorRate=0.02, latencyP95Seconds=12), "inference"))
     assert "> 0.02" in serving["InferenceErrorRateHigh"]["expr"]
     assert serving["InferenceLatencyHigh"]["expr"].endswith("> 12")
@@ -81,7 +81,7 @@ def test_serving_alerts_read_vllm_histograms():
 def test_every_rule_expression_parses():
     objs = prometheus_rules(Alerts(), GPUS, "inference", "monitoring")
     exprs = [r["expr"] for o in objs for g in o["spec"]["groups"] for r in g["rules"]]
-    assert len(exprs) == 9 + 2 + 4
+    assert len(exprs) == 10 + 2 + 4
     for expr in exprs:
         parse(expr)
     with pytest.raises(ValueError):
@@ -272,3 +272,22 @@ def test_gpu_operator_exporter_reads_the_shipped_field_list(plan_of):
            and r.inputs["metadata"]["name"] == "aidc-dcgm-metrics"]
     assert cms[0].inputs["metadata"]["namespace"] == "gpu-operator"
     assert op.urn in cms[0].dependencies
+
+
+def test_gpu_alerts_name_the_node_and_the_pool():
+    """Every per-GPU and per-node alert carries `node` (DCGM's relabelled series, kube-state-metrics)
+    and `pool` (copied from the node's aidc.io/pool label), and says both in its summary."""
+    rules = by_name(gpu_rules(Alerts(), GPUS))
+    for name, rule in rules.items():
+        if name == "GpuPoolIdle":  # one alert per pool, labelled by it
+            continue
+        expr = rule["expr"]
+        assert expr.startswith("label_replace(") and expr.endswith(
+            ', "pool", "$1", "label_aidc_io_pool", "(.*)")'), name
+        assert "group_left (" in expr and "label_aidc_io_pool" in expr, name
+        assert "{{ $labels.node }}" in rule["annotations"]["summary"], name
+        assert "{{ $labels.pool }}" in rule["annotations"]["summary"], name
+        parse(expr)
+    hw = rules["GpuNodeHardwareUnhealthy"]
+    assert 'kube_node_status_condition{condition="AcceleratedHardwareReady",status="false"} == 1' in hw["expr"]
+    assert hw["labels"]["severity"] == "critical"

@@ -253,7 +253,11 @@ def _verify_onprem(tmp_path, capsys, nodes: list[dict]) -> dict[str, dict]:
 def test_verify_checks_the_sites_pool(tmp_path, capsys):
     checks = _verify_onprem(tmp_path, capsys, _site_nodes())
     pool = {k: v for k, v in checks.items() if k.startswith("gpu-pool/")}
-    assert set(pool) == {f"gpu-pool/dc1-h100/{c}" for c in ("nodes", "gpus", "labels", "taints")}  # no EFA
+    assert set(pool) == {f"gpu-pool/dc1-h100/{c}" for c in ("nodes", "gpus", "labels", "taints", "health")}  # no EFA
+    # The site runs no node monitoring agent: node health cannot see GPU faults, and says so.
+    health = pool.pop("gpu-pool/dc1-h100/health")
+    assert health["status"] == "skipped" and "none carries a node monitoring agent condition" in health["reason"]
+    assert "eks-node-monitoring-agent" not in health["reason"]
     assert all(c["status"] == "pass" for c in pool.values()), pool
     assert pool["gpu-pool/dc1-h100/gpus"]["reason"] == "8 nvidia.com/gpu allocatable on all 4 nodes"
     assert checks["nvidia/device-plugin"]["status"] == "pass"

@@ -21,6 +21,22 @@ CRITICAL_XIDS = (48, 63, 64, 74, 79, 92, 94, 95, 119, 120)
 # 0x20 software thermal slowdown, 0x40 hardware thermal slowdown (DCGM_CLOCKS_EVENT_REASON_SW_THERMAL
 # and _HW_THERMAL in dcgm_fields.h, NVIDIA/go-dcgm v1.4601.1). Field names: catalog dcgm_fields.yaml.
 THERMAL_BITS = (32, 64)
+# The node condition the EKS node monitoring agent sets False on a GPU fault it deems fatal
+# (aws/eks-node-monitoring-agent v1.7.0 pkg/conditions/conditions.go); kube-state-metrics
+# exports every node condition as kube_node_status_condition.
+ACCELERATED_HARDWARE = "AcceleratedHardwareReady"
+
+
+def pool_label(expr: str) -> str:
+    """`expr` with kube-state-metrics' pool label copied to a plain `pool` label."""
+    return f'label_replace({expr}, "pool", "$1", "{POOL}", "(.*)")'
+
+
+def on_pool(expr: str) -> str:
+    """The per-GPU (or per-node) series of `expr`, each also labelled `pool` with its node's pool,
+    so an alert names the node and the pool it concerns (routing and silences by pool). The
+    join multiplies by kube_node_labels (always 1): values are unchanged."""
+    return pool_label(f"({expr}) * on (node) group_left ({POOL}) kube_node_labels")
 
 
 def _rule(alert: str, expr: str, for_: str, severity: str, summary: str, description: str) -> dict[str, Any]:
@@ -34,15 +50,16 @@ def _hours(h: float) -> str:
 
 def _missing_gpus(label: str, value: str, count: int, slug: str) -> dict[str, Any]:
     """A node selected by kube_node_labels{label=value} advertises fewer than `count` GPUs."""
+    joined = label if label == POOL else f"{label}, {POOL}"
     allocatable = (f'max by (node) (kube_node_status_allocatable{{resource="nvidia_com_gpu"}}) '
-                   f'* on (node) group_left ({label}) kube_node_labels{{{label}="{value}"}}')
+                   f'* on (node) group_left ({joined}) kube_node_labels{{{label}="{value}"}}')
     missing = (f'kube_node_labels{{{label}="{value}"}} * 0 unless on (node) '
                f'kube_node_status_allocatable{{resource="nvidia_com_gpu"}}')
     name = "".join(p.capitalize() for p in slug.split("-"))
     what = value if label == INSTANCE_TYPE else f"pool {value}"
     return _rule(
-        f"GpuNodeMissingGpus{name}", f"({allocatable} < {count}) or ({missing})", "15m", "critical",
-        f"{{{{ $labels.node }}}} ({what}) advertises {{{{ $value }}}} of its {count} GPUs",
+        f"GpuNodeMissingGpus{name}", pool_label(f"({allocatable} < {count}) or ({missing})"), "15m", "critical",
+        f"{{{{ $labels.node }}}} ({what}, pool {{{{ $labels.pool }}}}) advertises {{{{ $value }}}} of its {count} GPUs",
         "A GPU fell off the bus or the device plugin lost it; pods asking for all GPUs cannot land here.")
 
 
@@ -55,29 +72,35 @@ def gpu_rules(alerts: "Alerts", gpus_per_instance: Mapping[str, int],
     critical = " or ".join(f"({xid} == {x})" for x in CRITICAL_XIDS)
     thermal = " or ".join(f"(floor(DCGM_FI_DEV_CLOCKS_EVENT_REASONS / {b}) % 2 == 1)" for b in THERMAL_BITS)
     rules = [
-        _rule("GpuXidError", f"max_over_time({xid}[10m]) > 0", "0m", "warning",
-              "GPU {{ $labels.gpu }} on {{ $labels.node }} reported XID {{ $value }}",
+        _rule("GpuXidError", on_pool(f"max_over_time({xid}[10m]) > 0"), "0m", "warning",
+              "GPU {{ $labels.gpu }} on {{ $labels.node }} (pool {{ $labels.pool }}) reported XID {{ $value }}",
               "DCGM saw an XID error. Application XIDs (13, 31, 43) point at the workload; others at the GPU."),
-        _rule("GpuXidCritical", critical, "0m", "critical",
-              "GPU {{ $labels.gpu }} on {{ $labels.node }}: hardware XID {{ $value }}",
+        _rule("GpuXidCritical", on_pool(critical), "0m", "critical",
+              "GPU {{ $labels.gpu }} on {{ $labels.node }} (pool {{ $labels.pool }}): hardware XID {{ $value }}",
               "This XID means the GPU needs a reset or the node a replacement; cordon and drain it."),
-        _rule("GpuEccDoubleBitErrors", "increase(DCGM_FI_DEV_ECC_DBE_VOL_TOTAL[15m]) > 0", "0m", "critical",
-              "Uncorrectable ECC errors on GPU {{ $labels.gpu }} of {{ $labels.node }}",
+        _rule("GpuEccDoubleBitErrors", on_pool("increase(DCGM_FI_DEV_ECC_DBE_VOL_TOTAL[15m]) > 0"), "0m", "critical",
+              "Uncorrectable ECC errors on GPU {{ $labels.gpu }} of {{ $labels.node }} (pool {{ $labels.pool }})",
               "Double-bit ECC errors corrupt results; drain the node and reset the GPU."),
-        _rule("GpuRowRemapFailure", "DCGM_FI_DEV_ROW_REMAP_FAILURE > 0", "0m", "critical",
-              "Row remapping failed on GPU {{ $labels.gpu }} of {{ $labels.node }}",
+        _rule("GpuRowRemapFailure", on_pool("DCGM_FI_DEV_ROW_REMAP_FAILURE > 0"), "0m", "critical",
+              "Row remapping failed on GPU {{ $labels.gpu }} of {{ $labels.node }} (pool {{ $labels.pool }})",
               "The GPU ran out of spare memory rows; it must be replaced (RMA)."),
-        _rule("GpuRowRemapPending", "increase(DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS[1h]) > 0", "0m", "warning",
-              "GPU {{ $labels.gpu }} of {{ $labels.node }} remapped rows after uncorrectable errors",
+        _rule("GpuRowRemapPending", on_pool("increase(DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS[1h]) > 0"), "0m", "warning",
+              "GPU {{ $labels.gpu }} of {{ $labels.node }} (pool {{ $labels.pool }}) remapped rows after uncorrectable errors",
               "A remap takes effect after a GPU reset; schedule one when the node is drained."),
-        _rule("GpuThermalThrottling", thermal, "10m", "warning",
-              "GPU {{ $labels.gpu }} on {{ $labels.node }} is slowing its clocks for heat",
+        _rule("GpuThermalThrottling", on_pool(thermal), "10m", "warning",
+              "GPU {{ $labels.gpu }} on {{ $labels.node }} (pool {{ $labels.pool }}) is slowing its clocks for heat",
               "Thermal slowdown for 10 minutes: check cooling; throughput of every job on the node drops."),
-        _rule("GpuTemperatureHigh", f"DCGM_FI_DEV_GPU_TEMP > {alerts.gpu_temperature_celsius}", "15m", "warning",
-              "GPU {{ $labels.gpu }} on {{ $labels.node }} is at {{ $value }} C",
+        _rule("GpuTemperatureHigh", on_pool(f"DCGM_FI_DEV_GPU_TEMP > {alerts.gpu_temperature_celsius}"), "15m", "warning",
+              "GPU {{ $labels.gpu }} on {{ $labels.node }} (pool {{ $labels.pool }}) is at {{ $value }} C",
               f"Above {alerts.gpu_temperature_celsius} C for 15 minutes."),
-        _rule("GpuExporterDown", 'up{job=~".*dcgm-exporter.*"} == 0', "10m", "warning",
-              "DCGM exporter on {{ $labels.node }} is down", "GPU health of this node is not being watched."),
+        _rule("GpuNodeHardwareUnhealthy", on_pool(
+            f'kube_node_status_condition{{condition="{ACCELERATED_HARDWARE}",status="false"}} == 1'), "0m", "critical",
+              "{{ $labels.node }} (pool {{ $labels.pool }}): the node monitoring agent reports its GPUs unhealthy",
+              f"{ACCELERATED_HARDWARE} is False (a fatal XID, double-bit ECC, NVLink or fabric error, a lost GPU). "
+              "Node auto repair replaces or reboots the node after 10 minutes; on an existing cluster cordon and "
+              "drain it (docs/resilience.md)."),
+        _rule("GpuExporterDown", on_pool('up{job=~".*dcgm-exporter.*"} == 0'), "10m", "warning",
+              "DCGM exporter on {{ $labels.node }} (pool {{ $labels.pool }}) is down", "GPU health of this node is not being watched."),
     ]
     for itype, count in sorted(gpus_per_instance.items()):
         rules.append(_missing_gpus(INSTANCE_TYPE, itype, count, itype.replace(".", "-")))
