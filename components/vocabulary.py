@@ -37,6 +37,9 @@ CAPACITY_TYPE_LABEL = "aidc.io/capacity-type"
 EFA_LABEL = "aidc.io/efa"
 FABRIC_LABEL = "aidc.io/fabric"  # on Kueue flavors: infiniband | roce | tcp | efa
 TEAM_LABEL = "aidc.io/team"
+# Set by a person on a node after the NCCL acceptance run passed on it (docs/resilience.md):
+# jobs rendered with --accepted-only run only there, so a repaired node takes no work untested.
+ACCEPTED_LABEL = "aidc.io/nccl-accepted"
 # The nodes of the system node group (controllers, not GPU work).
 SYSTEM_POOL = "system"
 # Kubernetes' own well-known labels aidc selects on.

@@ -193,3 +193,57 @@ def test_size_train_prints_interruptions_and_interval(capsys):
     assert 2000 < res["checkpointIntervalSeconds"] < 2500
     assert main([*args, "--failures-per-gpu-hour", "0"]) == 2
     assert "--failures-per-gpu-hour" in capsys.readouterr().err
+
+
+# -- the acceptance gate ---------------------------------------------------------------------
+
+REPAIRED = ("ip-10-40-12-34.ec2.internal", "ip-10-40-12-35.ec2.internal")
+
+
+def _pod_spec(obj):
+    if obj["kind"] == "JobSet":
+        return obj["spec"]["replicatedJobs"][0]["template"]["spec"]["template"]["spec"]
+    return obj["spec"]["mpiReplicaSpecs"]["Worker"]["template"]["spec"]
+
+
+def test_acceptance_runs_on_the_named_nodes_and_says_how_to_open_the_gate(planned):
+    import kubernetes_validate
+
+    text = render_job(planned("prod").spec, JobRequest("prod", "train-h100", "platform", 2, template="nccl-tests",
+                                                       on_nodes=REPAIRED))
+    assert f"kubectl label node {' '.join(REPAIRED)} aidc.io/nccl-accepted=true --overwrite" in text
+    mpijob = [d for d in yaml.safe_load_all(text) if d][-1]
+    spec = _pod_spec(mpijob)
+    term = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert term == [{"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In",
+                                           "values": list(REPAIRED)}]}]
+    anti = spec["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]
+    assert anti["topologyKey"] == "kubernetes.io/hostname"  # one worker per named node
+    worker_labels = mpijob["spec"]["mpiReplicaSpecs"]["Worker"]["template"]["metadata"]["labels"]
+    assert anti["labelSelector"]["matchLabels"] == {"aidc.io/job": "nccl-tests-train-h100"}
+    assert worker_labels["aidc.io/job"] == "nccl-tests-train-h100"  # the workers repel each other
+    kubernetes_validate.validate({"apiVersion": "v1", "kind": "PodTemplate", "metadata": {"name": "w"},
+                                  "template": {"spec": spec}}, CAT.recipe.default_kubernetes_version + ".0",
+                                 strict=True)
+
+
+def test_accepted_only_jobs_land_only_on_accepted_nodes(planned):
+    spec = planned("prod").spec
+    _, gated = _job(spec, accepted_only=True)
+    term = _pod_spec(gated)["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert term["nodeSelectorTerms"] == [{"matchExpressions": [
+        {"key": "aidc.io/nccl-accepted", "operator": "In", "values": ["true"]}]}]
+    _, open_ = _job(spec)
+    assert "affinity" not in _pod_spec(open_)
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["--nodes", "3", "--template", "nccl-tests", "--on-node", REPAIRED[0], "--on-node", REPAIRED[1]], "--on-node"),
+    (["--nodes", "2", "--template", "nccl-tests", "--on-node", REPAIRED[0], "--on-node", REPAIRED[0]], "--on-node"),
+    (["--nodes", "2", "--template", "nccl-tests", "--on-node", "Bad_Name", "--on-node", REPAIRED[0]], "--on-node"),
+    (["--nodes", "2", "--on-node", REPAIRED[0], "--on-node", REPAIRED[1]], "--on-node"),
+    (["--nodes", "2", "--template", "nccl-tests", "--accepted-only"], "--accepted-only"),
+])
+def test_gate_options_misused_exit_2(capsys, args, flag):
+    code = main(["job", "render", "prod", "--pool", "train-h100", "--team", "platform", *args])
+    assert code == 2 and flag in capsys.readouterr().err

@@ -28,6 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--name", help="job name (default: <template>-<pool>)")
     r.add_argument("--max-restarts", type=int, default=DEFAULT_MAX_RESTARTS,
                    help="gang restarts (node lost, rank failed) before the job gives up (default %(default)s)")
+    r.add_argument("--on-node", action="append", default=[], metavar="NODE",
+                   help="nccl-tests: run on this node (repeat, as many as --nodes): a repaired node and its peers")
+    r.add_argument("--accepted-only", action="store_true",
+                   help="pytorch: only on nodes labelled aidc.io/nccl-accepted=true (passed acceptance)")
     r.add_argument("--json", action="store_true", help="print the objects as a JSON list instead of YAML")
     r.set_defaults(run=run)
 
@@ -35,7 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     sf, spec = validate_stack(args.stack)
     req = JobRequest(stack=sf.name, pool=args.pool, team=args.team, nodes=args.nodes, template=args.template,
-                     image=args.image, name=args.name, max_restarts=args.max_restarts)
+                     image=args.image, name=args.name, max_restarts=args.max_restarts,
+                     on_nodes=tuple(args.on_node), accepted_only=args.accepted_only)
     try:
         text = render_job(spec, req)
     except JobError as err:

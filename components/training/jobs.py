@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any
 from components.catalog import catalog
 from components.kube import render_text
 from components.suggest import unknown
-from components.vocabulary import EFA_RESOURCE, GPU_RESOURCE, LUSTRE_CLAIM, MODELS_CLAIM, TEAM_LABEL
+from components.vocabulary import (
+    ACCEPTED_LABEL,
+    EFA_RESOURCE,
+    GPU_RESOURCE,
+    LUSTRE_CLAIM,
+    MODELS_CLAIM,
+    TEAM_LABEL,
+)
 
 from .pools import closest_level, node_selector, tolerations
 from .queues import QUEUE_LABEL
@@ -25,6 +32,7 @@ if TYPE_CHECKING:
 TEMPLATES = {"pytorch": "training/pytorch-jobset.yaml.j2", "nccl-tests": "training/nccl-tests-mpijob.yaml.j2"}
 # The operator each template's kind needs.
 NEEDS = {"pytorch": "jobset", "nccl-tests": "mpi"}
+_NODE = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _NAME = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
 # Large-message floor of the acceptance run: rows of at least this many bytes are judged.
 JUDGED_BYTES = 1 << 30
@@ -125,6 +133,8 @@ class JobRequest:
     image: str | None = None
     name: str | None = None
     max_restarts: int = DEFAULT_MAX_RESTARTS
+    on_nodes: tuple[str, ...] = ()  # nccl-tests: run on exactly these nodes (a repaired node and peers)
+    accepted_only: bool = False  # pytorch: only nodes labelled ACCEPTED_LABEL=true
 
 
 def _team_ceiling_gpus(spec: "Spec", team_name: str, pool_name: str) -> int:
@@ -168,6 +178,17 @@ def check(spec: "Spec", req: JobRequest) -> None:
     if gpus > most:
         raise JobError("--nodes", f"{gpus} GPUs on {req.pool}, but team {req.team} can be admitted at most {most} there "
                                   "(nominal quota plus borrowing)")
+    if req.on_nodes:
+        if req.template != "nccl-tests":
+            raise JobError("--on-node", "only the nccl-tests acceptance job is placed on named nodes")
+        bad = [n for n in req.on_nodes if not _NODE.match(n)]
+        if bad:
+            raise JobError("--on-node", f"not a node name: {', '.join(bad)}")
+        if len(set(req.on_nodes)) != len(req.on_nodes) or len(req.on_nodes) != req.nodes:
+            raise JobError("--on-node", f"{len(set(req.on_nodes))} distinct nodes named, --nodes is {req.nodes}: "
+                                        "name each node once, as many as --nodes")
+    if req.accepted_only and req.template != "pytorch":
+        raise JobError("--accepted-only", "gates training jobs (pytorch); the acceptance job is what sets the label")
     if not 0 <= req.max_restarts <= 100:
         raise JobError("--max-restarts", f"{req.max_restarts}: between 0 and 100")
     if req.name is not None and not _NAME.match(req.name):
@@ -198,6 +219,7 @@ def context(spec: "Spec", req: JobRequest, cat: "Catalog | None" = None) -> dict
     name = req.name or f"{req.template}-{req.pool}"[:40].rstrip("-")
     return {
         "name": name, "max_restarts": req.max_restarts, "checkpoint_dir": checkpoint_dir(spec, req.team, name),
+        "on_nodes": list(req.on_nodes), "accepted_only": req.accepted_only, "accepted_label": ACCEPTED_LABEL,
         "stack": req.stack, "team": req.team, "pool": req.pool, "instance_type": pool.instance_type,
         "nodes": req.nodes, "gpus_per_node": pool.gpus_per_node, "ranks": req.nodes * pool.gpus_per_node,
         "efa_devices": pool.efa_devices,
