@@ -84,6 +84,13 @@ def read_stack(stack: str, root: Path | None = None) -> StackFile:
     if not isinstance(doc, dict) or not isinstance(doc.get("config", {}), dict):
         raise UserError(f"{path}: not a Pulumi stack file",
                         [Problem("config", "expected a mapping of config keys", str(path))])
+    if "config" not in doc:
+        # Pulumi reads a stack's settings only under `config:`; keys at the top level are ignored.
+        stray = sorted(str(k) for k in doc if ":" in str(k))
+        why = (f"the settings must sit under `config:` (found {', '.join(stray[:3])}{' ...' * (len(stray) > 3)} "
+               "at the top level)" if stray else "a stack file holds its settings under `config:`, and this one "
+                                                 "has none")
+        raise UserError(f"{path}: not a Pulumi stack file", [Problem("config", f"missing: {why}", str(path))])
     secrets: list[str] = []
     config = {}
     for key, value in (doc.get("config") or {}).items():

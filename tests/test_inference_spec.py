@@ -62,8 +62,8 @@ def test_model_that_does_not_fit_the_pool_gpu_memory():
                                        tensorParallel=2)]))
     msg = found["aidc:inference.services[0].model.paramsB"]
     assert msg == ("70B parameters at bf16 need 150.5 GiB (weights 130.4 + KV 13.0 as 10% of the weights + "
-                   "runtime 7.0) but 2 x NVIDIA L40S give 79.2 GiB at gpuMemoryUtilization 0.9; use at least 4 GPUs "
-                   "(tensorParallel/multiNode) or a lower precision (model.architecture and maxModelLen would count "
+                   "runtime 7.0) but 2 x NVIDIA L40S give 79.2 GiB at gpuMemoryUtilization 0.9; use tensorParallel 4 "
+                   "or a lower precision (model.architecture and maxModelLen would count "
                    "the KV cache exactly)")
 
 
@@ -100,7 +100,7 @@ def test_kv_that_does_not_fit_names_the_sequences():
     config["aidc:gpuPools"] = pools
     msg = problems(config)["aidc:inference.services[0].model.paramsB"]
     assert "need 146.0 GiB (weights 65.7 + KV 67.5 for 27 x 8192 tokens + runtime 12.8)" in msg
-    assert msg.endswith("use at least 4 GPUs (tensorParallel/multiNode), a lower precision, fewer maxNumSeqs "
+    assert msg.endswith("use tensorParallel 4, a lower precision, fewer maxNumSeqs "
                         "or a shorter maxModelLen")
 
 

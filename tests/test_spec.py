@@ -51,10 +51,11 @@ def test_every_problem_is_reported_at_once_with_its_key_path():
         cluster={"endpointAccess": "sideways"},
         gpuPools=[{"name": "a", "instanceType": "p5.48xlarge", "size": {"min": "many"}}],
     ))
-    assert found["aidc:network.natGatways"] == "unknown key"
-    assert "not one of" in found["aidc:cluster.endpointAccess"]
-    assert "integer" in found["aidc:gpuPools[0].size.min"]
-    assert "name" in found["aidc:gpuPools[0].name"] or "pattern" in found["aidc:gpuPools[0].name"]
+    assert found["aidc:network.natGatways"] == "unknown key; did you mean natGateways?"
+    assert found["aidc:cluster.endpointAccess"] == "'sideways' is not one of: private, publicAndPrivate or public"
+    assert found["aidc:gpuPools[0].size.min"] == "expected a whole number, got 'many'"
+    assert found["aidc:gpuPools[0].name"] == ("expected 2-32 lowercase letters, digits or '-', beginning with a "
+                                             "letter and ending with a letter or digit, got 'a'")
 
 
 def test_cidr_that_cannot_hold_the_subnets():
@@ -69,7 +70,8 @@ def test_unknown_instance_type_suggests_close_ones():
 
 
 def test_missing_required_values():
-    assert problems({"aws:region": "us-east-1"}) == {"aidc:environment": "required"}
+    assert problems({"aws:region": "us-east-1"}) == {
+        "aidc:environment": "required (the rest is checked with prod's defaults)"}
     assert "not one of" in problems({"aidc:environment": "qa"})["aidc:environment"]
     assert "required" in problems({"aidc:environment": "dev"})["aws:region"]
 
@@ -155,7 +157,7 @@ def test_one_changed_value_in_a_shipped_stack_never_raises_anything_but_spec_err
 def test_a_cidr_must_be_text_not_a_number_read_as_an_address():
     # pydantic's IPv4Network type reads `true` as 0.0.0.1/32; aidc's CIDRs are text only.
     found = problems(base("prod", cluster={"endpointAccess": "publicAndPrivate", "publicAccessCidrs": [True]}))
-    assert "valid string" in found["aidc:cluster.publicAccessCidrs[0]"]
+    assert found["aidc:cluster.publicAccessCidrs[0]"] == "expected text, got true"
     found = problems(base("prod", cluster={"endpointAccess": "publicAndPrivate", "publicAccessCidrs": ["10.1.2.3/8"]}))
     assert "has host bits set" in found["aidc:cluster.publicAccessCidrs[0]"]
 

@@ -61,7 +61,7 @@ def test_keys_are_the_documented_camel_case():
     ({"throughputGBps": 1, "metadataIops": 5000}, "aidc:storage.lustre.metadataIops", "multiple of 12000"),
     ({"throughputGBps": 1, "backupRetentionDays": 91}, "aidc:storage.lustre.backupRetentionDays", "90"),
     ({"throughputGBps": 1, "checkpointsPath": "/datasets/ckpt"}, "aidc:storage.lustre.checkpointsPath", "overlap"),
-    ({"throughputGBps": -1}, "aidc:storage.lustre.throughputGBps", "greater than 0"),
+    ({"throughputGBps": -1}, "aidc:storage.lustre.throughputGBps", "must be above 0"),
     ({"throughputGBps": 1, "capcityGiB": 1200}, "aidc:storage.lustre.capcityGiB", "unknown key"),
 ])
 def test_bad_lustre_requirement(lustre, path, words):
@@ -95,7 +95,7 @@ def test_bad_namespace_and_expiry():
     found = problems(cfg("prod", {"lustre": {"throughputGBps": 1}, "namespaces": ["Training"],
                                   "buckets": {"checkpoints": {"noncurrentVersionExpiryDays": 0}}}))
     assert "not a valid namespace name" in found["aidc:storage.namespaces[0]"]
-    assert "greater than or equal to 1" in found["aidc:storage.buckets.checkpoints.noncurrentVersionExpiryDays"]
+    assert "must be at least 1" in found["aidc:storage.buckets.checkpoints.noncurrentVersionExpiryDays"]
 
 
 def test_existing_cluster_needs_existing_storage():
@@ -117,7 +117,7 @@ def test_existing_cluster_needs_existing_storage():
     ({"existing": {"storageClass": "cephfs"}, "namespaces": ["t"], "modelNamespaces": ["i"]},
      "aidc:storage.modelNamespaces", "only with AWS storage"),
     ({"existing": {"nfs": {"server": "s", "path": "export"}}, "namespaces": ["t"]},
-     "aidc:storage.existing.nfs.path", "pattern"),
+     "aidc:storage.existing.nfs.path", "expected an absolute path"),
 ])
 def test_bad_existing_storage(storage, path, words):
     found = problems(cfg("staging", storage, cluster={"existing": {"kubeconfig": "k"}, "kubernetesVersion": "1.33"}))

@@ -91,7 +91,7 @@ def test_shape_errors_have_key_paths():
     assert "aidc:training.teams[0].name" in found
     assert "aidc:training.teams[0].quotas[0].gpus" in found
     assert "aidc:training.teams[0].quotas[0].cpu" in found  # required
-    assert found["aidc:training.operators.slurm"] == "unknown key"
+    assert found["aidc:training.operators.slurm"] == "unknown key; known: kueue, jobset, trainer, kuberay, mpi, volcano"
 
 
 @settings(max_examples=40, deadline=None)

@@ -23,10 +23,23 @@ class Model(BaseModel):
     )
 
 
+# Every pattern a key must match, with the words that say it: a message names the rule in
+# words ("2-32 lowercase letters, ...") and never shows the regex.
+PATTERN_WORDS: dict[str, str] = {}
+
+
+def rule(pattern: str, words: str) -> str:
+    """`Field(pattern=rule(regex, words))`: the regex for pydantic, the words for messages.
+    `words` completes "expected ...", e.g. "a Kubernetes name: ..."."""
+    PATTERN_WORDS[pattern] = words
+    return pattern
+
+
 # A Kubernetes name (RFC 1123 label): namespaces, cohorts.
-DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+DNS_LABEL = rule(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+                 "a Kubernetes name: 1-63 lowercase letters, digits or '-', beginning and ending with a letter or digit")
 # An absolute path inside a mounted file system or bucket.
-ABSOLUTE_PATH = r"^/[A-Za-z0-9._/-]+$"
+ABSOLUTE_PATH = rule(r"^/[A-Za-z0-9._/-]+$", "an absolute path: '/' then letters, digits, '.', '_', '-' or '/'")
 
 
 def _cidr(value: str) -> str:
@@ -71,3 +84,18 @@ class SpecError(Exception):
 
     def in_file(self, file: str) -> "SpecError":
         return SpecError(Problem(p.path, p.message, file) for p in self.problems)
+
+
+@dataclass(frozen=True)
+class Unparsed:
+    """What failed to parse when the rest of a stack is checked anyway: a reference to it is
+    not reported again (its definition already was)."""
+
+    pools: frozenset[str] = frozenset()  # names the file gives GPU pools whose definition failed
+    all_pools: bool = False  # aidc:gpuPools failed as a whole
+    sections: frozenset[str] = frozenset()  # top-level keys ("storage") that failed as a whole
+
+    def pool(self, name: str) -> bool:
+        return self.all_pools or name in self.pools
+
+NOTHING_UNPARSED = Unparsed()

@@ -13,7 +13,7 @@ from pydantic import Field, field_validator
 from components.catalog import Catalog, version_tuple
 from components.suggest import unknown
 
-from .base import Model, Problem
+from .base import Model, Problem, rule
 from .network import NetworkSpec
 from .regions import zone_error
 
@@ -37,9 +37,10 @@ _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 class Capacity(Model):
     type: CapacityType = "onDemand"
     # cr-... for a Capacity Block or an On-Demand Capacity Reservation.
-    reservation_id: str | None = Field(default=None, pattern=r"^cr-[0-9a-f]{8,17}$")
+    reservation_id: str | None = Field(default=None, pattern=rule(r"^cr-[0-9a-f]{8,17}$", "a reservation id: 'cr-' and 8-17 hex digits"))
     # arn:...:group/... of a capacity reservation group (reservation only).
-    reservation_group_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:resource-groups:")
+    reservation_group_arn: str | None = Field(default=None, pattern=rule(r"^arn:aws[a-z-]*:resource-groups:",
+                                                                  "the ARN of a resource group (arn:aws:resource-groups:...)"))
 
     @property
     def reserved(self) -> bool:
@@ -59,7 +60,8 @@ class Mig(Model):
     # mixed: profiles differ, pods ask for nvidia.com/mig-<profile>. One strategy per cluster.
     strategy: Literal["single", "mixed"] = "single"
     # A profile name of the MIG manager's config (node label nvidia.com/mig.config).
-    config: str = Field(default="all-balanced", pattern=r"^[a-z0-9][a-z0-9.-]{0,62}$")
+    config: str = Field(default="all-balanced", pattern=rule(r"^[a-z0-9][a-z0-9.-]{0,62}$",
+                                                    "a MIG profile name: 1-63 lowercase letters, digits, '.' or '-'"))
 
 
 class TimeSlicing(Model):
@@ -95,7 +97,8 @@ class Nics(Model):
 
 
 class GpuPoolSpec(Model):
-    name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+    name: str = Field(pattern=rule(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$",
+                                "2-32 lowercase letters, digits or '-', beginning with a letter and ending with a letter or digit"))
     instance_type: str
     # existing: nodes of an existing cluster that the site labels aidc.io/pool=<name>.
     provisioner: Literal["managed", "karpenter", "existing"] = "managed"
@@ -103,7 +106,8 @@ class GpuPoolSpec(Model):
     size: Size = Size()
     efa: bool = False
     # Pin the zone; a reservation or Capacity Block is bound to one.
-    availability_zone: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$")
+    availability_zone: str | None = Field(default=None, pattern=rule(r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$",
+                                                   "an availability zone name such as us-east-1a"))
     purpose: Literal["training", "inference"] = "training"
     # EKS-optimized accelerated AMI, pinned to the catalog's release for the cluster version.
     ami_family: AmiFamily = "al2023-nvidia"

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from components.catalog import Catalog
 from components.formulas import memory
 
-from .base import ABSOLUTE_PATH, Model, Problem
+from .base import ABSOLUTE_PATH, NOTHING_UNPARSED, Model, Problem, Unparsed, rule
+from .schedule import cron_error, timezone_error
 
 if TYPE_CHECKING:
     from .root import Spec
 
-_DNS_LABEL = r"^[a-z]([-a-z0-9]{0,40}[a-z0-9])?$"
+_DNS_LABEL = rule(r"^[a-z]([-a-z0-9]{0,40}[a-z0-9])?$",
+                  "1-42 lowercase letters, digits or '-', beginning with a letter and ending with a letter or digit")
 # A Secrets Manager secret: its ARN or its name. Never the token itself.
-_SECRET_REF = r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+|[A-Za-z0-9/_+=.@-]+)$"
+_SECRET_REF = rule(r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+|[A-Za-z0-9/_+=.@-]+)$",
+                   "a Secrets Manager secret: its ARN, or its name (letters, digits and /_+=.@-)")
 # Tokens of the common model hubs: a value that looks like one is a leaked credential.
 _TOKEN_LIKE = re.compile(r"^(hf_[A-Za-z0-9]{20,}|ghp_|github_pat_|sk-)")
 
@@ -31,11 +34,11 @@ MIN_MAX_MODEL_LEN = 256
 
 class HubModel(Model):
     # A model hub id such as meta-llama/Llama-3.1-8B-Instruct.
-    id: str = Field(pattern=r"^[\w.-]+/[\w.-]+$")
+    id: str = Field(pattern=rule(r"^[\w.-]+/[\w.-]+$", "a model hub id: owner/name, such as Qwen/Qwen2.5-1.5B-Instruct"))
     # AWS Secrets Manager secret (ARN or name) whose value is the hub token; gated models need it.
     token_secret: str | None = Field(default=None, pattern=_SECRET_REF)
     # An exact revision (commit) so a rollout never picks up new weights by surprise.
-    revision: str | None = Field(default=None, pattern=r"^[0-9a-f]{7,40}$")
+    revision: str | None = Field(default=None, pattern=rule(r"^[0-9a-f]{7,40}$", "a commit: 7-40 lowercase hex digits"))
 
 
 class Architecture(Model):
@@ -58,7 +61,8 @@ class ModelSource(Model):
     """Exactly one of bucket (a path in the models bucket), lustre (a path on the shared file
     system) or hub."""
 
-    bucket: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._/-]+$")
+    bucket: str | None = Field(default=None, pattern=rule(r"^[A-Za-z0-9._/-]+$",
+                                                                 "a path in the models bucket: letters, digits, '.', '_', '-' or '/'"))
     lustre: str | None = Field(default=None, pattern=ABSOLUTE_PATH)
     hub: HubModel | None = None
     # Billions of parameters: how memory fit is checked (weights = params x bytes per param).
@@ -66,7 +70,8 @@ class ModelSource(Model):
     # Layers, KV heads, head dim: memory fit then counts the KV cache exactly.
     architecture: Architecture | None = None
     # The name clients use in the OpenAI API (`model` field); defaults to the service name.
-    served_name: str | None = Field(default=None, pattern=r"^[\w./-]{1,128}$")
+    served_name: str | None = Field(default=None, pattern=rule(r"^[\w./-]{1,128}$",
+                                                                "1-128 letters, digits, '_', '.', '/' or '-'"))
 
     @property
     def kind(self) -> str | None:
@@ -74,12 +79,26 @@ class ModelSource(Model):
         return set_[0] if len(set_) == 1 else None
 
 
+def _checked(why: Callable[[str], str | None]) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if (reason := why(value)) is not None:
+            raise ValueError(reason)
+        return value
+    return check
+
+
 class WorkHours(Model):
     """When a scale-to-zero (dev) service keeps one replica up: KEDA cron schedules."""
 
-    timezone: str = Field(default="UTC", pattern=r"^[A-Za-z_]+(/[A-Za-z_+-]+)*$")
-    start: str = Field(default="0 8 * * 1-5", pattern=r"^(\S+\s+){4}\S+$")
-    end: str = Field(default="0 20 * * 1-5", pattern=r"^(\S+\s+){4}\S+$")
+    timezone: Annotated[str, AfterValidator(_checked(timezone_error))] = "UTC"  # an IANA zone
+    start: Annotated[str, AfterValidator(_checked(cron_error))] = "0 8 * * 1-5"  # cron, as KEDA reads it
+    end: Annotated[str, AfterValidator(_checked(cron_error))] = "0 20 * * 1-5"
+
+    @model_validator(mode="after")
+    def _distinct(self) -> "WorkHours":
+        if self.start == self.end:
+            raise ValueError("start and end are the same schedule (KEDA rejects that)")
+        return self
 
 
 class Scaling(Model):
@@ -102,9 +121,11 @@ class Expose(Model):
     # Internet-facing: only when the stack says so.
     public: bool = False
     # ACM certificate for the load balancer's TLS listener.
-    certificate_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/")
+    certificate_arn: str | None = Field(default=None, pattern=rule(
+        r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/", "the ARN of an ACM certificate (arn:aws:acm:REGION:ACCOUNT:certificate/...)"))
     gateway_class_name: str | None = Field(default=None, pattern=_DNS_LABEL)
-    host: str | None = Field(default=None, pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$")
+    host: str | None = Field(default=None, pattern=rule(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$",
+                                                  "a lowercase DNS name such as llm.example.com"))
     # Secret (in the inference namespace) holding the gateway's TLS certificate and key.
     tls_secret_name: str | None = Field(default=None, pattern=_DNS_LABEL)
 
@@ -194,7 +215,9 @@ def _memory_problem(svc: ServiceSpec, gpu_name: str, gpu_memory_gib: float) -> s
     else:
         kv = f"KV {fit.kv_gib:.1f} as {memory.KV_SHARE_WITHOUT_ARCHITECTURE:.0%} of the weights"
     tp = memory.min_tensor_parallel(**_fit_args(svc, gpu_memory_gib))
-    ways = ([f"at least {tp * svc.nodes} GPUs (tensorParallel/multiNode)"] if tp else []) + ["a lower precision"]
+    # Tensor parallelism splits attention heads evenly: the suggestion is a power of two.
+    across = f" on each of {svc.nodes} nodes ({tp * svc.nodes} GPUs)" if tp and svc.nodes > 1 else ""
+    ways = ([f"tensorParallel {tp}{across}"] if tp else []) + ["a lower precision"]
     if fit.kv_exact:
         ways += ["fewer maxNumSeqs", "a shorter maxModelLen"]
     hint = "use " + (f"{', '.join(ways[:-1])} or {ways[-1]}" if len(ways) > 1 else ways[0])
@@ -206,11 +229,12 @@ def _memory_problem(svc: ServiceSpec, gpu_name: str, gpu_memory_gib: float) -> s
             f"{svc.gpu_memory_utilization:g}; {hint}")
 
 
-def problems(inf: InferenceSpec, spec: "Spec", cat: Catalog, path: str = "aidc:inference") -> Iterator[Problem]:
+def problems(inf: InferenceSpec, spec: "Spec", cat: Catalog, path: str = "aidc:inference",
+             unparsed: Unparsed = NOTHING_UNPARSED) -> Iterator[Problem]:
     names = {p.name for p in spec.gpu_pools}
     for i, svc in enumerate(inf.services):
         at = f"{path}.services[{i}]"
-        yield from _source_problems(svc, spec, f"{at}.model")
+        yield from _source_problems(svc, spec, f"{at}.model", unparsed)
         if svc.min_replicas > svc.max_replicas:
             yield Problem(f"{at}.minReplicas", f"{svc.min_replicas} is above maxReplicas {svc.max_replicas}")
         if svc.min_replicas == 0 and spec.environment != "dev":
@@ -230,6 +254,8 @@ def problems(inf: InferenceSpec, spec: "Spec", cat: Catalog, path: str = "aidc:i
         if svc.engine == "triton" and svc.multi_node is not None:
             yield Problem(f"{at}.multiNode", "multi-node serving is supported for the vllm engine only")
         if svc.pool not in names:
+            if unparsed.pool(svc.pool):
+                continue  # the pool's own definition failed, and was reported
             known = ", ".join(sorted(names)) or "none"
             yield Problem(f"{at}.pool", f"no GPU pool named {svc.pool!r} in aidc:gpuPools (pools: {known})")
             continue
@@ -260,7 +286,7 @@ def problems(inf: InferenceSpec, spec: "Spec", cat: Catalog, path: str = "aidc:i
                           f"{pool.max_gpus} GPUs (size.max {pool.max_nodes} x {pool.gpus_per_node})")
 
 
-def _source_problems(svc: ServiceSpec, spec: "Spec", at: str) -> Iterator[Problem]:
+def _source_problems(svc: ServiceSpec, spec: "Spec", at: str, unparsed: Unparsed = NOTHING_UNPARSED) -> Iterator[Problem]:
     src = svc.model
     if src.kind is None:
         yield Problem(at, "give exactly one of bucket, lustre, hub")
@@ -277,7 +303,7 @@ def _source_problems(svc: ServiceSpec, spec: "Spec", at: str) -> Iterator[Proble
         return  # a spec without the aidc:storage section at all (storage not part of this build)
     storage = spec.storage
     if storage is None:
-        if src.kind in ("bucket", "lustre"):
+        if src.kind in ("bucket", "lustre") and "storage" not in unparsed.sections:
             yield Problem(f"{at}.{src.kind}", "needs aidc:storage (the models bucket or the Lustre file system)")
         return
     ns = spec.inference.namespace

@@ -8,9 +8,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import Model, Problem
+from .base import Model, Problem, rule
 
-_DURATION = r"^[1-9]\d*(h|d|w|y)$"
+_DURATION = rule(r"^[1-9]\d*(h|d|w|y)$", "a Prometheus duration: a whole number and h, d, w or y (15d, 8w)")
 
 
 class Alerts(Model):
@@ -44,7 +44,8 @@ class ObservabilitySpec(Model):
     # Size of the Prometheus volume (GiB); must hold `retention` of samples.
     storage_gib: int = Field(default=50, alias="storageGiB", ge=10, le=16384)
     # StorageClass of the Prometheus and Grafana volumes; None creates an encrypted gp3 class.
-    storage_class: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    storage_class: str | None = Field(default=None, pattern=rule(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+                                                                       "a StorageClass name: lowercase letters, digits, '.' or '-'"))
     dashboards: bool = True
     alerts: Alerts = Alerts()
 

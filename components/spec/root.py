@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator
 
 from components.catalog import Catalog, CatalogError, catalog, version_tuple
+from components.suggest import close_names
 from components.yamlfile import YamlFileError
 from components.yamlfile import load as load_yaml
 
@@ -23,14 +24,16 @@ from . import inference as inference_section
 from . import network as network_section
 from . import nvidia as nvidia_section
 from . import observability as observability_section
+from . import partial
 from . import regions as regions_section
 from . import storage as storage_section
 from . import training as training_section
-from .base import Model, Problem, SpecError, key_path
+from .base import NOTHING_UNPARSED, Model, Problem, SpecError, Unparsed, rule
 from .cluster import ClusterSpec
 from .cost import CostSpec
 from .gpu_pools import GpuPoolSpec
 from .inference import InferenceSpec
+from .messages import shown, translate
 from .network import NetworkSpec
 from .nvidia import NvidiaSpec, charts_in_use
 from .observability import ObservabilitySpec
@@ -48,7 +51,7 @@ _TAG_KEY = re.compile(r"^[\w.:/=+\-@ ]{1,128}$")
 class Spec(Model):
     environment: Environment
     # Where AWS resources go; not needed for an existing cluster.
-    region: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    region: str | None = Field(default=None, pattern=rule(r"^[a-z]{2}(-[a-z]+)+-\d$", "a region name such as us-east-1"))
     tags: dict[str, str] = {}
     # Protect what holds data (Pulumi `protect` + retain on delete); on by default in prod.
     protect: bool = False
@@ -101,8 +104,9 @@ class Spec(Model):
         return {"environment": self.environment, "managed-by": "aidc", **self.tags}
 
 
-def semantic_problems(spec: Spec, cat: Catalog) -> Iterator[Problem]:
-    """Cross-field and catalog checks, each naming its key path."""
+def semantic_problems(spec: Spec, cat: Catalog, unparsed: Unparsed = NOTHING_UNPARSED) -> Iterator[Problem]:
+    """Cross-field and catalog checks, each naming its key path; `unparsed`: what failed to
+    parse (references to it are not reported again)."""
     yield from regions_section.problems(spec.region, None if spec.existing_cluster else spec.network, cat)
     if not spec.existing_cluster:
         if spec.region is None:
@@ -117,10 +121,10 @@ def semantic_problems(spec: Spec, cat: Catalog) -> Iterator[Problem]:
     yield from nvidia_section.problems(spec.nvidia, cat, spec.charts, existing_cluster=spec.existing_cluster,
                                        kubernetes_version=k8s, pools=spec.gpu_pools)
     if spec.training is not None:
-        yield from training_section.problems(spec.training, spec.gpu_pools, spec.pools)
+        yield from training_section.problems(spec.training, spec.gpu_pools, spec.pools, unparsed=unparsed)
     if spec.storage is not None:
         yield from storage_section.problems(spec.storage, spec, cat.pricing.fsx_lustre_persistent2_usd_per_gb_month)
-    yield from inference_section.problems(spec.inference, spec, cat)
+    yield from inference_section.problems(spec.inference, spec, cat, unparsed=unparsed)
     yield from observability_section.problems(spec.observability, existing_cluster=spec.existing_cluster)
     yield from _shared_pool_problems(spec)
     yield from addresses_section.problems(spec)
@@ -202,22 +206,23 @@ def _merge(base: Any, over: Any) -> Any:
     return over
 
 
-def _pydantic_problems(err: ValidationError) -> Iterator[Problem]:
-    for e in err.errors():
-        loc = list(e["loc"])
-        # Unions report which branch failed ("int", "tuple[str, ...]"); the key path is what matters.
-        loc = [p for p in loc if not (isinstance(p, str) and ("[" in p or p in ("int", "str")))]
-        head = "aws:region" if loc[:1] == ["region"] else f"{NAMESPACE}:{loc[0]}" if loc else NAMESPACE
-        path = key_path([head, *loc[1:]])
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = "unknown key"
-        elif e["type"] == "literal_error":
-            msg = f"{e['input']!r} is not one of: {e['ctx']['expected']}"
-        elif e["type"] == "string_type" and isinstance(e["input"], (int, float)) and not isinstance(e["input"], bool):
-            # YAML reads 1.30 as the number 1.3: versions and ids must be quoted.
-            msg = f"expected text, got the number {e['input']!r}: put the value in quotes"
-        yield Problem(path, msg)
+def _head(key: Any) -> str:
+    """The stack key a spec field comes from: region -> aws:region, network -> aidc:network."""
+    return NAMESPACE if key is None else "aws:region" if key == "region" else f"{NAMESPACE}:{key}"
+
+
+def _environment(value: Any) -> tuple[str, Problem | None]:
+    """The environment whose defaults the stack is checked with, and the problem with the
+    value given, if any. An invalid one does not stop the other checks: the rest is checked
+    under the nearest environment's defaults (prod's, the strictest, when none is near)."""
+    if value in ENVIRONMENTS:
+        return value, None
+    text = str(value).lower() if isinstance(value, str) else ""
+    near = close_names(text, ENVIRONMENTS) or [e for e in ENVIRONMENTS if text and text.startswith(e)]
+    env = near[0] if near else "prod"
+    said = "required" if value is None else f"{shown(value)} is not one of: {', '.join(ENVIRONMENTS)}"
+    hint = f"; did you mean {env}?" if near else ""
+    return env, Problem(f"{NAMESPACE}:environment", f"{said}{hint} (the rest is checked with {env}'s defaults)")
 
 
 def load_spec(config: Mapping[str, Any]) -> Spec:
@@ -231,10 +236,9 @@ def load_spec(config: Mapping[str, Any]) -> Spec:
         elif key == "aws:region":
             data["region"] = value
         # Other namespaces (aws:, kubernetes:, ...) configure providers, not aidc.
-    env = data.get("environment")
-    if env not in ENVIRONMENTS:
-        reason = "required" if env is None else f"{env!r} is not one of: {', '.join(ENVIRONMENTS)}"
-        raise SpecError([Problem(f"{NAMESPACE}:environment", reason)])
+    env, env_problem = _environment(data.get("environment"))
+    data["environment"] = env
+    found = [env_problem] if env_problem else []
     defaults = copy.deepcopy(_env_defaults()[env])
     if isinstance(data.get("cluster"), dict) and "existing" in data["cluster"]:
         # An existing cluster has no AWS network or control plane to default.
@@ -245,19 +249,14 @@ def load_spec(config: Mapping[str, Any]) -> Spec:
     try:
         spec = Spec.model_validate(merged)
     except ValidationError as err:
-        # Report the semantic problems of the sections that did parse too: the user gets
-        # every problem in one round, not one layer at a time.
-        found = list(_pydantic_problems(err))
-        broken = {e["loc"][0] for e in err.errors() if e["loc"]}
-        try:
-            partial = Spec.model_validate({k: v for k, v in merged.items() if k not in broken})
-        except ValidationError:
-            raise SpecError(found) from None
-        heads = {"aws:region" if b == "region" else f"{NAMESPACE}:{b}" for b in broken}
-        found += [p for p in semantic_problems(partial, catalog())
-                  if not any(p.path == h or p.path.startswith((f"{h}.", f"{h}[")) for h in heads)]
+        # Report the cross-field problems of what did parse too: the user gets every problem
+        # in one round, not one layer at a time, and none that only follows from another.
+        found += translate(err, Spec, _head)
+        rest = partial.parse(Spec, merged, _head)
+        if rest.spec is not None:
+            found += rest.follow_ons(semantic_problems(rest.spec, catalog(), rest.unparsed))
         raise SpecError(found) from None
-    found = list(semantic_problems(spec, catalog()))
+    found += semantic_problems(spec, catalog())
     if found:
         raise SpecError(found)
     return spec

@@ -13,7 +13,7 @@ from pydantic import AfterValidator, Field
 
 from components.formulas.lustre import MAX_CAPACITY_GIB, SizingError, lustre_size
 
-from .base import ABSOLUTE_PATH, DNS_LABEL, Model, Problem
+from .base import ABSOLUTE_PATH, DNS_LABEL, Model, Problem, rule
 from .gpu_pools import zone_index
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class LustreSpec(Model):
     max_capacity_gib: int = Field(default=MAX_CAPACITY_GIB, alias="maxCapacityGiB", ge=1200)
     # Daily automatic backups kept this many days; 0 turns them off (defaults per environment).
     backup_retention_days: int = Field(default=0, ge=0, le=90)
-    backup_start_time: str = Field(default="03:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # UTC
+    backup_start_time: str = Field(default="03:00", pattern=rule(r"^([01]\d|2[0-3]):[0-5]\d$", "a time of day HH:MM (00:00-23:59)"))  # UTC
     # None: FSx scales metadata IOPS with capacity (AUTOMATIC); a number provisions it.
     metadata_iops: int | None = None
     # Where the datasets bucket appears on the file system (import and export).
@@ -84,7 +84,7 @@ class Buckets(Model):
 
 class NfsExport(Model):
     server: str = Field(min_length=1)
-    path: str = Field(pattern=r"^/")
+    path: str = Field(pattern=rule(r"^/", "an absolute path beginning with '/'"))
 
 
 class LustreExport(Model):
@@ -110,7 +110,8 @@ class ExistingStorage(Model):
     """Storage aidc does not create. One of: a ReadWriteMany StorageClass (claims are
     provisioned from it), an NFS export, or a Lustre export (static volumes)."""
 
-    storage_class: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+    storage_class: str | None = Field(default=None, pattern=rule(
+        r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$", "a StorageClass name: 1-253 lowercase letters, digits, '.' or '-'"))
     nfs: NfsExport | None = None
     lustre: LustreExport | None = None
     # Size each claim asks for (GiB).

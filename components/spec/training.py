@@ -10,7 +10,7 @@ from pydantic import Field
 
 from components.suggest import unknown
 
-from .base import DNS_LABEL, Cidr, Model, Problem
+from .base import DNS_LABEL, NOTHING_UNPARSED, Cidr, Model, Problem, Unparsed
 
 if TYPE_CHECKING:
     from .gpu_pools import GpuPoolSpec
@@ -123,7 +123,7 @@ def _capacity_problems(tr: TrainingSpec, pools: Mapping[str, "PoolFacts"], path:
 
 
 def problems(tr: TrainingSpec, pools: tuple["GpuPoolSpec", ...], facts: Mapping[str, "PoolFacts"],
-             path: str = "aidc:training") -> Iterator[Problem]:
+             path: str = "aidc:training", unparsed: Unparsed = NOTHING_UNPARSED) -> Iterator[Problem]:
     ops = tr.operators
     if ops.trainer and not ops.jobset:
         yield Problem(f"{path}.operators.trainer", "Kubeflow Trainer runs TrainJobs as JobSets: enable jobset too")
@@ -147,6 +147,8 @@ def problems(tr: TrainingSpec, pools: tuple["GpuPoolSpec", ...], facts: Mapping[
         for j, q in enumerate(team.quotas):
             qat = f"{at}.quotas[{j}]"
             if q.pool not in by_name:
+                if unparsed.pool(q.pool):
+                    continue  # the pool's own definition failed, and was reported
                 yield Problem(f"{qat}.pool", unknown("GPU pool", q.pool, by_name, empty="this stack has no gpuPools"))
             elif q.pool in pools_seen:
                 yield Problem(f"{qat}.pool", f"pool {q.pool!r} already has a quota in quotas[{pools_seen[q.pool]}]")
