@@ -5,6 +5,7 @@ engine or from a real `pulumi preview --json`."""
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import json
 from collections.abc import Iterable
@@ -20,6 +21,15 @@ SECRET = "[secret]"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # Pulumi's sentinel for a value known only after apply
 STACK_TYPE = "pulumi:pulumi:Stack"
 DEFAULT_PROVIDER_ID = "00000000-0000-0000-0000-000000000000"
+
+
+
+
+def stand_in(typ: str, name: str, n: int = 17) -> str:
+    """The offline engine's stand-in for what the cloud computes for resource `name` of type
+    `typ` (IDs, ARNs, endpoints): a digest of both, so a plan is the same on every run. A
+    comparison of two stacks maps one stack's stand-ins onto the other's with it."""
+    return hashlib.sha256(f"{typ}/{name}".encode()).hexdigest()[:n]
 
 
 # ---------------------------------------------------------------- reading plans

@@ -182,8 +182,9 @@ def test_cli_not_a_plan_document(capsys, tmp_path, plan_files):
     assert code == 2 and "not a plan document" in err
 
 
-def test_cli_plans_of_different_stacks(capsys, tmp_path, plan_files):
+def test_cli_plans_of_different_stacks_are_compared_as_two_stacks(capsys, tmp_path, plan_files):
     other = tmp_path / "dev.json"
     other.write_text(plan_files[1].read_text().replace("urn:pulumi:lab::", "urn:pulumi:dev::"))
-    code, _, err = run(capsys, "diff", str(plan_files[0]), str(other))
-    assert code == 2 and "different stacks" in err and "stack 'dev'" in err
+    code, out, err = run(capsys, "diff", str(plan_files[0]), str(other), "--format", "text")
+    assert code == 0, err
+    assert out.startswith("aidc diff: stack lab compared with stack dev (two stacks, not a change)")

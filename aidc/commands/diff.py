@@ -1,6 +1,8 @@
 """`aidc diff`: a pull-request-ready report of what a change does to the infrastructure.
 
-    aidc diff BASE HEAD            two plan documents (`aidc plan STACK --json FILE`)
+    aidc diff BASE HEAD            each a stack name, a stack file (planned offline) or a plan
+                                   document (`aidc plan STACK --json FILE`); two different
+                                   stacks are compared as two stacks, not as a change
     aidc diff --preview FILE       the JSON of a real `pulumi preview --json` against a live stack
     aidc diff --base-ref REF STACK STACK at git ref REF (a temporary worktree) vs the working tree
     aidc diff --live STACK         run a real `pulumi preview --json` (with the policy pack) first
@@ -13,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from aidc.diff import FORMATS, DiffReport, diff_plans, diff_preview, render
+from aidc.diff import FORMATS, DiffReport, compare_stacks, diff_plans, diff_preview, render
 from aidc.errors import UserError
 from aidc.plan import load_plan
 
@@ -22,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("diff", help="report what a change does: resources, data loss, cost, policy",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("plans", nargs="*", metavar="BASE HEAD | STACK",
-                   help="two plan documents, or one stack with --base-ref")
+                   help="two stacks, stack files or plan documents; or one stack with --base-ref")
     p.add_argument("--preview", metavar="FILE", help="the JSON of `pulumi preview --json`")
     p.add_argument("--base-ref", metavar="REF", help="git ref to plan the stack at as BASE (e.g. origin/main)")
     p.add_argument("--live", metavar="STACK", help="preview STACK for real with the Pulumi CLI and report that")
@@ -50,9 +52,32 @@ def build(args: argparse.Namespace) -> DiffReport:
             raise UserError("--base-ref REF takes exactly one STACK")
         return _base_ref(args.base_ref, args.plans[0])
     if len(args.plans) != 2:
-        raise UserError("give BASE and HEAD plan documents, --preview FILE, or --base-ref REF STACK")
-    base, head = (load_plan(p) for p in args.plans)
+        raise UserError("give BASE and HEAD (stacks, stack files or plan documents), --preview FILE, "
+                        "or --base-ref REF STACK")
+    to_plan = [p for p in args.plans if not _is_plan_document(p)]
+    base, head = (_plan_of(p, to_plan) for p in args.plans)
+    if base.stack and head.stack and base.stack != head.stack:
+        return compare_stacks(base, head)
     return diff_plans(base, head)
+
+
+def _is_plan_document(arg: str) -> bool:
+    """A .json file, or any existing file that is not a stack file (.yaml), is a plan document."""
+    p = Path(arg)
+    return p.suffix == ".json" or (p.is_file() and p.suffix not in (".yaml", ".yml"))
+
+
+def _plan_of(arg: str, to_plan: list[str]):
+    """A plan document as it is; a stack name or stack file planned offline (progress on stderr)."""
+    if _is_plan_document(arg):
+        return load_plan(arg)
+    from aidc.engine import plan_stack
+
+    started = time.perf_counter()
+    print(f"aidc: planning {arg} offline ({to_plan.index(arg) + 1} of {len(to_plan)}) ...", file=sys.stderr)
+    planned = plan_stack(arg)
+    print(f"aidc: planned {planned.stack.name} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return planned.plan
 
 
 def _base_ref(ref: str, stack: str) -> DiffReport:
@@ -62,13 +87,12 @@ def _base_ref(ref: str, stack: str) -> DiffReport:
 
     root = project_root()
     started = time.perf_counter()
-    if sys.stderr.isatty():
-        print(f"planning {stack} at {ref} and in the working tree ...", file=sys.stderr)
+    print(f"aidc: planning {stack} at {ref} (1 of 2) ...", file=sys.stderr)
     base = plan_at_ref(ref, stack, root)
+    print(f"aidc: planning {stack} in the working tree (2 of 2) ...", file=sys.stderr)
     head = plan_stack(stack, root)
     report = diff_plans(base, head.plan, base_label=base.source, head_label=f"working tree ({head.stack.display_path})")
-    if sys.stderr.isatty():
-        print(f"planned and compared in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    print(f"aidc: planned and compared in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return report
 
 

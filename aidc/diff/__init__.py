@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from . import markdown, text
 from .compare import OPS, Change, ResourceChange, compare_plans, from_preview
-from .report import DiffReport, diff_plans, diff_preview, to_json
+from .report import DiffReport, compare_stacks, diff_plans, diff_preview, to_json
 from .verdicts import CostDelta, PolicyDelta, Verdict
 
 __all__ = [
     "FORMATS", "OPS", "Change", "CostDelta", "DiffReport", "PolicyDelta", "ResourceChange", "Verdict",
-    "compare_plans", "diff_plans", "diff_preview", "from_preview", "render", "to_json",
+    "compare_plans", "compare_stacks", "diff_plans", "diff_preview", "from_preview", "render", "to_json",
 ]
 
 FORMATS = ("markdown", "text", "json")

@@ -37,12 +37,21 @@ def _code(text: str) -> str:
 
 def summary(report: DiffReport) -> str:
     counts = report.counts
-    parts = [f"**{counts[op]}** {PLURAL[op]}" for op in ("create", "update", "replace", "delete") if counts[op]]
-    line = " · ".join(parts) or "**no changes**"
-    line += f" · {counts['same']} unchanged"
     c = report.cost
-    line += " · cost: not available" if c is None else \
-        f" · monthly cost {usd(c.before)} → {usd(c.after)} (**{usd(c.delta, signed=True)}**)"
+    if report.comparison:
+        parts = [f"**{counts[op]}** {report.op_words(op)}" for op in ("delete", "create", "update", "replace")
+                 if counts[op]]
+        line = " · ".join(parts) or "**no differences**"
+        line += f" · {counts['same']} the same"
+        line += " · cost: not available" if c is None else \
+            f" · monthly cost {report.base_stack} {usd(c.before)}, {report.stack} {usd(c.after)} " \
+            f"(**{usd(c.delta, signed=True)}**)"
+    else:
+        parts = [f"**{counts[op]}** {PLURAL[op]}" for op in ("create", "update", "replace", "delete") if counts[op]]
+        line = " · ".join(parts) or "**no changes**"
+        line += f" · {counts['same']} unchanged"
+        line += " · cost: not available" if c is None else \
+            f" · monthly cost {usd(c.before)} → {usd(c.after)} (**{usd(c.delta, signed=True)}**)"
     if report.policy is None:
         line += " · policy: not available"
     return line
@@ -90,14 +99,16 @@ def _changes_cell(r: ResourceChange) -> str:
     return "<br>".join(shown)
 
 
-def _row(r: ResourceChange) -> str:
+def _row(r: ResourceChange, report: DiffReport) -> str:
     short = r.type.split(":", 1)[-1]
-    return f"| {SYMBOL[r.op]} | `{_cell(r.name)}` | `{short}` | {_changes_cell(r)} |"
+    what = f"{SYMBOL[r.op].split()[0]} {report.op_words(r.op)}" if report.comparison else SYMBOL[r.op]
+    return f"| {what} | `{_cell(r.name)}` | `{short}` | {_changes_cell(r)} |"
 
 
-def _component_section(name: str, rows: list[ResourceChange], budget: int) -> tuple[str, int]:
+def _component_section(name: str, rows: list[ResourceChange], budget: int,
+                       report: DiffReport) -> tuple[str, int]:
     """The component's table within `budget` characters; returns (text, rows left out)."""
-    ops = ", ".join(f"{sum(r.op == op for r in rows)} {op}" for op in ("create", "update", "replace", "delete")
+    ops = ", ".join(f"{sum(r.op == op for r in rows)} {report.op_words(op)}" for op in ("create", "update", "replace", "delete")
                     if any(r.op == op for r in rows))
     head = [f"#### `{name}` ({ops})", "", "| | resource | type | changes |", "|---|---|---|---|"]
     fold = len(rows) > FOLD_ROWS
@@ -108,7 +119,7 @@ def _component_section(name: str, rows: list[ResourceChange], budget: int) -> tu
     text = "\n".join(head)
     left = 0
     for i, r in enumerate(rows):
-        row = "\n" + _row(r)
+        row = "\n" + _row(r, report)
         if len(text) + len(row) + 200 > budget:
             left = len(rows) - i
             break
@@ -127,13 +138,15 @@ def _policy(report: DiffReport) -> list[str]:
     if not p.new and not p.fixed:
         return out + [f"No new violations and none fixed ({p.remaining} unchanged).", ""]
     if p.new:
-        out += [f"**New in this change ({len(p.new)}, {p.mandatory_new} mandatory):**", "",
+        new = f"Only in `{report.stack}`" if report.comparison else "New in this change"
+        out += [f"**{new} ({len(p.new)}, {p.mandatory_new} mandatory):**", "",
                 "| | policy | resource | message |", "|---|---|---|---|"]
         out += [f"| {'⛔' if v.mandatory else '⚠️'} {v.enforcement} | `{v.policy}` | `{v.urn.rsplit('::', 1)[-1] or '(stack)'}`"
                 f" | {_cell(show(v.message, 160))} |" for v in p.new]
         out.append("")
     if p.fixed:
-        out += [f"**Fixed by this change ({len(p.fixed)}):**", ""]
+        fixed = f"Only in `{report.base_stack}`" if report.comparison else "Fixed by this change"
+        out += [f"**{fixed} ({len(p.fixed)}):**", ""]
         out += [f"- ✅ `{v.policy}` on `{v.urn.rsplit('::', 1)[-1] or '(stack)'}`" for v in p.fixed]
         out.append("")
     return out
@@ -143,21 +156,24 @@ def _cost(report: DiffReport) -> list[str]:
     c = report.cost
     if c is None or not c.by_component:
         return []
+    before, after = (f"`{report.base_stack}`", f"`{report.stack}`") if report.comparison else ("before", "after")
     out = ["<details><summary>Monthly cost by component</summary>", "",
-           "| component | before | after | delta |", "|---|--:|--:|--:|"]
+           f"| component | {before} | {after} | delta |", "|---|--:|--:|--:|"]
     out += [f"| `{k}` | {usd(b)} | {usd(a)} | {usd(a - b, signed=True)} |" for k, (b, a) in c.by_component.items()]
     return out + ["", "</details>", ""]
 
 
 def render(report: DiffReport, limit: int = LIMIT) -> str:
-    top = [marker(report.stack), f"### aidc diff · stack `{report.stack}`", "",
+    title = f"stack `{report.base_stack}` compared with stack `{report.stack}` (two stacks, not a change)" \
+        if report.comparison else f"stack `{report.stack}`"
+    top = [marker(report.stack), f"### aidc diff · {title}", "",
            f"<sub>{_cell(report.base)} → {_cell(report.head)}</sub>", "", summary(report), ""]
     caution = warnings(report)
     top += caution + ([""] if caution else [])
     groups = report.by_component()
     bottom = _policy(report) + _cost(report)
     if groups:
-        bottom += ["#### What changes", "", "```mermaid", changed_components(report), "```", ""]
+        bottom += ["#### What differs" if report.comparison else "#### What changes", "", "```mermaid", changed_components(report), "```", ""]
     head_text, tail_text = "\n".join(top), "\n".join(bottom)
     budget = limit - len(head_text) - len(tail_text) - 400
     if budget < 2000:  # policy tables can be long too: keep the part that decides the review
@@ -167,7 +183,7 @@ def render(report: DiffReport, limit: int = LIMIT) -> str:
     if not groups:
         sections.append("No resource changes.\n")
     for name, rows in groups.items():
-        text, _ = _component_section(name, rows, budget)
+        text, _ = _component_section(name, rows, budget, report)
         budget -= len(text)
         sections.append(text)
     out = "\n".join([head_text, *sections, tail_text]).rstrip() + "\n"

@@ -10,6 +10,7 @@ from aidc.errors import Problem, UserError
 from aidc.plan import Plan, Resource
 
 from .compare import OPS, ResourceChange, RuleLookup, compare_plans, from_preview
+from .stacks import ANY_STACK, as_stack, meaning
 from .values import MISSING
 from .verdicts import (
     CostDelta,
@@ -33,6 +34,22 @@ class DiffReport:
     changes: tuple[ResourceChange, ...]
     cost: CostDelta | None  # None: cost not available
     policy: PolicyDelta | None  # None: policy not available
+    # Set when BASE is another stack than HEAD: a comparison of two stacks, not a change.
+    base_stack: str = ""
+
+    @property
+    def comparison(self) -> bool:
+        return bool(self.base_stack) and self.base_stack != self.stack
+
+    @property
+    def title(self) -> str:
+        if self.comparison:
+            return f"stack {self.base_stack} compared with stack {self.stack} (two stacks, not a change)"
+        return f"stack {self.stack}"
+
+    def op_words(self, op: str) -> str:
+        """What an operation means: a change (`create`), or in a comparison (`only in staging`)."""
+        return meaning(op, self.base_stack, self.stack) if self.comparison else op
 
     @property
     def counts(self) -> dict[str, int]:
@@ -46,14 +63,17 @@ class DiffReport:
     @property
     def data_loss(self) -> list[ResourceChange]:
         """What a change destroys: resources forced by their own properties first, then those
-        replaced only because their provider is (the cascade of the first)."""
+        replaced only because their provider is (the cascade of the first). Comparing two
+        stacks destroys nothing: no data-loss warning."""
+        if self.comparison:
+            return []
         loss = [r for r in self.changes if r.destroys_data]
         return sorted(loss, key=lambda r: bool(r.replace_reasons) and set(r.replace_reasons) == {"provider"})
 
     @property
     def at_risk(self) -> list[ResourceChange]:
         """Data holders that stay in this diff but depend on a replaced resource."""
-        return [r for r in self.changes if r.knock_on and r.holds_data]
+        return [] if self.comparison else [r for r in self.changes if r.knock_on and r.holds_data]
 
     def by_component(self) -> dict[str, list[ResourceChange]]:
         out: dict[str, list[ResourceChange]] = collections.defaultdict(list)
@@ -64,7 +84,7 @@ class DiffReport:
 
 def _check_same_stack(base: Plan, head: Plan) -> None:
     if base.stack and head.stack and base.stack != head.stack:
-        raise UserError("BASE and HEAD are plans of different stacks", [
+        raise UserError("BASE and HEAD are plans of different stacks (compare_stacks compares two stacks)", [
             Problem("steps[0].urn", f"stack {base.stack!r}", base.source),
             Problem("steps[0].urn", f"stack {head.stack!r}", head.source)])
 
@@ -79,6 +99,16 @@ def diff_plans(base: Plan, head: Plan, *, base_label: str = "", head_label: str 
     return DiffReport(stack=head.stack or base.stack, base=base_label or base.source, head=head_label or head.source,
                       changes=tuple(compare_plans(base, head, rules)),
                       cost=cost_delta(base, head, estimator), policy=policy_delta(base, head, evaluator))
+
+
+def compare_stacks(base: Plan, head: Plan, *, base_label: str = "", head_label: str = "",
+                   rules: RuleLookup | None = None, estimator: Estimator | None = _AUTO,
+                   evaluator: Evaluator | None = _AUTO) -> DiffReport:
+    """Plans of two stacks (or one stack twice) -> the report of how HEAD's stack differs from
+    BASE's, resource by resource (by component and logical name, the stack's name set aside)."""
+    report = diff_plans(as_stack(base, ANY_STACK), as_stack(head, ANY_STACK), base_label=base_label or base.source,
+                        head_label=head_label or head.source, rules=rules, estimator=estimator, evaluator=evaluator)
+    return replace(report, stack=head.stack, base_stack=base.stack)
 
 
 def preview_sides(plan: Plan) -> tuple[Plan, Plan]:
@@ -125,6 +155,7 @@ def to_json(report: DiffReport) -> dict[str, Any]:
 
     doc: dict[str, Any] = {
         "stack": report.stack, "base": report.base, "head": report.head, "counts": report.counts,
+        "comparison": {"baseStack": report.base_stack, "headStack": report.stack} if report.comparison else None,
         "dataLoss": [{"urn": r.urn, "type": r.type, "op": r.op, "holdsData": r.holds_data,
                       "protect": r.protect, "retainOnDelete": r.retain_on_delete} for r in report.data_loss],
         "atRisk": [{"urn": r.urn, "type": r.type, "holdsData": r.holds_data, "dependsOnReplaced": list(r.knock_on)}

@@ -11,12 +11,20 @@ _SIGN = {"create": "+", "update": "~", "replace": "+-", "delete": "-"}
 
 def render(report: DiffReport) -> str:
     counts = report.counts
-    out = [f"aidc diff: stack {report.stack} ({report.base} -> {report.head})"]
-    parts = [f"{counts[op]} {PLURAL[op]}" for op in ("create", "update", "replace", "delete") if counts[op]]
-    out.append(", ".join(parts or ["no changes"]) + f", {counts['same']} unchanged")
+    out = [f"aidc diff: {report.title} ({report.base} -> {report.head})"]
+    if report.comparison:
+        parts = [f"{counts[op]} {report.op_words(op)}" for op in ("delete", "create", "update", "replace") if counts[op]]
+        out.append(", ".join(parts or ["no differences"]) + f", {counts['same']} the same")
+    else:
+        parts = [f"{counts[op]} {PLURAL[op]}" for op in ("create", "update", "replace", "delete") if counts[op]]
+        out.append(", ".join(parts or ["no changes"]) + f", {counts['same']} unchanged")
     c = report.cost
-    out.append("cost: not available" if c is None else
-               f"monthly cost: {usd(c.before)} -> {usd(c.after)} ({usd(c.delta, signed=True)})")
+    if c is not None and report.comparison:
+        out.append(f"monthly cost: {report.base_stack} {usd(c.before)}, {report.stack} {usd(c.after)} "
+                   f"({usd(c.delta, signed=True)})")
+    else:
+        out.append("cost: not available" if c is None else
+                   f"monthly cost: {usd(c.before)} -> {usd(c.after)} ({usd(c.delta, signed=True)})")
     for r in report.data_loss:
         why = f" (forced by {', '.join(r.replace_reasons)})" if r.replace_reasons else ""
         out.append(f"DATA LOSS: {r.op} {r.name} [{r.type}]{why}: {r.holds_data} would be lost; "
@@ -27,7 +35,7 @@ def render(report: DiffReport) -> str:
     for comp, rows in report.by_component().items():
         out.append(f"\n{comp}")
         for r in rows:
-            out.append(f"  {_SIGN[r.op]:>2} {r.name} [{r.type}] {r.op}")
+            out.append(f"  {_SIGN[r.op]:>2} {r.name} [{r.type}] {report.op_words(r.op)}")
             for ch in r.changes if r.op in ("update", "replace") else ():
                 flag = "  (forces replacement)" if ch.forces_replace else ""
                 old, new = show_pair(ch.old, ch.new)
@@ -37,7 +45,13 @@ def render(report: DiffReport) -> str:
     if p is None:
         out.append("policy: not available")
     else:
-        out.append(f"policy: {len(p.new)} new violation(s), {len(p.fixed)} fixed, {p.remaining} unchanged")
-        out += [f"  NEW   [{v.enforcement}] {v.policy} {v.urn.rsplit('::', 1)[-1]}: {v.message}" for v in p.new]
-        out += [f"  FIXED [{v.enforcement}] {v.policy} {v.urn.rsplit('::', 1)[-1]}" for v in p.fixed]
+        new, fixed = (f"ONLY IN {report.stack}", f"ONLY IN {report.base_stack}") if report.comparison \
+            else ("NEW  ", "FIXED")
+        if report.comparison:
+            out.append(f"policy: {len(p.new)} violation(s) only in {report.stack}, {len(p.fixed)} only in "
+                       f"{report.base_stack}, {p.remaining} in both")
+        else:
+            out.append(f"policy: {len(p.new)} new violation(s), {len(p.fixed)} fixed, {p.remaining} unchanged")
+        out += [f"  {new} [{v.enforcement}] {v.policy} {v.urn.rsplit('::', 1)[-1]}: {v.message}" for v in p.new]
+        out += [f"  {fixed} [{v.enforcement}] {v.policy} {v.urn.rsplit('::', 1)[-1]}" for v in p.fixed]
     return "\n".join(out) + "\n"

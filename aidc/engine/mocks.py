@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +9,8 @@ import pulumi
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.settings import get_project, get_stack
+
+from aidc.plan import stand_in
 
 from .invokes import ACCOUNT_ID, answer
 
@@ -19,8 +20,8 @@ STACK_TYPE = "pulumi:pulumi:Stack"
 OWN_TYPES = "aidc:"
 
 
-def _digest(*parts: str, n: int = 17) -> str:
-    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:n]
+def _digest(typ: str, name: str, n: int = 17) -> str:
+    return stand_in(typ, name, n)
 
 
 # Outputs the cloud computes that programs read back (beyond echoing the inputs).
