@@ -53,13 +53,13 @@ def _break_replicas(r):
 
 
 @pytest.mark.parametrize("breaks, check, reason", [
-    (_break_ready, "gpu-pool/train-h100/nodes", f"2 nodes labelled aidc.io/pool=train-h100, 1 not Ready: {P5_NODES[0]}"),
+    (_break_ready, "gpu-pool/train-h100/nodes", f"2 nodes labelled aidc.io/pool=train-h100: 1 not Ready: {P5_NODES[0]}"),
     (_break_taint, "gpu-pool/infer-l40s/taints",
      "1 of 1 nodes: ip-10-40-77-9.ec2.internal lacks taint nvidia.com/gpu=true:NoSchedule"),
     (_break_label, "gpu-pool/train-h100/labels", f"1 of 2 nodes: {P5_NODES[1]} aidc.io/efa=false (want true)"),
     (_break_policy, "nvidia/cluster-policy", "ClusterPolicy cluster-policy is notReady"),
     (_break_dcgm, "nvidia/dcgm-exporter", "gpu-operator/nvidia-dcgm-exporter: 2/3 available; 1 pods not available"),
-    (_break_queue, "training/research/cluster-queue", "ClusterQueue research is not active: FlavorNotFound: "
+    (_break_queue, "training/research/cluster-queue", "ClusterQueue research: not active: FlavorNotFound: "
      "Can't admit new workloads: references missing ResourceFlavor(s): train-h100"),
     (_break_local_queue, "training/research/local-queue", "no LocalQueue in research points at ClusterQueue research"),
     (_break_replicas, "inference/llama-8b", "Deployment inference/llama-8b has 1 available replicas, minReplicas is 2"),

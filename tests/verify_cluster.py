@@ -34,8 +34,9 @@ class SpecView:
 # The attributes of StorageSpec, TrainingSpec (Team) and InferenceSpec (ServiceSpec) that verify reads.
 SECTIONS = {
     "storage": NS(namespaces=("research",), model_namespaces=()),
-    "training": NS(teams=(NS(name="research", scheduler="kueue", pod_security="baseline",
-                             quotas=(NS(pool="train-h100", gpus=16),)),
+    "training": NS(teams=(NS(name="research", scheduler="kueue", pod_security="baseline", cohort="gpu",
+                             preemption=NS(reclaim_within_cohort="Any", within_cluster_queue="LowerPriority"),
+                             quotas=(NS(pool="train-h100", gpus=16, cpu=380, memory_gib=3900, borrowing_limit=None),)),
                           NS(name="vision", scheduler="volcano", pod_security="restricted", quotas=()))),
     "inference": NS(kserve=False, namespace="inference",
                     services=(NS(name="llama-8b", min_replicas=2, multi_node=None),)),

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from . import gpu, health, inference, nvidia, site, storage, training
-from .kube import Kube, KubeError
+from . import gpu, health, inference, nvidia, site, snapshot, storage, training
+from .kube import NOT_INSTALLED, Kube, KubeError
 from .result import Check, CheckResult
 
 FAMILIES = (gpu, health, nvidia, site, storage, training, inference)
 
-__all__ = ["FAMILIES", "Check", "CheckResult", "Kube", "KubeError", "build_checks", "run_checks"]
+__all__ = ["FAMILIES", "Check", "CheckResult", "Kube", "KubeError", "build_checks", "run_checks", "snapshot"]
 
 
 def build_checks(spec: Any, cat: Any, kube: Kube, pools: list[Any] | None = None) -> list[Check]:
@@ -35,7 +35,8 @@ def run_check(check: Check) -> CheckResult:
         out = check.run()
         return CheckResult(check.id, check.area, check.title, out.status, out.reason)
     except KubeError as err:
-        return CheckResult(check.id, check.area, check.title, "fail", f"{err.kind}: {err}")
+        reason = str(err) if err.kind == NOT_INSTALLED else f"{err.kind}: {err}"  # that one says it itself
+        return CheckResult(check.id, check.area, check.title, "fail", reason)
     except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others' results
         return CheckResult(check.id, check.area, check.title, "fail",
                            f"check could not evaluate the answer ({type(exc).__name__}: {exc})")

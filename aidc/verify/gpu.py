@@ -50,10 +50,15 @@ def _node_count(kube: Kube, pool: PoolFacts) -> Outcome:
     low, high = pool.min_nodes, pool.max_nodes
     not_ready = [n.metadata.name for n in nodes if not _ready(n)]
     where = f"{len(nodes)} node{'s' * (len(nodes) != 1)} labelled {names.POOL_LABEL}={pool.name}"
-    if not low <= len(nodes) <= high:
-        return failed(f"{where}; the pool allows {low}..{high}")
+    faults = []  # every fault, not the first: a missing node must not hide a NotReady one
+    if len(nodes) < low:
+        faults.append(f"{low - len(nodes)} missing (the pool allows {low}..{high})")
+    elif len(nodes) > high:
+        faults.append(f"{len(nodes) - high} too many (the pool allows {low}..{high})")
     if not_ready:
-        return failed(f"{where}, {len(not_ready)} not Ready: {_listed(not_ready)}")
+        faults.append(f"{len(not_ready)} not Ready: {_listed(not_ready)}")
+    if faults:
+        return failed(f"{where}: " + "; ".join(faults))
     return passed(f"{where}, all Ready (bounds {low}..{high})")
 
 

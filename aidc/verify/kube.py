@@ -16,8 +16,21 @@ from kubernetes.config.config_exception import ConfigException
 
 from aidc.errors import UserError
 
+from .names import OPERATORS
+
 # Words for each failure kind, used in reasons and the JSON output.
 UNREACHABLE, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, ERROR = "unreachable", "unauthorized", "forbidden", "not found", "error"
+NOT_INSTALLED = "not installed"  # the API server serves no such kind: its operator (CRD) is missing
+
+# What to do when no check can read the cluster at all: said once, not once per check.
+FIX = {
+    UNREACHABLE: "check that this machine reaches the kubeconfig's server (a private EKS endpoint needs the VPC: "
+                 "VPN, bastion or endpointAccess publicAndPrivate with your CIDR), and that the kubeconfig is "
+                 "current (aws eks update-kubeconfig --name CLUSTER)",
+    UNAUTHORIZED: "renew the credentials: an EKS kubeconfig runs `aws eks get-token`, so the AWS CLI must be on "
+                  "PATH and signed in to the cluster's account (aws sso login, AWS_PROFILE) with an access entry "
+                  "on the cluster (aidc:cluster.adminRoleArns)",
+}
 
 
 class KubeError(Exception):
@@ -33,8 +46,25 @@ def _server_message(exc: ApiException) -> str:
         return str(exc.reason or "")
 
 
-def classify(exc: BaseException, what: str, server: str) -> KubeError:
-    """One failed call -> a KubeError whose message names the call and the cause."""
+def _names_an_object(exc: ApiException) -> bool:
+    """A 404 about one object (`... "name" not found`, with details.name), not about its kind
+    (`the server could not find the requested resource`, or a bare `404 page not found` for a
+    group the server does not serve)."""
+    try:
+        body = json.loads(exc.body or "{}")
+    except ValueError:
+        return False
+    return isinstance(body, dict) and bool((body.get("details") or {}).get("name"))
+
+
+def operator_of(group: str, plural: str) -> str:
+    return OPERATORS.get(f"{plural}.{group}") or OPERATORS.get(group) or f"the operator of {group}"
+
+
+def classify(exc: BaseException, what: str, server: str,
+             kind: tuple[str, str, str] | None = None) -> KubeError:
+    """One failed call -> a KubeError whose message names the call and the cause; `kind`
+    (group, version, plural) of a custom resource turns a 404 on the kind into NOT_INSTALLED."""
     if isinstance(exc, ApiException) and exc.status:
         msg = _server_message(exc)
         if exc.status == 401:
@@ -43,6 +73,10 @@ def classify(exc: BaseException, what: str, server: str) -> KubeError:
         if exc.status == 403:
             return KubeError(FORBIDDEN, f"{what}: RBAC denies it (403 Forbidden){': ' + msg if msg else ''}")
         if exc.status == 404:
+            if kind is not None and not _names_an_object(exc):
+                group, version, plural = kind
+                return KubeError(NOT_INSTALLED, f"{operator_of(group, plural)} not installed: the cluster serves no "
+                                                f"{plural}.{group}/{version} ({what})")
             return KubeError(NOT_FOUND, f"{what}: not found{' (' + msg + ')' if msg else ''}")
         return KubeError(ERROR, f"{what}: API server answered {exc.status} {exc.reason or ''}".rstrip())
     if isinstance(exc, ApiException | urllib3.exceptions.HTTPError | OSError):
@@ -105,7 +139,7 @@ class Kube:
         try:
             value = fn(*args, _request_timeout=self.timeout, **kwargs)
         except Exception as exc:  # noqa: BLE001 - every client failure becomes a reported KubeError
-            err = classify(exc, what, self.server)
+            err = classify(exc, what, self.server, self._custom_kind(fn, args))
             if err.kind == UNREACHABLE:
                 self._down = err
             if cache:
@@ -114,6 +148,23 @@ class Kube:
         if cache:
             self._cache[key] = value
         return value
+
+    def _custom_kind(self, fn: Callable[..., Any], args: tuple) -> tuple[str, str, str] | None:
+        """(group, version, plural) of a CustomObjectsApi call: cluster-scoped calls take
+        (group, version, plural, ...), namespaced ones (group, version, namespace, plural, ...)."""
+        if getattr(fn, "__self__", None) is not self.custom or len(args) < 3:
+            return None
+        plural = args[2] if "cluster" in fn.__name__ else args[3] if len(args) > 3 else None
+        return (args[0], args[1], plural) if plural else None
+
+    def preflight(self) -> KubeError | None:
+        """The one problem that stops every check (unreachable server, rejected credentials),
+        found with one cheap call; None when the server answers."""
+        try:
+            self.call("get the API server version", client.VersionApi(self.api).get_code, cache=False)
+        except KubeError as err:
+            return err if err.kind in FIX else None
+        return None
 
     # -- reads the checks use -------------------------------------------------------------
     def nodes(self) -> list[Any]:

@@ -27,6 +27,16 @@ from components.vocabulary import (  # noqa: F401
 OPERATOR_DEVICE_PLUGIN_OFF = (DEVICE_PLUGIN_DEPLOY_LABEL, "false")
 
 
+# The operator that serves each custom resource the checks and the acceptance job use, by
+# "plural.group" or by group: a 404 on the kind means it is not installed.
+OPERATORS = {
+    "mpijobs.kubeflow.org": "MPI operator", "trainjobs.trainer.kubeflow.org": "Kubeflow Trainer",
+    "pytorchjobs.kubeflow.org": "Kubeflow Training Operator", "kueue.x-k8s.io": "Kueue",
+    "jobset.x-k8s.io": "JobSet", "nvidia.com": "NVIDIA GPU Operator", "serving.kserve.io": "KServe",
+    "leaderworkerset.x-k8s.io": "LeaderWorkerSet", "scheduling.volcano.sh": "Volcano", "keda.sh": "KEDA",
+}
+
+
 # --- NVIDIA stack (catalog charts; object names fixed by the GPU Operator and the EFA chart) --
 GPU_OPERATOR_CHART = "gpu-operator"
 EFA_PLUGIN_CHART = "aws-efa-k8s-device-plugin"

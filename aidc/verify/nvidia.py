@@ -43,12 +43,16 @@ def daemonset_outcome(ds: Any, label: str, expected_nodes: int, node_kind: str) 
     st = ds.status
     desired, available = st.desired_number_scheduled or 0, st.number_available or 0
     where = f"{label}: {available}/{desired} available"
+    faults = []
     if desired < expected_nodes:
-        return failed(f"{where}, but the stack has {expected_nodes} {node_kind} (selector or tolerations miss some)")
+        faults.append(f"scheduled on {desired}, but the stack has {expected_nodes} {node_kind} "
+                      "(selector or tolerations miss some)")
     if available < desired:
-        return failed(f"{where}; {desired - available} pods not available")
+        faults.append(f"{desired - available} pods not available")
     if (st.updated_number_scheduled or 0) < desired:
-        return failed(f"{where}; rollout unfinished ({st.updated_number_scheduled or 0} updated)")
+        faults.append(f"rollout unfinished ({st.updated_number_scheduled or 0} updated)")
+    if faults:
+        return failed(f"{where}; " + "; ".join(faults))
     return passed(f"{where} (covers {expected_nodes} {node_kind})")
 
 
@@ -78,7 +82,7 @@ def _efa_plugin(cat: Any, kube: Kube, efa_pools: list[Any]) -> Outcome:
         return failed(f"no DaemonSet labelled {key}={value} in {ns}: the EFA device plugin is not installed")
     outcomes = [daemonset_outcome(d, f"{ns}/{d.metadata.name}", expected, "EFA nodes") for d in found]
     bad = [o for o in outcomes if o.status == "fail"]
-    return bad[0] if bad else outcomes[0]
+    return failed("; ".join(o.reason for o in bad)) if bad else outcomes[0]
 
 
 def checks(spec: Any, cat: Any, kube: Kube, pools: list[Any]) -> Iterator[Check]:
