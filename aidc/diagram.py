@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aidc.diff.mermaid import label, node_id, short
-from aidc.plan import Plan, Resource
+from aidc.plan import EXPANDED_BY_PROVIDER, Plan, Resource
 
 if TYPE_CHECKING:
     from components.catalog import Catalog
@@ -88,7 +88,18 @@ def _helm(rs: list[Resource]) -> list[str]:
             for r in sorted(rs, key=chart)]
 
 
+def _manifests(rs: list[Resource]) -> list[str]:
+    # .../kubeflow/mpi-operator/v0.8.0/deploy/v2beta1/mpi-operator.yaml -> mpi-operator v0.8.0 (manifest)
+    def one(r: Resource) -> str:
+        url = str(r.inputs.get("file") or r.inputs.get("chart") or r.name)
+        parts = url.split("/")
+        version = next((p for p in parts if p[:1] == "v" and p[1:2].isdigit()), "")
+        return f"{parts[-1].rsplit('.', 1)[0]} {version} (manifest)".replace("  ", " ")
+    return [one(r) for r in sorted(rs, key=lambda r: r.name)]
+
+
 SUMMARY: dict[str, Callable[[list[Resource]], list[str]]] = {
+    "kubernetes:yaml/v2:ConfigFile": _manifests,
     "aws:ec2/vpc:Vpc": _vpc,
     "aws:ec2/subnet:Subnet": _subnets,
     "aws:ec2/natGateway:NatGateway": _count("NAT gateways"),
@@ -149,7 +160,7 @@ def datacenter(plan: Plan, spec: Spec | None = None, cat: Catalog | None = None)
     """Mermaid source (without the ``` fence) of the whole environment."""
     by_comp: dict[str, dict[str, list[Resource]]] = collections.defaultdict(lambda: collections.defaultdict(list))
     for r in plan.resources:
-        if r.custom and not r.type.startswith("pulumi:"):
+        if (r.custom or r.type in EXPANDED_BY_PROVIDER) and not r.type.startswith("pulumi:"):
             by_comp[plan.component_of(r)][r.type].append(r)
     pools = _pool_lines(spec, cat) if spec is not None and cat is not None else []
     pool_comp = _pool_component(by_comp, spec) if pools else None

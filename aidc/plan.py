@@ -20,6 +20,9 @@ from .errors import Problem, UserError
 SECRET = "[secret]"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # Pulumi's sentinel for a value known only after apply
 STACK_TYPE = "pulumi:pulumi:Stack"
+# Components the Kubernetes provider expands when it deploys them (a manifest file, a v4 chart):
+# their objects are known only then, so in a plan the component stands for them.
+EXPANDED_BY_PROVIDER = ("kubernetes:yaml/v2:ConfigFile", "kubernetes:yaml/v2:ConfigGroup", "kubernetes:helm.sh/v4:Chart")
 DEFAULT_PROVIDER_ID = "00000000-0000-0000-0000-000000000000"
 
 

@@ -12,7 +12,7 @@ from aidc.commands.cost import total_line
 from aidc.commands.policy import verdict
 from aidc.cost import estimate
 from aidc.engine import PlannedStack, plan_stack
-from aidc.plan import Plan, dumps
+from aidc.plan import EXPANDED_BY_PROVIDER, Plan, dumps
 from aidc.policy import evaluate
 from aidc.queues import queue_lines
 from aidc.serving import serving_summary
@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def summary_lines(plan: Plan) -> list[str]:
     by_component: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     for r in plan.resources:
-        if r.custom:
+        if r.custom or r.type in EXPANDED_BY_PROVIDER:  # a manifest (the MPI operator's) counts as itself
             by_component[plan.component_of(r)][r.type] += 1
     total = sum(sum(c.values()) for c in by_component.values())
     lines = [f"{total} resources to create"]
@@ -52,6 +52,17 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(dumps(planned.document))
         return 0
     spec = planned.spec
+    # Files first: a reader that stops early (`| head`) must not cost the plan document.
+    written = []
+    if args.json:
+        Path(args.json).write_text(dumps(planned.document), encoding="utf-8")
+        written.append(f"plan written to {args.json}")
+    if args.diagram:
+        from aidc.diagram import document
+        from components.catalog import catalog
+        Path(args.diagram).write_text(document(planned.plan, spec, catalog(), f"Datacenter: stack {planned.stack.name}"),
+                                      encoding="utf-8")
+        written.append(f"diagram written to {args.diagram}")
     print(f"stack {planned.stack.name} ({planned.stack.display_path}): environment {spec.environment}, "
           f"{'existing cluster' if spec.existing_cluster else spec.region}")
     for line in summary_lines(planned.plan) + queue_lines(planned.plan) + serving_summary(planned.plan):
@@ -62,14 +73,7 @@ def run(args: argparse.Namespace) -> int:
         print(storage)
     if (addresses := address_plan(spec)) is not None:
         print("\n".join(addresses.lines()))
-    if args.json:
-        Path(args.json).write_text(dumps(planned.document), encoding="utf-8")
-        print(f"plan written to {args.json}")
-    if args.diagram:
-        from aidc.diagram import document
-        from components.catalog import catalog
-        Path(args.diagram).write_text(document(planned.plan, spec, catalog(), f"Datacenter: stack {planned.stack.name}"),
-                                      encoding="utf-8")
-        print(f"diagram written to {args.diagram}")
+    for line in written:
+        print(line)
     print(f"planned in {time.perf_counter() - started:.1f} s")
     return 0
