@@ -1,10 +1,12 @@
-"""`aidc job render STACK --pool P --team T --nodes N [--template pytorch|nccl-tests]`: a
+"""`aidc job render STACK --pool P --team T --nodes N [--template pytorch|nccl-tests]
+[--command 'SCRIPT ARGS'] [--env NAME=VALUE ...]`: a
 training or NCCL acceptance job for a stack's pool and team, as YAML for `kubectl apply -f -`."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 
 import yaml
@@ -32,15 +34,30 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="nccl-tests: run on this node (repeat, as many as --nodes): a repaired node and its peers")
     r.add_argument("--accepted-only", action="store_true",
                    help="pytorch: only on nodes labelled aidc.io/nccl-accepted=true (passed acceptance)")
+    r.add_argument("--command", metavar="'SCRIPT [ARGS]'",
+                   help="what torchrun runs on every node instead of the smoke test (pytorch template), "
+                        "e.g. '/lustre/code/train.py --epochs 3'")
+    r.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                   help="an environment variable for every pod (repeat it); replaces one aidc sets")
     r.add_argument("--json", action="store_true", help="print the objects as a JSON list instead of YAML")
     r.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     sf, spec = validate_stack(args.stack)
+    env = []
+    for item in args.env:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UserError("cannot render job", [Problem("--env", f"{item!r}: expected NAME=VALUE", sf.display_path)])
+        env.append((key, value))
+    try:
+        command = tuple(shlex.split(args.command or ""))
+    except ValueError as exc:
+        raise UserError("cannot render job", [Problem("--command", f"{args.command!r}: {exc}", sf.display_path)]) from None
     req = JobRequest(stack=sf.name, pool=args.pool, team=args.team, nodes=args.nodes, template=args.template,
                      image=args.image, name=args.name, max_restarts=args.max_restarts,
-                     on_nodes=tuple(args.on_node), accepted_only=args.accepted_only)
+                     on_nodes=tuple(args.on_node), accepted_only=args.accepted_only, command=command, env=tuple(env))
     try:
         text = render_job(spec, req)
     except JobError as err:

@@ -34,6 +34,10 @@ TEMPLATES = {"pytorch": "training/pytorch-jobset.yaml.j2", "nccl-tests": "traini
 NEEDS = {"pytorch": "jobset", "nccl-tests": "mpi"}
 _NODE = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _NAME = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Variables the templates set for the job to work at all: not the user's to change.
+_RESERVED_ENV = {"JOB_COMPLETION_INDEX": "the rank of the node", "HOME": "a writable home for a non-root user",
+                 "AIDC_CHECKPOINT_DIR": "the job's checkpoint directory, which restarts resume from"}
 # Large-message floor of the acceptance run: rows of at least this many bytes are judged.
 JUDGED_BYTES = 1 << 30
 # Gang restarts (node lost or rank failed) before a JobSet gives up; each resumes from the newest
@@ -135,6 +139,10 @@ class JobRequest:
     max_restarts: int = DEFAULT_MAX_RESTARTS
     on_nodes: tuple[str, ...] = ()  # nccl-tests: run on exactly these nodes (a repaired node and peers)
     accepted_only: bool = False  # pytorch: only nodes labelled ACCEPTED_LABEL=true
+    # What torchrun runs on every node instead of the smoke test: the script, then its arguments.
+    command: tuple[str, ...] = ()
+    # Extra environment (NAME, VALUE) for every pod; a NAME aidc sets (NCCL_DEBUG, ...) is replaced.
+    env: tuple[tuple[str, str], ...] = ()
 
 
 def _team_ceiling_gpus(spec: "Spec", team_name: str, pool_name: str) -> int:
@@ -191,6 +199,14 @@ def check(spec: "Spec", req: JobRequest) -> None:
         raise JobError("--accepted-only", "gates training jobs (pytorch); the acceptance job is what sets the label")
     if not 0 <= req.max_restarts <= 100:
         raise JobError("--max-restarts", f"{req.max_restarts}: between 0 and 100")
+    if req.command and req.template != "pytorch":
+        raise JobError("--command", f"the {req.template} template runs its own program; --command is for pytorch")
+    for key, _ in req.env:
+        if not _ENV_NAME.match(key):
+            raise JobError("--env", f"{key!r} is not an environment variable name (letters, digits and '_', "
+                                    "not beginning with a digit)")
+        if key in _RESERVED_ENV:
+            raise JobError("--env", f"{key} is set by the job itself ({_RESERVED_ENV[key]})")
     if req.name is not None and not _NAME.match(req.name):
         raise JobError("--name", f"{req.name!r}: lowercase letters, digits and '-', at most 40 characters")
 
@@ -223,8 +239,8 @@ def context(spec: "Spec", req: JobRequest, cat: "Catalog | None" = None) -> dict
         "stack": req.stack, "team": req.team, "pool": req.pool, "instance_type": pool.instance_type,
         "nodes": req.nodes, "gpus_per_node": pool.gpus_per_node, "ranks": req.nodes * pool.gpus_per_node,
         "efa_devices": pool.efa_devices,
-        "env": pool_env(pool), "image": image, "fabric": pool.fabric,
-        "rdma_resource": pool.rdma_resource, "rdma_devices": pool.rdma_devices,
+        "env": _merged_env(pool_env(pool), req.env), "image": image, "fabric": pool.fabric,
+        "rdma_resource": pool.rdma_resource, "rdma_devices": pool.rdma_devices, "command": list(req.command),
         "cpu": cpu, "memory_gib": mem, "shm_gib": max(1, mem // 4),
         "node_selector": node_selector(pool), "tolerations": tolerations(pool),
         "topology_level": closest_level(levels) if levels else None,
@@ -234,6 +250,13 @@ def context(spec: "Spec", req: JobRequest, cat: "Catalog | None" = None) -> dict
         "models_claim": MODELS_CLAIM if req.team in models_ns else None,
         "min_busbw_gbps": pool.nccl_floor_gbps, "judged_bytes": JUDGED_BYTES,
     }
+
+
+def _merged_env(own: list[dict[str, str]], extra: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
+    """The pool's fabric settings with the user's variables: a name given twice keeps the user's value."""
+    given = dict(extra)
+    return [{"name": e["name"], "value": given.pop(e["name"], e["value"])} for e in own] + \
+        [{"name": k, "value": v} for k, v in given.items()]
 
 
 def render_job(spec: "Spec", req: JobRequest, cat: "Catalog | None" = None) -> str:
