@@ -110,7 +110,7 @@ def vllm_args(svc: "ServiceSpec") -> list[str]:
         args += ["--kv-cache-dtype", svc.kv_cache_dtype]
     if svc.model.hub is not None and svc.model.hub.revision:
         args += ["--revision", svc.model.hub.revision]
-    return args
+    return args + list(svc.extra_args)  # the stack's own, none of the flags above (VLLM_FLAGS)
 
 
 def triton_args(svc: "ServiceSpec") -> list[str]:

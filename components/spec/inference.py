@@ -32,6 +32,18 @@ GIB = memory.GIB
 MIN_MAX_MODEL_LEN = 256
 
 
+# The `vllm serve` flags aidc sets (components/inference/pods.py), each with the stack key that
+# sets it: extraArgs may not give them again (vLLM would take the last, unchecked by the stack).
+VLLM_FLAGS = {
+    "--model": "model", "--host": "the server's endpoint", "--port": "the server's endpoint",
+    "--served-model-name": "model.servedName", "--tensor-parallel-size": "tensorParallel",
+    "--gpu-memory-utilization": "gpuMemoryUtilization", "--dtype": "precision", "--quantization": "precision",
+    "--pipeline-parallel-size": "multiNode.nodes", "--distributed-executor-backend": "multiNode",
+    "--max-model-len": "maxModelLen", "--max-num-seqs": "maxNumSeqs", "--kv-cache-dtype": "kvCacheDtype",
+    "--revision": "model.hub.revision",
+}
+
+
 class HubModel(Model):
     # A model hub id such as meta-llama/Llama-3.1-8B-Instruct.
     id: str = Field(pattern=rule(r"^[\w.-]+/[\w.-]+$", "a model hub id: owner/name, such as Qwen/Qwen2.5-1.5B-Instruct"))
@@ -155,6 +167,9 @@ class ServiceSpec(Model):
     max_num_seqs: int | None = Field(default=None, ge=1, le=65_536)
     # KV-cache values: auto keeps the 16-bit activation dtype, fp8 halves the cache.
     kv_cache_dtype: Literal["auto", "fp8"] = "auto"
+    # More `vllm serve` arguments, appended as given (`--enable-prefix-caching`, ...); never one
+    # aidc sets from another key (VLLM_FLAGS).
+    extra_args: tuple[str, ...] = ()
     # Share of each GPU's memory vLLM may take (weights, activations, KV cache).
     gpu_memory_utilization: float = Field(default=memory.DEFAULT_GPU_MEMORY_UTILIZATION,
                                           ge=memory.MIN_GPU_MEMORY_UTILIZATION,
@@ -248,6 +263,7 @@ def problems(inf: InferenceSpec, spec: "Spec", cat: Catalog, path: str = "aidc:i
             yield Problem(f"{at}.maxReplicas", "autoscaling reads the server's queue from the site's Prometheus: "
                                                "set aidc:observability.prometheusUrl, or minReplicas == maxReplicas")
         yield from _expose_problems(svc, spec, f"{at}.expose")
+        yield from _extra_arg_problems(svc, f"{at}.extraArgs")
         if inf.kserve and svc.multi_node is not None:
             yield Problem(f"{at}.multiNode", "multi-node serving runs as a LeaderWorkerSet, not through KServe: "
                                              "set aidc:inference.kserve to false")
@@ -312,6 +328,23 @@ def _source_problems(svc: ServiceSpec, spec: "Spec", at: str, unparsed: Unparsed
                                       "aidc:storage.modelNamespaces")
     if src.kind == "lustre" and ns not in storage.namespaces:
         yield Problem(f"{at}.lustre", f"namespace {ns!r} gets no Lustre claim: add it to aidc:storage.namespaces")
+
+
+def _extra_arg_problems(svc: ServiceSpec, at: str) -> Iterator[Problem]:
+    if svc.extra_args and svc.engine != "vllm":
+        yield Problem(at, f"extra arguments are for the vllm engine; {svc.engine} takes its settings from the "
+                          "model repository")
+        return
+    if svc.extra_args and not svc.extra_args[0].startswith("--"):
+        yield Problem(f"{at}[0]", f"{svc.extra_args[0]!r}: the arguments begin with a flag such as "
+                                  "--enable-prefix-caching")
+    for i, arg in enumerate(svc.extra_args):
+        flag = arg.split("=", 1)[0]
+        if flag in VLLM_FLAGS:
+            yield Problem(f"{at}[{i}]", f"{flag} is set by aidc from {VLLM_FLAGS[flag]}; set that instead")
+        if "'" in arg or "\n" in arg:
+            yield Problem(f"{at}[{i}]", f"{arg!r}: no quote (') or line break: a multi-node leader passes the "
+                                        "arguments through a shell")
 
 
 def _expose_problems(svc: ServiceSpec, spec: "Spec", at: str) -> Iterator[Problem]:
