@@ -237,3 +237,19 @@ def test_keda_schedules_that_pass():
     inference["services"][0]["scaling"] = {"workHours": {"timezone": "America/Los_Angeles",
                                                         "start": "*/15 7-9 * JAN-dec MON-fri", "end": "0 20 1,15 * ?"}}
     load_spec({**config, "aidc:inference": inference})
+
+
+@pytest.mark.parametrize("stack,key,change,path,message", [
+    ("prod", "gpuPools", lambda v: v[0]["size"].update(max="x"), "aidc:gpuPools[0].size.max",
+     "expected a whole number, got 'x'"),  # no quota or server on it reported too large for a stand-in size
+    ("prod", "storage", lambda v: v["lustre"].update(capacityGiB="x"), "aidc:storage.lustre.capacityGiB",
+     "expected a whole number, got 'x'"),  # no "give one requirement" for the size set aside
+    ("onprem", "cluster", lambda v: v["existing"].update(kubeconfig=5), "aidc:cluster.existing.kubeconfig",
+     "expected text, got the number 5: put the value in quotes"),  # still an existing cluster: no AWS checks
+    ("onprem", "cluster", lambda v: v["existing"].pop("kubeconfig"), "aidc:cluster.existing.kubeconfig", "required"),
+])
+def test_one_failure_is_reported_once(stack, key, change, path, message):
+    config, _ = _spec_config(stack)
+    value = copy.deepcopy(config[f"aidc:{key}"])
+    change(value)
+    assert problems({**config, f"aidc:{key}": value}) == {path: message}

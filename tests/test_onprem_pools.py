@@ -269,7 +269,7 @@ def test_verify_fails_a_missing_server_and_a_lost_gpu_and_reports_an_untainted_n
     nodes[1]["spec"]["taints"] = []
     checks = _verify_onprem(tmp_path, capsys, nodes)
     assert checks["gpu-pool/dc1-h100/nodes"]["status"] == "fail"
-    assert "3 nodes labelled aidc.io/pool=dc1-h100; the pool allows 4..4" in checks["gpu-pool/dc1-h100/nodes"]["reason"]
+    assert "3 nodes labelled aidc.io/pool=dc1-h100: 1 missing (the pool allows 4..4)" in checks["gpu-pool/dc1-h100/nodes"]["reason"]
     assert checks["gpu-pool/dc1-h100/gpus"]["reason"] == "1 of 3 nodes: dgx01 allocates 7 nvidia.com/gpu, dgx-h100 has 8"
     assert checks["gpu-pool/dc1-h100/taints"]["status"] == "skipped"
     assert "dgx02" in checks["gpu-pool/dc1-h100/taints"]["reason"]

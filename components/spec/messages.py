@@ -21,7 +21,7 @@ _BRANCH_WORDS = (("int", "a whole number"), ("float", "a number"), ("str", "text
 _SCALAR_TYPES = {"int", "float", "str", "bool"}
 
 
-def _is_branch(part: str | int) -> bool:
+def is_branch(part: str | int) -> bool:
     return isinstance(part, str) and (part in _SCALAR_TYPES or "[" in part)
 
 
@@ -156,7 +156,7 @@ def _union(errors: list[dict], root: type[BaseModel], loc: list[str | int]) -> s
         return message(values[0], root, loc)
     tags: list[str] = []
     for e in errors:
-        tag = next((p for p in e["loc"] if _is_branch(p)), "")
+        tag = next((p for p in e["loc"] if is_branch(p)), "")
         words = next((w for prefix, w in _BRANCH_WORDS if str(tag).startswith(prefix)), None)
         if words and words not in tags:
             tags.append(words)
@@ -172,7 +172,7 @@ def translate(err: ValidationError, root: type[BaseModel], head: Any) -> Iterato
     unions: dict[tuple, list[dict]] = {}
     for e in err.errors():
         loc = list(e["loc"])
-        cut = next((i for i, p in enumerate(loc) if _is_branch(p)), None)
+        cut = next((i for i, p in enumerate(loc) if is_branch(p)), None)
         if cut is None:
             yield Problem(at(loc), message(e, root, loc))
         else:
@@ -181,7 +181,7 @@ def translate(err: ValidationError, root: type[BaseModel], head: Any) -> Iterato
         # A branch whose errors lie deeper (a list item) had the value's shape: report those.
         deeper = [e for e in errors if len(e["loc"]) > len(union_loc) + 1]
         for e in deeper:
-            loc = [p for p in e["loc"] if not _is_branch(p)]
+            loc = [p for p in e["loc"] if not is_branch(p)]
             yield Problem(at(loc), message(e, root, loc))
         if not deeper:
             yield Problem(at(list(union_loc)), _union(errors, root, list(union_loc)))

@@ -16,10 +16,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .base import Problem, Unparsed, key_path
-from .messages import _is_branch
+from .messages import is_branch, model_at
 
 POOLS = "gpuPools"
-_ROUNDS = 6  # each round sets aside at least one key; a stack file is only so deep
+_ROUNDS = 6
+STAND_IN = "(set aside)"  # each round sets aside at least one key; a stack file is only so deep
 
 
 @dataclass
@@ -59,6 +60,20 @@ def _container(data: Any, loc: list[str | int]) -> Any:
     return data
 
 
+def _stand_in(model: type[BaseModel], data: dict[str, Any], loc: list[str | int]) -> bool:
+    """Put a stand-in at a required key of free text (no pattern: a kubeconfig) that was set
+    aside, so that what holds it (aidc:cluster.existing) is still what the stack says."""
+    parent_model = model_at(model, loc[:-1])
+    info = next((f for n, f in (parent_model.model_fields.items() if parent_model else ())
+                 if loc[-1] in (n, f.alias)), None)
+    parent = _container(data, loc[:-1])
+    if info is None or info.annotation is not str or not isinstance(parent, dict) \
+            or any(getattr(m, "pattern", None) for m in info.metadata):
+        return False
+    parent[loc[-1]] = STAND_IN
+    return True
+
+
 def parse(model: type[BaseModel], data: dict[str, Any], head: Callable[[Any], str]) -> Partial:
     data = copy.deepcopy(data)
     pools = data.get(POOLS)
@@ -76,7 +91,10 @@ def parse(model: type[BaseModel], data: dict[str, Any], head: Callable[[Any], st
             progress = False
             for e in err.errors():
                 loc = list(e["loc"])
-                cut = next((i for i, p in enumerate(loc) if _is_branch(p)), len(loc))
+                cut = next((i for i, p in enumerate(loc) if is_branch(p)), len(loc))
+                if e["type"] == "missing" and cut == len(loc) and _stand_in(model, data, loc):
+                    progress = True  # a required free text set aside: a stand-in keeps its section
+                    continue
                 loc = loc[:cut] if e["type"] != "missing" else loc[:min(cut, len(loc) - 1)]
                 if loc[:1] == [POOLS] and len(loc) > 1 and isinstance(loc[1], int):
                     drop_pools.add(loc[1])
