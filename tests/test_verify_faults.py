@@ -76,6 +76,20 @@ def test_a_kind_nobody_serves_is_its_operator_not_installed(tmp_path, capsys):
     assert missing is None
 
 
+def test_a_kind_served_at_another_version_names_the_versions(tmp_path, capsys):
+    routes = healthy()
+    del routes[("GET", "/apis/kueue.x-k8s.io/v1beta2/clusterqueues")]
+    routes[("GET", "/apis/")] = (200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
+        {"name": "kueue.x-k8s.io", "versions": [{"groupVersion": "kueue.x-k8s.io/v1beta1", "version": "v1beta1"}],
+         "preferredVersion": {"groupVersion": "kueue.x-k8s.io/v1beta1", "version": "v1beta1"}}]})
+    with FakeKube(routes) as fake:
+        code, doc = verify(tmp_path, fake.url, capsys=capsys)
+    assert code == 1
+    assert failures(doc)["training/research/cluster-queue"] == (
+        "Kueue serves kueue.x-k8s.io v1beta1, not v1beta2: it is another release than the one the stack pins in "
+        "the catalog (list clusterqueues.kueue.x-k8s.io)")
+
+
 def test_record_then_replay_gives_the_same_results(tmp_path, capsys):
     snap = tmp_path / "snap.json"
     with FakeKube(healthy()) as fake:

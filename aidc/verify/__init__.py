@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import gpu, health, inference, nvidia, site, snapshot, storage, training
-from .kube import NOT_INSTALLED, Kube, KubeError
+from .kube import NOT_INSTALLED, OTHER_VERSION, Kube, KubeError
 from .result import Check, CheckResult
 
 FAMILIES = (gpu, health, nvidia, site, storage, training, inference)
@@ -35,7 +35,8 @@ def run_check(check: Check) -> CheckResult:
         out = check.run()
         return CheckResult(check.id, check.area, check.title, out.status, out.reason)
     except KubeError as err:
-        reason = str(err) if err.kind == NOT_INSTALLED else f"{err.kind}: {err}"  # that one says it itself
+        # These two say what they are themselves.
+        reason = str(err) if err.kind in (NOT_INSTALLED, OTHER_VERSION) else f"{err.kind}: {err}"
         return CheckResult(check.id, check.area, check.title, "fail", reason)
     except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others' results
         return CheckResult(check.id, check.area, check.title, "fail",

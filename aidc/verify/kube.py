@@ -21,6 +21,7 @@ from .names import OPERATORS
 # Words for each failure kind, used in reasons and the JSON output.
 UNREACHABLE, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, ERROR = "unreachable", "unauthorized", "forbidden", "not found", "error"
 NOT_INSTALLED = "not installed"  # the API server serves no such kind: its operator (CRD) is missing
+OTHER_VERSION = "other version"  # the kind's API group is served, at other versions than the stack's release
 
 # What to do when no check can read the cluster at all: said once, not once per check.
 FIX = {
@@ -139,7 +140,10 @@ class Kube:
         try:
             value = fn(*args, _request_timeout=self.timeout, **kwargs)
         except Exception as exc:  # noqa: BLE001 - every client failure becomes a reported KubeError
-            err = classify(exc, what, self.server, self._custom_kind(fn, args))
+            kind = self._custom_kind(fn, args)
+            err = classify(exc, what, self.server, kind)
+            if err.kind == NOT_INSTALLED and kind is not None:
+                err = self._other_version(kind, what) or err
             if err.kind == UNREACHABLE:
                 self._down = err
             if cache:
@@ -156,6 +160,22 @@ class Kube:
             return None
         plural = args[2] if "cluster" in fn.__name__ else args[3] if len(args) > 3 else None
         return (args[0], args[1], plural) if plural else None
+
+    def _other_version(self, kind: tuple[str, str, str], what: str) -> KubeError | None:
+        """When the kind's group is served at other versions (an older or newer operator than
+        the catalog pins), say so instead of "not installed"; None when the group is absent
+        or discovery cannot tell."""
+        group, version, plural = kind
+        try:
+            groups = self.call("list API groups", client.ApisApi(self.api).get_api_versions).groups or []
+        except KubeError:
+            return None
+        served = next(([v.version for v in g.versions or []] for g in groups if g.name == group), [])
+        if not served:
+            return None
+        return KubeError(OTHER_VERSION, f"{operator_of(group, plural)} serves {group} {', '.join(served)}, not "
+                                        f"{version}: it is another release than the one the stack pins in the "
+                                        f"catalog ({what})")
 
     def preflight(self) -> KubeError | None:
         """The one problem that stops every check (unreachable server, rejected credentials),
