@@ -181,7 +181,7 @@ class Kube:
         """The one problem that stops every check (unreachable server, rejected credentials),
         found with one cheap call; None when the server answers."""
         try:
-            self.call("get the API server version", client.VersionApi(self.api).get_code, cache=False)
+            self.server_version()  # cached: the checks that read the version ask no second time
         except KubeError as err:
             return err if err.kind in FIX else None
         return None

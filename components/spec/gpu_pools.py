@@ -23,7 +23,8 @@ AmiFamily = Literal["al2023-nvidia", "bottlerocket-nvidia"]
 # The scale-out fabric of a pool of the site's servers (EC2 pools use `efa` instead).
 Fabric = Literal["infiniband", "roce", "tcp"]
 RDMA_FABRICS = ("infiniband", "roce")
-_IFNAME = r"^[A-Za-z0-9][-A-Za-z0-9_.:]{0,14}$"
+_IFNAME = rule(r"^[A-Za-z0-9][-A-Za-z0-9_.:]{0,14}$",
+               "a network interface name: 1-15 letters, digits, '-', '_', '.' or ':', beginning with a letter or digit")
 
 # Label prefixes aidc, Kubernetes, Karpenter and the NVIDIA stack set themselves; a pool's own
 # labels may not shadow them (a wrong `nvidia.com/gpu.present` would hide a node from the operator).

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import Model, Problem, rule
+from .base import DNS_LABEL, Model, Problem, rule
 
 _DURATION = rule(r"^[1-9]\d*(h|d|w|y)$", "a Prometheus duration: a whole number and h, d, w or y (15d, 8w)")
 
@@ -35,10 +35,11 @@ class ObservabilitySpec(Model):
     prometheus: Literal["install", "existing"] = "install"
     # existing: the namespace of the site's monitoring stack (its Grafana's dashboard sidecar
     # must watch it) and the labels its Prometheus selects rules and ServiceMonitors by.
-    namespace: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+    namespace: str | None = Field(default=None, pattern=DNS_LABEL)
     selector_labels: dict[str, str] = {}
     # existing: the in-cluster address of the site's Prometheus, which model-server autoscaling queries.
-    prometheus_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(:\d+)?(/\S*)?$")
+    prometheus_url: str | None = Field(default=None, pattern=rule(
+        r"^https?://[^\s/]+(:\d+)?(/\S*)?$", "an http(s) URL such as http://prometheus.monitoring:9090"))
     # How long Prometheus keeps samples (Prometheus duration: 15d, 8w, ...).
     retention: str = Field(default="15d", pattern=_DURATION)
     # Size of the Prometheus volume (GiB); must hold `retention` of samples.

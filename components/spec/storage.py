@@ -99,7 +99,7 @@ class LustreExport(Model):
     dns_name: str = Field(min_length=1)  # the MGS NID's address (or host name)
     mount_name: str = Field(min_length=1)  # the file system name
     lnet: Literal["tcp", "o2ib"] = "tcp"
-    host_path: str | None = Field(default=None, pattern=r"^/[^\s]*$")
+    host_path: str | None = Field(default=None, pattern=rule(r"^/[^\s]*$", "an absolute path without spaces"))
 
     @property
     def source(self) -> str:
