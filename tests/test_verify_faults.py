@@ -18,7 +18,7 @@ from tests.fake_kube import FakeKube, write_kubeconfig
 from tests.verify_cluster import P5_NODES, STACK, by_id, failures, healthy, use_sections, verify
 from tests.verify_snapshot import NOT_READY_NODE, SHORT_QUEUE_GPUS, build
 
-EXAMPLE = ROOT / "examples" / "verify" / "prod-snapshot.json"
+EXAMPLE = ROOT / "docs" / "examples" / "verify" / "prod-snapshot.json"
 
 
 @pytest.fixture(autouse=True)
@@ -139,5 +139,5 @@ def test_the_dry_run_on_the_example_names_every_planted_fault(monkeypatch, capsy
 
 def test_the_dry_run_is_documented():
     doc = (ROOT / "docs" / "verify.md").read_text()
-    assert "aidc verify prod --snapshot examples/verify/prod-snapshot.json" in doc
+    assert "aidc verify prod --snapshot docs/examples/verify/prod-snapshot.json" in doc
     assert Path(EXAMPLE).is_file()

@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("stack", help="a stack name in stacks/ or a path to Pulumi.<name>.yaml")
     p.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig of the cluster (current context)")
     p.add_argument("--snapshot", metavar="FILE", help="verify a recorded cluster instead of a live one (a dry run; "
-                                                      "examples/verify/prod-snapshot.json is one for stack prod)")
+                                                      "docs/examples/verify/prod-snapshot.json is one for stack prod)")
     p.add_argument("--record", metavar="FILE", help="also write what the checks read to FILE, a snapshot for --snapshot")
     p.add_argument("--json", action="store_true", help="print the results as JSON (for CI)")
     p.add_argument("--pool", metavar="P", help="check only this GPU pool (and run acceptance on it)")
