@@ -169,10 +169,54 @@ def test_hub_token_comes_from_secrets_manager_through_external_secrets():
                                 "paramsB": 8})
     es = kind(objs.secrets, "ExternalSecret")["spec"]
     assert es["data"] == [{"secretKey": "token", "remoteRef": {"key": "aidc/prod/hf"}}]
-    env = kind(objs.core, "Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]
-    token = [e for e in env if e["name"] == "HF_TOKEN"][0]
-    assert token["valueFrom"]["secretKeyRef"] == {"name": "llama-hub-token", "key": "token"}
-    assert "value" not in token
+    pod = kind(objs.core, "Deployment")["spec"]["template"]["spec"]
+    env = {e["name"]: e for e in pod["containers"][0]["env"]}
+    # A file, never an environment variable: no env entry reads a Secret.
+    assert not [e for e in env.values() if "secretKeyRef" in e.get("valueFrom", {})]
+    assert "HF_TOKEN" not in env
+    assert env["HF_TOKEN_PATH"]["value"] == "/var/run/secrets/huggingface/token"
+    vol = [v for v in pod["volumes"] if v["name"] == "hub-token"][0]
+    assert vol["secret"] == {"secretName": "llama-hub-token", "defaultMode": 0o440,
+                             "items": [{"key": "token", "path": "token"}]}
+    mount = [m for m in pod["containers"][0]["volumeMounts"] if m["name"] == "hub-token"][0]
+    assert mount == {"name": "hub-token", "mountPath": "/var/run/secrets/huggingface", "readOnly": True}
+    validate(kind(objs.core, "Deployment"))
+
+
+def test_pods_run_as_a_uid_above_the_host_range():
+    _, objs = objects_of()
+    pod = kind(objs.core, "Deployment")["spec"]["template"]["spec"]
+    ctx = pod["containers"][0]["securityContext"]
+    # login.defs UID_MAX 60000 on AL2023: no host account can share the UID.
+    assert pod["securityContext"]["runAsUser"] == ctx["runAsUser"] == 65532
+    assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsGroup"] == 65532
+
+
+def test_multi_replica_servers_spread_over_nodes_as_their_budget_assumes():
+    _, objs = objects_of(minReplicas=3, maxReplicas=5)
+    dep = kind(objs.core, "Deployment")
+    pdb = kind(objs.core, "PodDisruptionBudget")["spec"]
+    (host,) = dep["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    assert host == {"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule",
+                    "labelSelector": {"matchLabels": pdb["selector"]["matchLabels"]}, "minDomains": 3}
+    # One node lost = one replica lost = what the budget lets go.
+    assert pdb["minAvailable"] == 3 - 1
+    validate(dep)
+
+
+def test_spread_over_zones_only_where_the_pool_spans_them():
+    s = ServiceSpec.model_validate(svc(minReplicas=2, maxReplicas=4))
+    inst = catalog().instance("g6e.12xlarge")
+    share = NodeShare(inst.vcpu / inst.gpu_count, inst.memory_gib / inst.gpu_count)
+    objs = service_objects(s, "inference", image=VLLM, share=share, prometheus_url=PROM, zones=True)
+    keys = [(c["topologyKey"], c["whenUnsatisfiable"])
+            for c in kind(objs.core, "Deployment")["spec"]["template"]["spec"]["topologySpreadConstraints"]]
+    assert keys == [("kubernetes.io/hostname", "DoNotSchedule"), ("topology.kubernetes.io/zone", "ScheduleAnyway")]
+
+
+def test_a_single_replica_server_has_no_spread():
+    _, objs = objects_of(minReplicas=1, maxReplicas=1)
+    assert "topologySpreadConstraints" not in kind(objs.core, "Deployment")["spec"]["template"]["spec"]
 
 
 def test_secret_policy_names_only_the_listed_secrets():

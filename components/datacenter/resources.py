@@ -117,6 +117,7 @@ class AiDatacenter(pulumi.ComponentResource):
         shared = st is not None and storage is not None and \
             spec.inference.namespace in (*st.namespaces, *st.model_namespaces)
         self.inference = Inference(name, spec, cluster=self.cluster, prometheus_url=obs.url if obs else None,
-                                   monitoring=[obs.release] if obs and obs.release else [], tags=tags,
+                                   monitoring=[obs.release] if obs and obs.release else [],
+                                   monitoring_namespace=obs.namespace_name if obs else None, tags=tags,
                                    namespace=storage if shared else None,
                                    opts=self._opts("kubernetes", "aws"))

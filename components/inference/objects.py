@@ -61,7 +61,7 @@ def pod_selector(svc: "ServiceSpec", kserve: bool) -> dict[str, str]:
     return selector(svc)
 
 
-def deployment(svc: "ServiceSpec", ns: str, image: str, share: NodeShare) -> dict[str, Any]:
+def deployment(svc: "ServiceSpec", ns: str, image: str, share: NodeShare, zones: bool = False) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": _meta(svc.name, ns, svc),
@@ -74,7 +74,8 @@ def deployment(svc: "ServiceSpec", ns: str, image: str, share: NodeShare) -> dic
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "progressDeadlineSeconds": 3600,
             "revisionHistoryLimit": 5,
-            "template": {"metadata": {"labels": labels(svc)}, "spec": pod_spec(svc, image, share)},
+            "template": {"metadata": {"labels": labels(svc)},
+                         "spec": pod_spec(svc, image, share, spread_over=selector(svc), zones=zones)},
         },
     }
 
@@ -177,10 +178,11 @@ def external_secret(svc: "ServiceSpec", ns: str) -> dict[str, Any]:
                      "data": [{"secretKey": "token", "remoteRef": {"key": hub.token_secret}}]}}
 
 
-def kserve_service(svc: "ServiceSpec", ns: str, image: str, share: NodeShare) -> dict[str, Any]:
+def kserve_service(svc: "ServiceSpec", ns: str, image: str, share: NodeShare, zones: bool = False) -> dict[str, Any]:
     """A KServe InferenceService in Standard (raw Deployment) mode running the same container;
     KServe's own autoscaler is off ("external") because KEDA scales the predictor."""
-    pod = pod_spec(svc, image, share, container_name=KSERVE_CONTAINER)
+    pod = pod_spec(svc, image, share, container_name=KSERVE_CONTAINER, spread_over=pod_selector(svc, True),
+                   zones=zones)
     return {
         "apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
         "metadata": _meta(svc.name, ns, svc, annotations={"serving.kserve.io/deploymentMode": "Standard",
@@ -193,7 +195,7 @@ def kserve_service(svc: "ServiceSpec", ns: str, image: str, share: NodeShare) ->
     }
 
 
-def leader_worker_set(svc: "ServiceSpec", ns: str, image: str, share: NodeShare) -> dict[str, Any]:
+def leader_worker_set(svc: "ServiceSpec", ns: str, image: str, share: NodeShare, zones: bool = False) -> dict[str, Any]:
     """One replica = one group of `multiNode.nodes` pods: a Ray head that serves the OpenAI
     API and workers that join it; a failed pod restarts its whole group."""
     assert svc.multi_node is not None
@@ -208,7 +210,9 @@ def leader_worker_set(svc: "ServiceSpec", ns: str, image: str, share: NodeShare)
                 "size": svc.multi_node.nodes,
                 "restartPolicy": "RecreateGroupOnPodRestart",
                 "leaderTemplate": {"metadata": {"labels": {**labels(svc), "aidc.io/role": "leader"}},
-                                   "spec": pod_spec(svc, image, share, "leader")},
+                                   # Leaders apart: each group then starts on its own nodes.
+                                   "spec": pod_spec(svc, image, share, "leader",
+                                                    spread_over=pod_selector(svc, False), zones=zones)},
                 "workerTemplate": {"metadata": {"labels": {**labels(svc), "aidc.io/role": "worker"}},
                                    "spec": pod_spec(svc, image, share, "worker")},
             },
@@ -256,14 +260,16 @@ def exposure(svc: "ServiceSpec", ns: str, kserve: bool = False) -> tuple[list[di
 
 
 def service_objects(svc: "ServiceSpec", ns: str, *, image: str, share: NodeShare, prometheus_url: str | None,
-                    kserve: bool = False, monitor_labels: Mapping[str, str] | None = None) -> ServiceObjects:
+                    kserve: bool = False, monitor_labels: Mapping[str, str] | None = None,
+                    zones: bool = False) -> ServiceObjects:
+    """`zones`: the service's pool spans zones (replicas spread over them too)."""
     out = ServiceObjects()
     if svc.multi_node is not None:
-        out.lws.append(leader_worker_set(svc, ns, image, share))
+        out.lws.append(leader_worker_set(svc, ns, image, share, zones))
     elif kserve:
-        out.kserve.append(kserve_service(svc, ns, image, share))
+        out.kserve.append(kserve_service(svc, ns, image, share, zones))
     else:
-        out.core.append(deployment(svc, ns, image, share))
+        out.core.append(deployment(svc, ns, image, share, zones))
     if not kserve:
         out.core.append(service(svc, ns))
     out.core.append(disruption_budget(svc, ns, kserve))

@@ -15,7 +15,8 @@ from components.common import child, policy_document
 from components.identity import service_account_role
 
 from . import charts
-from .objects import ServiceObjects, secret_store, service_objects
+from .network import Sources, namespace_policies, service_policies
+from .objects import ServiceObjects, pod_selector, secret_store, service_objects
 from .pods import NodeShare
 
 if TYPE_CHECKING:
@@ -43,11 +44,13 @@ class InferenceService(pulumi.ComponentResource):
 
     def __init__(self, name: str, svc: "ServiceSpec", namespace: str, *, image: str, share: NodeShare,
                  prometheus_url: str | None, kserve: bool, depends: Mapping[str, Sequence[pulumi.Resource]],
-                 monitor_labels: Mapping[str, str] | None = None, opts: pulumi.ResourceOptions | None = None):
+                 monitor_labels: Mapping[str, str] | None = None, sources: Sources = Sources(), zones: bool = False,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("aidc:inference:InferenceService", name, None, opts)
         self.objects: ServiceObjects = service_objects(svc, namespace, image=image, share=share,
                                                        prometheus_url=prometheus_url, kserve=kserve,
-                                                       monitor_labels=monitor_labels)
+                                                       monitor_labels=monitor_labels, zones=zones)
+        self.objects.core += service_policies(svc, namespace, pod_selector(svc, kserve), sources)
         scaled = bool(self.objects.keda)
         self.resources: dict[str, pulumi.Resource] = {}
         for group in ("secrets", "core", "kserve", "lws", "keda", "monitoring", "gateway"):
@@ -67,7 +70,8 @@ class InferenceService(pulumi.ComponentResource):
 
 class Inference(pulumi.ComponentResource):
     def __init__(self, name: str, spec: "Spec", *, cluster: "Cluster", prometheus_url: str | None,
-                 monitoring: Sequence[pulumi.Resource] = (), tags: Mapping[str, str] | None = None,
+                 monitoring: Sequence[pulumi.Resource] = (), monitoring_namespace: str | None = None,
+                 tags: Mapping[str, str] | None = None,
                  namespace: pulumi.Resource | None = None, opts: pulumi.ResourceOptions | None = None):
         super().__init__("aidc:inference:Inference", name, None, opts)
         inf = spec.inference
@@ -78,7 +82,15 @@ class Inference(pulumi.ComponentResource):
         # that claim the models bucket or Lustre; then the caller passes it in.
         self.namespace = namespace if namespace is not None else kube.namespace(ns, opts_k8s)
         services = inf.services
-        depends: dict[str, list[pulumi.Resource]] = {"namespace": [self.namespace], "monitoring": list(monitoring)}
+        # Default-deny before anything runs in the namespace.
+        self.network_policies = [
+            kube.apply_object(p, pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
+                              f"{name}-{kube.object_name(p)}")
+            for p in namespace_policies(ns)]
+        depends: dict[str, list[pulumi.Resource]] = {"namespace": [self.namespace, *self.network_policies],
+                                                     "monitoring": list(monitoring)}
+        sources = Sources(monitoring=monitoring_namespace, namespaces=inf.allow_namespaces, cidrs=inf.allow_cidrs,
+                          load_balancer_cidr=None if cluster.existing else spec.network.cidr)
 
         def release(key: str, values: dict, after: Sequence[pulumi.Resource] = ()) -> pulumi.Resource:
             chart = cat.chart(key)
@@ -115,7 +127,8 @@ class Inference(pulumi.ComponentResource):
         self.services = {
             s.name: InferenceService(f"{name}-{s.name}", s, ns, image=image_of[s.engine], share=node_share(spec, s.pool),
                                      prometheus_url=prometheus_url, kserve=inf.kserve, depends=depends,
-                                     monitor_labels=spec.observability.selector_labels, opts=child(self))
+                                     monitor_labels=spec.observability.selector_labels, sources=sources,
+                                     zones=spec.pools[s.pool].spans_zones, opts=child(self))
             for s in services
         }
         self.register_outputs({"namespace": ns, "services": sorted(self.services)})
