@@ -10,7 +10,7 @@ import pytest
 from components.catalog import catalog
 from components.inference.objects import service_objects
 from components.inference.pods import POOL_LABEL, NodeShare, startup_seconds
-from components.inference.resources import secret_arn_patterns
+from components.secrets import secret_arn_patterns
 from components.spec import ServiceSpec
 from tests.test_inference_spec import svc
 
@@ -325,12 +325,13 @@ def test_prod_installs_only_the_operators_its_services_use(plan_of):
     for so in by_kind["ScaledObject"]:
         assert releases["keda"].urn in so.dependencies
     for es in by_kind["ExternalSecret"]:
-        store = [r for r in plan.resources if r.type.endswith("SecretStore")][0]
+        store = [r for r in plan.resources if r.type.endswith("SecretStore")
+                 and r.inputs["metadata"]["namespace"] == es.inputs["metadata"]["namespace"]][0]
         assert store.urn in es.dependencies
         assert releases["external-secrets"].urn in store.dependencies
     # The pods that read a hub token wait for its ExternalSecret.
     for dep in by_kind["Deployment"]:
-        if not any(e["name"] == "HF_TOKEN" for e in dep.inputs["spec"]["template"]["spec"]["containers"][0]["env"]):
+        if not any(v["name"] == "hub-token" for v in dep.inputs["spec"]["template"]["spec"]["volumes"]):
             continue
         assert any(d.endswith("externalsecret-inference-" + dep.inputs["metadata"]["name"] + "-hub-token")
                    for d in dep.dependencies)
@@ -345,7 +346,9 @@ def test_prod_secret_reader_role_is_scoped_to_the_named_secret(plan_of):
     doc = json.loads(policy.inputs["policy"])
     (stmt,) = doc["Statement"]
     assert stmt["Action"] == ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-    assert stmt["Resource"] == ["arn:aws:secretsmanager:us-east-1:123456789012:secret:aidc/prod/hf-token-??????"]
+    # The hub token and, through the same operator, Alertmanager's receiver keys; nothing else.
+    assert stmt["Resource"] == [f"arn:aws:secretsmanager:us-east-1:123456789012:secret:aidc/prod/{n}-??????"
+                                for n in ("hf-token", "pagerduty-routing-key", "slack-gpu-ops-webhook")]
     (assoc,) = [r for r in plan.resources if r.type == "aws:eks/podIdentityAssociation:PodIdentityAssociation"
                 and "aidc:inference:Inference" in r.urn]
     assert (assoc.inputs["namespace"], assoc.inputs["serviceAccount"]) == ("external-secrets", "external-secrets")

@@ -61,9 +61,16 @@ class AiDatacenter(pulumi.ComponentResource):
             self._storage(name, spec, tags)
         if spec.observability.enabled:
             gpu_operator = self.nvidia.releases.get("gpu-operator") if self.nvidia is not None else None
-            self.observability = Observability(name, spec, gpu_operator=gpu_operator, opts=self.k8s_opts)
+            # AWS too: sns receivers give Alertmanager a role (EKS only).
+            self.observability = Observability(name, spec, gpu_operator=gpu_operator,
+                                               opts=self._opts("kubernetes", "aws"))
         if spec.inference.services:
             self._inference(name, spec, tags)
+        if self.observability is not None and spec.observability.alerting.receivers:
+            eso = self.inference.releases.get("external-secrets") if self.inference is not None else None
+            self.observability.bind_receivers(
+                external_secrets=eso, tags=tags,
+                cluster_name=None if spec.existing_cluster else self.cluster.eks.name)
         self.register_outputs({"kubeconfig": self.cluster.kubeconfig})
 
     def _opts(self, *providers: str) -> pulumi.ResourceOptions:
@@ -118,6 +125,8 @@ class AiDatacenter(pulumi.ComponentResource):
             spec.inference.namespace in (*st.namespaces, *st.model_namespaces)
         self.inference = Inference(name, spec, cluster=self.cluster, prometheus_url=obs.url if obs else None,
                                    monitoring=[obs.release] if obs and obs.release else [],
-                                   monitoring_namespace=obs.namespace_name if obs else None, tags=tags,
+                                   monitoring_namespace=obs.namespace_name if obs else None,
+                                   # Alertmanager's receiver keys come through the same operator.
+                                   secret_refs=spec.observability.alerting.secret_refs if obs else (), tags=tags,
                                    namespace=storage if shared else None,
                                    opts=self._opts("kubernetes", "aws"))

@@ -8,8 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from components.secrets import external_secret
+
 from .pods import (
     HTTP_PORT,
+    HUB_TOKEN_KEY,
     TRITON_METRICS_PORT,
     NodeShare,
     hub_secret_name,
@@ -21,7 +24,6 @@ from .pods import (
 if TYPE_CHECKING:
     from components.spec import ServiceSpec
 
-SECRET_STORE = "aws-secrets-manager"
 KSERVE_CONTAINER = "kserve-container"
 LWS_INDEX_LABEL = "leaderworkerset.sigs.k8s.io/worker-index"
 # TLS 1.3 with 1.2 fallback: the ELB policy AWS recommends for new listeners.
@@ -160,22 +162,10 @@ def service_monitor(svc: "ServiceSpec", ns: str, kserve: bool = False,
                      "endpoints": [{"port": port, "path": "/metrics", "interval": "15s"}]}}
 
 
-def secret_store(ns: str, region: str) -> dict[str, Any]:
-    """Secrets Manager, read with the External Secrets controller's own Pod Identity role
-    (which may read only the secrets the stack names)."""
-    return {"apiVersion": "external-secrets.io/v1", "kind": "SecretStore",
-            "metadata": {"name": SECRET_STORE, "namespace": ns, "labels": {"app.kubernetes.io/managed-by": "aidc"}},
-            "spec": {"provider": {"aws": {"service": "SecretsManager", "region": region}}}}
-
-
-def external_secret(svc: "ServiceSpec", ns: str) -> dict[str, Any]:
+def hub_token_secret(svc: "ServiceSpec", ns: str) -> dict[str, Any]:
     hub = svc.model.hub
     assert hub is not None and hub.token_secret
-    name = hub_secret_name(svc)
-    return {"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret", "metadata": _meta(name, ns, svc),
-            "spec": {"refreshInterval": "1h", "secretStoreRef": {"kind": "SecretStore", "name": SECRET_STORE},
-                     "target": {"name": name, "creationPolicy": "Owner", "deletionPolicy": "Retain"},
-                     "data": [{"secretKey": "token", "remoteRef": {"key": hub.token_secret}}]}}
+    return external_secret(hub_secret_name(svc), ns, hub.token_secret, HUB_TOKEN_KEY, labels(svc))
 
 
 def kserve_service(svc: "ServiceSpec", ns: str, image: str, share: NodeShare, zones: bool = False) -> dict[str, Any]:
@@ -281,5 +271,5 @@ def service_objects(svc: "ServiceSpec", ns: str, *, image: str, share: NodeShare
     if prometheus_url is not None:
         out.monitoring.append(service_monitor(svc, ns, kserve, monitor_labels))
     if svc.model.hub is not None and svc.model.hub.token_secret:
-        out.secrets.append(external_secret(svc, ns))
+        out.secrets.append(hub_token_secret(svc, ns))
     return out
