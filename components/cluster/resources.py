@@ -12,6 +12,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.catalog import catalog
+from components.logs import encrypted_log_group
 from components.common import assume_role_policy, child, managed_policy, stateful, tags_for
 from components.identity import service_account_role
 from components.spec.pools import MAX_UNAVAILABLE
@@ -115,9 +116,9 @@ class Cluster(pulumi.ComponentResource):
         attach = aws.iam.RolePolicyAttachment(f"{name}-control-plane", role=role.name,
                                               policy_arn=managed_policy(partition, "AmazonEKSClusterPolicy"),
                                               opts=child(self))
-        logs = aws.cloudwatch.LogGroup(f"{name}-control-plane", name=f"/aws/eks/{cluster_name}/cluster",
-                                       retention_in_days=cs.log_retention_days,
-                                       tags=tags_for(tags, f"{name}-control-plane"), opts=child(self))
+        logs = encrypted_log_group(f"{name}-control-plane", log_group_name=f"/aws/eks/{cluster_name}/cluster",
+                                   retention_days=cs.log_retention_days, region=spec.region or "", tags=tags,
+                                   parent=self, protect=spec.protect)
         self.eks = aws.eks.Cluster(
             f"{name}-eks", name=cluster_name, version=version, role_arn=role.arn,
             vpc_config={"subnet_ids": subnet_ids, "endpoint_private_access": True,

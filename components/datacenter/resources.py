@@ -44,7 +44,8 @@ class AiDatacenter(pulumi.ComponentResource):
         else:
             # One explicit AWS provider: the region comes from the spec, never from ambient config.
             self.aws = aws.Provider(f"{name}-aws", region=spec.region, opts=self._opts())
-            self.network = Network(name, spec.network, spec.region or "", tags, opts=self._opts("aws"))
+            self.network = Network(name, spec.network, spec.region or "", tags, opts=self._opts("aws"),
+                                   protect=spec.protect)
             self.cluster = Cluster(name, spec, subnet_ids=self.network.private_subnet_ids,
                                    pod_subnet_ids=self.network.pod_subnet_ids, zone_names=self.network.zone_names, tags=tags,
                                    opts=self._opts("aws"))
