@@ -12,9 +12,9 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.catalog import catalog
-from components.logs import encrypted_log_group
 from components.common import assume_role_policy, child, managed_policy, stateful, tags_for
 from components.identity import service_account_role
+from components.logs import encrypted_log_group
 from components.spec.pools import MAX_UNAVAILABLE
 from components.vocabulary import ZONE_LABEL
 
