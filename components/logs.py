@@ -10,7 +10,7 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
-from components.common import child, stateful, tags_for
+from components.common import account_administers_key, child, stateful, tags_for
 
 
 def logs_key_policy(partition: str, account: str, region: str) -> str:
@@ -18,8 +18,7 @@ def logs_key_policy(partition: str, account: str, region: str) -> str:
     only for log groups of this account and region (the encryption context names the group).
     AWS CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using AWS KMS", step 2."""
     return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "AccountAdministersThroughIam", "Effect": "Allow",
-         "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"},
+        account_administers_key(partition, account),
         {"Sid": "CloudWatchLogsOfThisAccount", "Effect": "Allow",
          "Principal": {"Service": f"logs.{region}.amazonaws.com"},
          "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],

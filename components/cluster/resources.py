@@ -12,7 +12,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.catalog import catalog
-from components.common import assume_role_policy, child, managed_policy, stateful, tags_for
+from components.common import assume_role_policy, child, key_policy, managed_policy, stateful, tags_for
 from components.identity import service_account_role
 from components.logs import encrypted_log_group
 from components.spec.pools import MAX_UNAVAILABLE
@@ -104,9 +104,11 @@ class Cluster(pulumi.ComponentResource):
         partition = aws.get_partition_output(opts=pulumi.InvokeOptions(parent=self)).partition
         cluster_name = name  # physical name: stable, and known before the cluster exists (for log group)
 
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self)).account_id
         self.secrets_key = aws.kms.Key(
             f"{name}-secrets", description=f"Envelope encryption of Kubernetes secrets in {cluster_name}",
-            enable_key_rotation=True, deletion_window_in_days=30, tags=tags_for(tags, f"{name}-secrets"),
+            enable_key_rotation=True, deletion_window_in_days=30, policy=key_policy(partition, account),
+            tags=tags_for(tags, f"{name}-secrets"),
             opts=stateful(self, spec.protect))
         aws.kms.Alias(f"{name}-secrets", name=f"alias/{cluster_name}-secrets", target_key_id=self.secrets_key.key_id,
                       opts=child(self))

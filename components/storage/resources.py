@@ -12,7 +12,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import kube
-from components.common import child, stateful, tags_for
+from components.common import child, key_policy, stateful, tags_for
 from components.formulas.lustre import LustreSize
 from components.identity import service_account_role
 
@@ -208,9 +208,12 @@ class SharedStorage(pulumi.ComponentResource):
     def _lustre(self, name: str, ls: "LustreSpec", size: LustreSize, vpc_id: pulumi.Input[str], vpc_cidr: str,
                 subnet_id: pulumi.Input[str]) -> aws.fsx.LustreFileSystem:
         protect = self.spec.protect
+        part = aws.get_partition_output(opts=pulumi.InvokeOptions(parent=self)).partition
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self)).account_id
         self.lustre_key = aws.kms.Key(
             f"{name}-lustre", description=f"Encryption at rest of the {name} Lustre file system and its backups",
-            enable_key_rotation=True, deletion_window_in_days=30, tags=tags_for(self.tags, f"{name}-lustre"),
+            enable_key_rotation=True, deletion_window_in_days=30, policy=key_policy(part, account),
+            tags=tags_for(self.tags, f"{name}-lustre"),
             opts=stateful(self, protect))
         aws.kms.Alias(f"{name}-lustre", name=f"alias/{name}-lustre", target_key_id=self.lustre_key.key_id,
                       opts=child(self))
