@@ -31,6 +31,10 @@ TERRAFORM_BLOCKS = {("aws_s3_bucket_lifecycle_configuration", "rules"): "rule",
 # Kubernetes objects that are not manifests (Helm releases, files applied at deploy time).
 NOT_MANIFESTS = ("kubernetes:helm.sh/", "kubernetes:yaml/", "pulumi:providers:")
 CLUSTER_SCOPED = "_cluster"
+# Kinds scanners read pod templates from; any other kind's templates (LeaderWorkerSet, KServe
+# InferenceService, JobSet, MPIJob) are also written out as Pods so scanners see them.
+BUILT_IN_WORKLOADS = {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"}
+EXPORTED_FROM = "aidc.io/exported-from"
 
 
 def _snake(name: str) -> str:
@@ -114,13 +118,52 @@ def manifest(res: Resource) -> dict[str, Any]:
     return obj
 
 
+def _templates(value: Any, path: str = "spec") -> Iterable[tuple[str, dict[str, Any]]]:
+    """(path, pod template) of every {metadata?, spec: {containers: [...]}} inside a value."""
+    if isinstance(value, dict):
+        spec = value.get("spec")
+        if isinstance(spec, dict) and isinstance(spec.get("containers"), list):
+            yield path, value
+            return
+        for k, v in value.items():
+            yield from _templates(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _templates(v, f"{path}[{i}]")
+
+
+def template_pods(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    """The pod templates of a custom resource as Pods (labels kept, so NetworkPolicies and
+    checks that select pods see them), each annotated with where it came from. KServe's
+    InferenceService holds its pod spec inline in spec.predictor."""
+    if obj.get("kind") in BUILT_IN_WORKLOADS:
+        return []
+    meta = obj.get("metadata") or {}
+    found = list(_templates(obj.get("spec") or {}))
+    predictor = (obj.get("spec") or {}).get("predictor")
+    if not found and isinstance(predictor, dict) and isinstance(predictor.get("containers"), list):
+        found = [("spec.predictor", {"metadata": {"labels": meta.get("labels") or {}}, "spec": predictor})]
+    pods = []
+    for i, (path, tpl) in enumerate(found):
+        pod_spec = {k: v for k, v in tpl["spec"].items() if k not in ("minReplicas", "maxReplicas", "deploymentStrategy")}
+        pods.append({"apiVersion": "v1", "kind": "Pod",
+                     "metadata": {"name": f"{obj['kind'].lower()}-{meta.get('name')}-{i}",
+                                  "namespace": meta.get("namespace"),
+                                  "labels": dict((tpl.get("metadata") or {}).get("labels") or {}),
+                                  "annotations": {EXPORTED_FROM: f"{obj['kind']}/{meta.get('name')} {path}"}},
+                     "spec": pod_spec})
+    return pods
+
+
 def kubernetes_manifests(plan: Plan) -> dict[str, list[dict[str, Any]]]:
-    """Namespace (CLUSTER_SCOPED for cluster-wide kinds) -> its objects, in plan order."""
+    """Namespace (CLUSTER_SCOPED for cluster-wide kinds) -> its objects, in plan order, then
+    the Pods of custom resources' pod templates."""
     out: dict[str, list[dict[str, Any]]] = {}
     for r in _kube(plan.resources):
         obj = manifest(r)
         ns = (obj.get("metadata") or {}).get("namespace") or CLUSTER_SCOPED
         out.setdefault(ns, []).append(obj)
+        out[ns] += template_pods(obj)
     return out
 
 
