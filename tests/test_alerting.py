@@ -100,6 +100,9 @@ def test_a_stack_without_model_servers_has_no_inference_alerts(tmp_path):
     doc = yaml.safe_load((ROOT / "stacks" / "Pulumi.prod.yaml").read_text())
     doc["config"]["aidc:inference"] = {"services": []}
     doc["config"]["aidc:storage"]["modelNamespaces"] = ["research", "applied"]
+    topic = "arn:aws:sns:us-east-1:123456789012:gpu-alerts"
+    doc["config"]["aidc:observability"]["alerting"]["receivers"].append(
+        {"name": "audit", "type": "sns", "topicArn": topic, "severities": ["critical"]})
     path = tmp_path / "Pulumi.trainonly.yaml"
     path.write_text(yaml.safe_dump(doc))
     plan = plan_stack(str(path), ROOT).plan
@@ -109,6 +112,14 @@ def test_a_stack_without_model_servers_has_no_inference_alerts(tmp_path):
     assert not [n for n in names if n.startswith("Inference")], names
     eso = [r for r in plan.of_type("kubernetes:helm.sh/v3:Release") if r.name.endswith("-external-secrets")]
     assert len(eso) == 1 and "aidc:observability:Observability" in eso[0].urn
+    # The sns receiver: Alertmanager's own role may publish to that topic and nothing else.
+    pol = [r for r in plan.of_type("aws:iam/rolePolicy:RolePolicy") if r.name.endswith("-alertmanager")][0]
+    assert json.loads(pol.inputs["policy"])["Statement"] == [
+        {"Effect": "Allow", "Action": ["sns:Publish"], "Resource": [topic]}]
+    assoc = [r for r in plan.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+             if r.name.endswith("-alertmanager")][0]
+    assert (assoc.inputs["namespace"], assoc.inputs["serviceAccount"]) == (
+        "monitoring", "kube-prometheus-stack-alertmanager")
 
 
 def test_prod_has_inference_alerts(plan_of):
