@@ -23,8 +23,10 @@ DEFAULT_DENY = "default-deny"
 # Kubernetes sets this label on every namespace (1.21+): a namespace selected by its name.
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 # The hub is a CDN without fixed addresses: HTTPS anywhere public, never to private ranges
-# (the VPC, peered networks, the instance metadata and Pod Identity link-local addresses).
-PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10")
+# (the VPC, peered networks, pod CIDRs aidc allows in 100.64/10 and 198.19/16, the
+# instance metadata and Pod Identity link-local addresses).
+PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10",
+                  "198.18.0.0/15")
 MANAGED = {"app.kubernetes.io/managed-by": "aidc"}
 
 
