@@ -68,6 +68,12 @@ def test_bad_receivers_are_named_by_key_path(receiver, path, needle):
     assert needle in problems[path]
 
 
+def test_receivers_need_the_alertmanager_aidc_installs():
+    problems = spec_problems(cfg(observability={"prometheus": "existing", "namespace": "monitoring", "alerting": {
+        "receivers": [{"name": "x", "type": "pagerduty", "secret": "a/b"}]}}))
+    assert "site's Alertmanager" in problems["aidc:observability.alerting.receivers"]
+
+
 def test_rules_only_for_what_the_stack_runs():
     gpu_only = prometheus_rules(Alerts(), {"p5.48xlarge": 8}, None, "monitoring")
     names = [r["alert"] for o in gpu_only for g in o["spec"]["groups"] for r in g["rules"]]

@@ -111,6 +111,9 @@ def problems(obs: ObservabilitySpec, path: str = "aidc:observability", *,
     if obs.prometheus == "existing" and obs.enabled and obs.namespace is None:
         yield Problem(f"{path}.namespace", "required with prometheus: existing: the namespace of the site's "
                                            "monitoring stack, where aidc puts its rules, ServiceMonitors and dashboards")
+    if obs.prometheus == "existing" and obs.alerting.receivers:
+        yield Problem(f"{path}.alerting.receivers", "only with prometheus: install: the site's Alertmanager is "
+                                                    "configured by the site, not by aidc")
     if obs.prometheus == "install":
         for value, key in ((obs.namespace, "namespace"), (obs.selector_labels or None, "selectorLabels"),
                            (obs.prometheus_url, "prometheusUrl")):
