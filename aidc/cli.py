@@ -16,7 +16,7 @@ from components.spec import SpecError
 from . import __version__
 from .errors import UserError
 
-COMMANDS = ("plan", "policy", "cost", "diff", "job", "size", "verify")
+COMMANDS = ("plan", "policy", "cost", "diff", "export", "job", "size", "verify")
 EXIT_BAD_INPUT = 2
 
 

@@ -31,6 +31,20 @@ def assume_role_policy(service: str, *, tag_session: bool = False) -> str:
     })
 
 
+def account_administers_key(partition: str, account: str) -> dict[str, Any]:
+    """The key-policy statement of a KMS key the account administers through IAM (what AWS
+    puts in a key created without a policy, written out so the policy is explicit)."""
+    return {"Sid": "AccountAdministersThroughIam", "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"}
+
+
+def key_policy(partition: pulumi.Input[str], account: pulumi.Input[str]) -> pulumi.Output[str]:
+    """A key policy with the account-administers statement only."""
+    return pulumi.Output.all(partition, account).apply(
+        lambda a: json.dumps({"Version": "2012-10-17", "Statement": [account_administers_key(a[0], a[1])]},
+                             sort_keys=True))
+
+
 def policy_document(*statements: Mapping[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
 

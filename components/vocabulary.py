@@ -64,6 +64,13 @@ MIG_CONFIG_LABEL = "nvidia.com/mig.config"
 DEVICE_PLUGIN_CONFIG_LABEL = "nvidia.com/device-plugin.config"
 DEVICE_PLUGIN_DEPLOY_LABEL = "nvidia.com/gpu.deploy.device-plugin"
 
+# ---- who aidc's pods run as
+# UID/GID of every pod aidc renders (model servers, training jobs). Above the host's user
+# range (login.defs UID_MAX 60000 on Amazon Linux 2023 and most distributions), so a
+# container escape never lands on a real host account; 65532 is the "nonroot" user of the
+# distroless images.
+WORKLOAD_UID = 65532
+
 # ---- shared object names
 LUSTRE_CLAIM = "shared-lustre"  # the claim every namespace that needs Lustre gets
 MODELS_CLAIM = "models"  # the read-only models bucket claim

@@ -115,6 +115,10 @@ def test_support_policy_and_log_retention_per_environment(plan_of, stack, suppor
     group = only(plan.of_type("aws:cloudwatch/logGroup:LogGroup"), "-control-plane")
     assert group.inputs["retentionInDays"] == retention
     assert group.inputs["name"] == f"/aws/eks/aidc-{stack}/cluster"
+    # Under a customer-managed key the account controls (rotated).
+    key = only(plan.of_type("aws:kms/key:Key"), "-control-plane-logs")
+    assert key.inputs["enableKeyRotation"] is True and key.urn in group.dependencies
+    assert group.inputs["kmsKeyId"].startswith("arn:aws:kms:")
 
 
 def test_vpc_cni_enforces_network_policies(plan_of):

@@ -37,7 +37,7 @@ def by_name(report, name, type_suffix=""):
 
 
 def test_every_operation_is_classified(report):
-    assert report.counts == {"create": 10, "update": 8, "replace": 2, "delete": 2, "same": 69}
+    assert report.counts == {"create": 10, "update": 9, "replace": 2, "delete": 2, "same": 83}
     assert by_name(report, "aidc-lab-vpc").op == "same"
     assert by_name(report, "aidc-lab-nat-1", "NatGateway").op == "delete"
     assert by_name(report, "aidc-lab-train-h100-ng", "NodeGroup").op == "create"
@@ -224,11 +224,11 @@ def test_the_preview_fixture_has_pulumis_layout():
     ops = [s["op"] for s in doc["steps"] if s["urn"].endswith("s3/bucket:Bucket::aidc-lab-datasets")]
     assert ops == ["create-replacement", "replace", "delete-replaced"]
     assert [s["op"] for s in doc["steps"][-3:]] == ["delete", "delete", "delete-replaced"]
-    assert doc["changeSummary"] == {"create": 12, "delete": 2, "replace": 1, "same": 74, "update": 9}
+    assert doc["changeSummary"] == {"create": 12, "delete": 2, "replace": 1, "same": 88, "update": 10}
 
 
 def test_preview_folds_the_replacement_steps_into_one(preview):
-    assert preview.counts == {"create": 10, "update": 9, "replace": 1, "delete": 2, "same": 69}
+    assert preview.counts == {"create": 10, "update": 10, "replace": 1, "delete": 2, "same": 83}
     bucket = by_name(preview, "aidc-lab-datasets", "s3/bucket:Bucket")
     assert bucket.replace_reasons == ("bucket",)
     assert [(c.path, c.forces_replace) for c in bucket.changes] == [("bucket", True)]

@@ -69,7 +69,7 @@ def test_comment_layout_puts_data_loss_first():
     lines = md.splitlines()
     assert lines[0] == "<!-- aidc-diff:lab -->"
     assert md.index("[!CAUTION]") < md.index("#### `aidc:")
-    assert "**10** to create · **8** to update · **2** to replace · **2** to delete · 69 unchanged" in md
+    assert "**10** to create · **9** to update · **2** to replace · **2** to delete · 83 unchanged" in md
     assert "monthly cost $3,138.70 → $4,105.85 (**+$967.15**)" in md
     assert "```mermaid" in md and "n_aidc_storage_SharedStorage" in md
 
@@ -154,7 +154,7 @@ def test_cli_diff_two_plans_as_json(capsys, plan_files):
     code, out, err = run(capsys, "diff", str(plan_files[0]), str(plan_files[1]), "--json")
     assert code == 0, err
     doc = json.loads(out)
-    assert doc["counts"] == {"create": 10, "update": 8, "replace": 2, "delete": 2, "same": 69}
+    assert doc["counts"] == {"create": 10, "update": 9, "replace": 2, "delete": 2, "same": 83}
 
 
 def test_cli_diff_preview_json(capsys, tmp_path):

@@ -10,7 +10,7 @@ import pytest
 from components.catalog import catalog
 from components.inference.objects import service_objects
 from components.inference.pods import POOL_LABEL, NodeShare, startup_seconds
-from components.inference.resources import secret_arn_patterns
+from components.secrets import secret_arn_patterns
 from components.spec import ServiceSpec
 from tests.test_inference_spec import svc
 
@@ -169,10 +169,54 @@ def test_hub_token_comes_from_secrets_manager_through_external_secrets():
                                 "paramsB": 8})
     es = kind(objs.secrets, "ExternalSecret")["spec"]
     assert es["data"] == [{"secretKey": "token", "remoteRef": {"key": "aidc/prod/hf"}}]
-    env = kind(objs.core, "Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]
-    token = [e for e in env if e["name"] == "HF_TOKEN"][0]
-    assert token["valueFrom"]["secretKeyRef"] == {"name": "llama-hub-token", "key": "token"}
-    assert "value" not in token
+    pod = kind(objs.core, "Deployment")["spec"]["template"]["spec"]
+    env = {e["name"]: e for e in pod["containers"][0]["env"]}
+    # A file, never an environment variable: no env entry reads a Secret.
+    assert not [e for e in env.values() if "secretKeyRef" in e.get("valueFrom", {})]
+    assert "HF_TOKEN" not in env
+    assert env["HF_TOKEN_PATH"]["value"] == "/var/run/secrets/huggingface/token"
+    vol = [v for v in pod["volumes"] if v["name"] == "hub-token"][0]
+    assert vol["secret"] == {"secretName": "llama-hub-token", "defaultMode": 0o440,
+                             "items": [{"key": "token", "path": "token"}]}
+    mount = [m for m in pod["containers"][0]["volumeMounts"] if m["name"] == "hub-token"][0]
+    assert mount == {"name": "hub-token", "mountPath": "/var/run/secrets/huggingface", "readOnly": True}
+    validate(kind(objs.core, "Deployment"))
+
+
+def test_pods_run_as_a_uid_above_the_host_range():
+    _, objs = objects_of()
+    pod = kind(objs.core, "Deployment")["spec"]["template"]["spec"]
+    ctx = pod["containers"][0]["securityContext"]
+    # login.defs UID_MAX 60000 on AL2023: no host account can share the UID.
+    assert pod["securityContext"]["runAsUser"] == ctx["runAsUser"] == 65532
+    assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsGroup"] == 65532
+
+
+def test_multi_replica_servers_spread_over_nodes_as_their_budget_assumes():
+    _, objs = objects_of(minReplicas=3, maxReplicas=5)
+    dep = kind(objs.core, "Deployment")
+    pdb = kind(objs.core, "PodDisruptionBudget")["spec"]
+    (host,) = dep["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    assert host == {"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule",
+                    "labelSelector": {"matchLabels": pdb["selector"]["matchLabels"]}, "minDomains": 3}
+    # One node lost = one replica lost = what the budget lets go.
+    assert pdb["minAvailable"] == 3 - 1
+    validate(dep)
+
+
+def test_spread_over_zones_only_where_the_pool_spans_them():
+    s = ServiceSpec.model_validate(svc(minReplicas=2, maxReplicas=4))
+    inst = catalog().instance("g6e.12xlarge")
+    share = NodeShare(inst.vcpu / inst.gpu_count, inst.memory_gib / inst.gpu_count)
+    objs = service_objects(s, "inference", image=VLLM, share=share, prometheus_url=PROM, zones=True)
+    keys = [(c["topologyKey"], c["whenUnsatisfiable"])
+            for c in kind(objs.core, "Deployment")["spec"]["template"]["spec"]["topologySpreadConstraints"]]
+    assert keys == [("kubernetes.io/hostname", "DoNotSchedule"), ("topology.kubernetes.io/zone", "ScheduleAnyway")]
+
+
+def test_a_single_replica_server_has_no_spread():
+    _, objs = objects_of(minReplicas=1, maxReplicas=1)
+    assert "topologySpreadConstraints" not in kind(objs.core, "Deployment")["spec"]["template"]["spec"]
 
 
 def test_secret_policy_names_only_the_listed_secrets():
@@ -281,12 +325,13 @@ def test_prod_installs_only_the_operators_its_services_use(plan_of):
     for so in by_kind["ScaledObject"]:
         assert releases["keda"].urn in so.dependencies
     for es in by_kind["ExternalSecret"]:
-        store = [r for r in plan.resources if r.type.endswith("SecretStore")][0]
+        store = [r for r in plan.resources if r.type.endswith("SecretStore")
+                 and r.inputs["metadata"]["namespace"] == es.inputs["metadata"]["namespace"]][0]
         assert store.urn in es.dependencies
         assert releases["external-secrets"].urn in store.dependencies
     # The pods that read a hub token wait for its ExternalSecret.
     for dep in by_kind["Deployment"]:
-        if not any(e["name"] == "HF_TOKEN" for e in dep.inputs["spec"]["template"]["spec"]["containers"][0]["env"]):
+        if not any(v["name"] == "hub-token" for v in dep.inputs["spec"]["template"]["spec"]["volumes"]):
             continue
         assert any(d.endswith("externalsecret-inference-" + dep.inputs["metadata"]["name"] + "-hub-token")
                    for d in dep.dependencies)
@@ -301,7 +346,9 @@ def test_prod_secret_reader_role_is_scoped_to_the_named_secret(plan_of):
     doc = json.loads(policy.inputs["policy"])
     (stmt,) = doc["Statement"]
     assert stmt["Action"] == ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-    assert stmt["Resource"] == ["arn:aws:secretsmanager:us-east-1:123456789012:secret:aidc/prod/hf-token-??????"]
+    # The hub token and, through the same operator, Alertmanager's receiver keys; nothing else.
+    assert stmt["Resource"] == [f"arn:aws:secretsmanager:us-east-1:123456789012:secret:aidc/prod/{n}-??????"
+                                for n in ("hf-token", "pagerduty-routing-key", "slack-gpu-ops-webhook")]
     (assoc,) = [r for r in plan.resources if r.type == "aws:eks/podIdentityAssociation:PodIdentityAssociation"
                 and "aidc:inference:Inference" in r.urn]
     assert (assoc.inputs["namespace"], assoc.inputs["serviceAccount"]) == ("external-secrets", "external-secrets")

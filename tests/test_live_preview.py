@@ -51,7 +51,7 @@ def test_live_diff_runs_the_cli_and_reports_its_json(tmp_path, monkeypatch, caps
     assert main(["diff", "--preview", str(tmp_path / "preview.json"), "--format", "json"]) == 0
     from_file = json.loads(capsys.readouterr().out)
     # The same report as from the saved preview: counts, and the data-loss warnings first.
-    assert live["counts"] == from_file["counts"] == {"create": 10, "delete": 2, "replace": 1, "same": 69, "update": 9}
+    assert live["counts"] == from_file["counts"] == {"create": 10, "delete": 2, "replace": 1, "same": 83, "update": 10}
     assert live["dataLoss"] == from_file["dataLoss"] and len(live["dataLoss"]) == 1
     assert live["head"] == "pulumi preview staging"
     args = (tmp_path / "args").read_text().split()

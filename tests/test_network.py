@@ -1,5 +1,7 @@
 """The network as planned for each shipped stack: subnets, NAT strategy, endpoints, flow logs."""
 
+import json
+
 import pytest
 
 from tests.conftest import only
@@ -60,3 +62,26 @@ def test_every_network_resource_is_tagged(plan_of):
         if r.type.startswith("aws:ec2/") and "tags" in r.inputs:
             assert r.inputs["tags"]["environment"] == "prod"
             assert r.inputs["tags"]["costCenter"] == "4711"
+
+
+@pytest.mark.parametrize("stack,retention", [("staging", 90), ("prod", 365)])
+def test_flow_logs_keep_by_environment_under_their_own_key(plan_of, stack, retention):
+    plan = plan_of(stack)
+    group = only(plan.of_type("aws:cloudwatch/logGroup:LogGroup"), "-flow-logs")
+    assert group.inputs["retentionInDays"] == retention
+    key = only(plan.of_type("aws:kms/key:Key"), "-flow-logs-logs")
+    assert key.inputs["enableKeyRotation"] is True
+    assert group.inputs["kmsKeyId"].startswith("arn:aws:kms:") and key.urn in group.dependencies
+    stmt = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}["CloudWatchLogsOfThisAccount"]
+    assert stmt["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    assert stmt["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == \
+        "arn:aws:logs:us-east-1:123456789012:log-group:*"
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_default_security_group_is_emptied(plan_of, stack):
+    plan = plan_of(stack)
+    sg = only(plan.of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"))
+    assert sg.inputs["ingress"] == [] and sg.inputs["egress"] == []
+    vpc = only(plan.of_type("aws:ec2/vpc:Vpc"))
+    assert vpc.urn in sg.dependencies

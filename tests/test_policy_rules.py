@@ -55,6 +55,10 @@ SERVICE = {"metadata": {"name": "llm", "namespace": "inference",
 ROLE_POLICY = {"role": "r", "policy": json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::b/*"}]})}
 DEV_TYPES = {"allowedInstanceTypes": [GPU]}
+TEAM_POLICY = {"role": "r", "policy": json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::data/*"]},
+    {"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": ["arn:aws:s3:::ckpt/research/*"]}]})}
+HUB_ENV = [{"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hub", "key": "token"}}}]
 
 # (rule, type, baseline, field, new value, config, expected words in the message)
 CASES = [
@@ -132,6 +136,15 @@ CASES = [
      "capacityType", "ON_DEMAND", "capacity-block-only", "Capacity Blocks"),
     ("fsx-throughput-tier-cap", "aws:fsx/lustreFileSystem:LustreFileSystem", FSX, "perUnitStorageThroughput", 500,
      {"maxThroughputPerTib": 250}, "throughput tier 500"),
+    ("no-secret-env-vars", "kubernetes:apps/v1:Deployment", DEPLOY, "spec.template.spec.containers.[0].env", HUB_ENV,
+     None, "env HF_TOKEN reads Secret hub"),
+    ("no-secret-env-vars", "kubernetes:jobset.x-k8s.io/v1alpha2:JobSet", JOBSET,
+     "spec.replicatedJobs.[0].template.spec.template.spec.containers.[0].envFrom", [{"secretRef": {"name": "s3"}}],
+     None, "envFrom loads Secret s3"),
+    ("team-writes-scoped", "aws:iam/rolePolicy:RolePolicy", TEAM_POLICY, "policy",
+     TEAM_POLICY["policy"].replace("ckpt/research/*", "ckpt/*"), None, "every object of bucket ckpt"),
+    ("log-retention", "aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": 365, "tags": TAGS}, "retentionInDays", 90,
+     {"minDays": 365}, "keeps 90 days"),
 ]
 
 
@@ -157,7 +170,8 @@ def test_rule_baseline_passes_and_one_change_violates(rule, rtype, base, path, v
 
 def test_every_rule_has_a_case_or_a_stack_test():
     covered = {c[0] for c in CASES} | {"s3-bucket-encrypted", "s3-bucket-versioned", "s3-public-access-blocked",
-                                       "s3-tls-only", "gpu-count-max", "monthly-budget"}
+                                       "s3-tls-only", "gpu-count-max", "monthly-budget",
+                                       "serving-namespace-default-deny"}
     assert covered == {r.name for r in all_rules()}
 
 
@@ -244,3 +258,25 @@ def test_unknown_values_raise_like_in_the_engine():
     with pytest.raises(UnknownValueError):
         validate("imdsv2-required", "aws:ec2/launchTemplate:LaunchTemplate",
                  changed(LT, "metadataOptions.httpTokens", UNKNOWN_STRING_VALUE))
+
+
+# ---------------------------------------------------------------- serving namespace (stack rule)
+
+SERVER = ("llm", "kubernetes:apps/v1:Deployment",
+          changed(DEPLOY, "metadata.labels", {"app.kubernetes.io/component": "model-server"}), [])
+DENY = ("deny", "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        {"metadata": {"name": "default-deny", "namespace": "inference"},
+         "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}, [])
+
+
+@pytest.mark.parametrize("path,value", [
+    ("spec.podSelector", {"matchLabels": {"app": "llm"}}),  # not every pod
+    ("spec.policyTypes", ["Ingress"]),  # egress left open
+    ("spec.ingress", [{"from": [{"namespaceSelector": {}}]}]),  # allows everyone in
+    ("metadata.namespace", "default"),  # another namespace's policy
+])
+def test_serving_namespace_default_deny(path, value):
+    rule = "serving-namespace-default-deny"
+    assert validate_stack(rule, [DENY, SERVER]) == []
+    found = validate_stack(rule, [(DENY[0], DENY[1], changed(DENY[2], path, value), []), SERVER])
+    assert len(found) == 1 and "no default-deny" in found[0][1] and found[0][0].endswith("::llm"), found

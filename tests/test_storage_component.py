@@ -81,7 +81,7 @@ def test_lustre_security_group_opens_lustre_ports_to_the_vpc_only(plan_of):
 @pytest.mark.parametrize("stack,expiry", [("dev", 3), ("staging", 7), ("prod", 30)])
 def test_buckets_are_locked_down(plan_of, stack, expiry):
     res = storage(plan_of(stack))
-    buckets = {r.name.rsplit("-", 1)[1]: r for r in of(res, BUCKET)}
+    buckets = {r.name.rsplit("-", 1)[1]: r for r in of(res, BUCKET) if not r.name.endswith("-access-logs")}
     assert set(buckets) == {"datasets", "checkpoints", "models"}
     key = only(of(res, "aws:kms/key:Key"), "-buckets")
     for kind, bucket in buckets.items():
@@ -116,6 +116,40 @@ def test_buckets_are_locked_down(plan_of, stack, expiry):
             assert "expire-old-checkpoint-versions" not in rules  # datasets and models keep every version
 
 
+@pytest.mark.parametrize("stack,days", [("dev", 90), ("prod", 365)])
+def test_data_buckets_log_access_to_a_locked_down_bucket(plan_of, stack, days):
+    res = storage(plan_of(stack))
+    logs = only(of(res, BUCKET), "-access-logs")
+    name = logs.name
+    arn = f"arn:aws:s3:::{name}"
+    targets = {r.name: r.inputs for r in of(res, "aws:s3/bucketLogging:BucketLogging")}
+    assert {n.rsplit("-", 1)[1] for n in targets} == {"datasets", "checkpoints", "models"}
+    for n, t in targets.items():
+        # The mock engine gives the bucket id "<name>-<hash>".
+        assert t["targetBucket"].startswith(f"{name}-") and t["targetPrefix"] == n.rsplit("-", 1)[1] + "/"
+    pab = only(of(res, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"), name).inputs
+    assert all(pab[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
+                                         "restrictPublicBuckets"))
+    policy = {s["Sid"]: s for s in json.loads(only(of(res, "aws:s3/bucketPolicy:BucketPolicy"), name).inputs["policy"])[
+        "Statement"]}
+    put = policy["S3ServerAccessLogsDelivery"]
+    assert put["Principal"] == {"Service": "logging.s3.amazonaws.com"} and put["Action"] == "s3:PutObject"
+    assert put["Resource"] == f"{arn}/*"
+    assert put["Condition"]["ArnLike"]["aws:SourceArn"] == sorted(f"arn:aws:s3:::{stack_name}" for stack_name in
+                                                                  (f"aidc-{stack}-{k}" for k in
+                                                                   ("datasets", "checkpoints", "models")))
+    assert put["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012"
+    assert policy["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    (rule,) = only(of(res, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"), name).inputs["rules"]
+    assert rule["expiration"] == {"days": days}
+    sse = only(of(res, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"),
+               name).inputs["rules"][0]
+    assert sse["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
+    assert only(of(res, "aws:s3/bucketOwnershipControls:BucketOwnershipControls"), name).inputs["rule"] == {
+        "objectOwnership": "BucketOwnerEnforced"}
+    assert logs.protect is (stack == "prod")
+
+
 def test_data_repository_associations(plan_of):
     res = storage(plan_of("prod"))
     dras = {r.name: r.inputs for r in of(res, "aws:fsx/dataRepositoryAssociation:DataRepositoryAssociation")}
@@ -137,8 +171,8 @@ def test_what_holds_data_is_protected_in_prod(planned, plan_of, stack, protected
     res = storage(plan_of(stack))
     holders = of(res, FS) + of(res, BUCKET) + of(res, "aws:kms/key:Key") + of(res, "kubernetes:core/v1:PersistentVolume")
     st = planned(stack).spec.storage
-    # file system, 3 buckets, 2 keys, and one volume per claim (dev mounts no models bucket)
-    assert len(holders) == 6 + len(st.namespaces) + len(st.model_namespaces)
+    # file system, 3 buckets and the access-log bucket, 2 keys, one volume per claim (dev mounts no models)
+    assert len(holders) == 7 + len(st.namespaces) + len(st.model_namespaces)
     for r in holders:
         assert (r.protect, r.retain_on_delete) == (protected, protected), r.urn
         if r.type == "aws:kms/key:Key":

@@ -130,7 +130,11 @@ def test_prod_research_job_runs_on_the_fabric_as_configured(planned):
     assert shm["emptyDir"]["medium"] == "Memory"
     # Restricted Pod Security: non-root, no privilege escalation, all capabilities dropped.
     assert ps["securityContext"]["runAsNonRoot"] is True
-    assert c["securityContext"] == {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+    # Above the host's login range (UID_MAX 60000): no host account shares the UID.
+    assert ps["securityContext"]["runAsUser"] == ps["securityContext"]["fsGroup"] == 65532
+    assert ps["automountServiceAccountToken"] is False
+    assert c["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                    "capabilities": {"drop": ["ALL"]}}
 
 
 def test_rdma_env_only_where_the_catalog_says_gpudirect_rdma():
@@ -147,7 +151,7 @@ def test_storage_mounts_follow_the_storage_namespaces():
                           {"pool": "l4", "gpus": 2, "cpu": 8, "memoryGiB": 32}]}]}})
     pod = docs(render_job(spec, JobRequest("dev", "l4", "research", 1)))[-1]
     vols = {v["name"] for v in pod["spec"]["replicatedJobs"][0]["template"]["spec"]["template"]["spec"]["volumes"]}
-    assert vols == {"dshm", "entrypoint"}  # no aidc:storage here: nothing to mount
+    assert vols == {"dshm", "tmp", "entrypoint"}  # no aidc:storage here: nothing to mount
 
 
 def test_nccl_acceptance_job_carries_the_catalog_threshold(planned):
@@ -224,5 +228,6 @@ def test_prod_jobs_mount_lustre_and_models_where_storage_serves_the_team(planned
         pod = pod_templates(obj)[-1]["template"]["spec"]
         return {m["mountPath"]: m.get("readOnly", False) for m in pod["containers"][0]["volumeMounts"]}
 
-    assert mounts("research") == {"/dev/shm": False, "/opt/aidc": True, "/lustre": False, "/models": True}
-    assert mounts("platform") == {"/dev/shm": False, "/opt/aidc": True, "/lustre": False}
+    assert mounts("research") == {"/dev/shm": False, "/tmp": False, "/opt/aidc": True, "/lustre": False,
+                                  "/models": True}
+    assert mounts("platform") == {"/dev/shm": False, "/tmp": False, "/opt/aidc": True, "/lustre": False}

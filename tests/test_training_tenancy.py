@@ -121,17 +121,39 @@ def test_team_service_accounts_are_bound_to_their_storage_role(plan_of):
     assert not plan_of("onprem").of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
 
 
-def test_team_storage_policy_reads_everything_and_writes_only_checkpoints():
+def test_team_storage_policy_reads_shared_data_and_writes_only_its_own_prefix():
     import json
 
     from components.training.tenancy import team_storage_policy
-    doc = json.loads(team_storage_policy("arn:d", "arn:c", "arn:m", "arn:k"))
+    doc = json.loads(team_storage_policy("research", "arn:d", "arn:c", "arn:m", "arn:k"))
     by_sid = {s["Sid"]: s for s in doc["Statement"]}
-    assert by_sid["WriteCheckpoints"]["Resource"] == ["arn:c/*"]
-    assert by_sid["ReadObjects"]["Resource"] == ["arn:d/*", "arn:c/*", "arn:m/*"]
+    assert by_sid["WriteOwnCheckpoints"]["Resource"] == ["arn:c/research/*"]
+    assert by_sid["ReadObjects"]["Resource"] == ["arn:d/*", "arn:m/*", "arn:c/research/*"]
+    assert by_sid["ListOwnCheckpoints"]["Condition"] == {"StringLike": {"s3:prefix": ["research/", "research/*"]}}
+    assert by_sid["ListSharedBuckets"]["Resource"] == ["arn:d", "arn:m"]
+    # No statement reaches the whole checkpoints bucket's objects.
+    assert not [r for s in doc["Statement"] for r in s["Resource"] if r == "arn:c/*"]
     actions = {a for s in doc["Statement"] for a in s["Action"]}
     assert not any(a.startswith("s3:Delete") for a in actions) and "s3:*" not in actions
     assert by_sid["BucketKey"]["Resource"] == ["arn:k"]
+
+
+def test_prod_each_team_role_writes_only_its_own_checkpoint_prefix(plan_of):
+    import json
+
+    plan = plan_of("prod")
+    bucket = [r for r in plan.of_type("aws:s3/bucket:Bucket") if r.name.endswith("-checkpoints")][0]
+    writes = {}
+    for pol in plan.of_type("aws:iam/rolePolicy:RolePolicy"):
+        if "-storage" not in pol.name or "training" not in pol.name:
+            continue
+        doc = json.loads(pol.inputs["policy"])
+        writes[pol.name] = [r for s in doc["Statement"] if "s3:PutObject" in s["Action"] for r in s["Resource"]]
+    assert len(writes) == 3, sorted(writes)
+    for name, resources in writes.items():
+        team = next(t for t in ("research", "applied", "platform") if f"-{t}-" in name)
+        (only_prefix,) = resources
+        assert only_prefix == f"arn:aws:s3:::{bucket.name}/{team}/*", (name, resources)
 
 
 def test_storage_claims_land_in_the_team_namespaces(plan_of):

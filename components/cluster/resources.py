@@ -12,8 +12,9 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.catalog import catalog
-from components.common import assume_role_policy, child, managed_policy, stateful, tags_for
+from components.common import assume_role_policy, child, key_policy, managed_policy, stateful, tags_for
 from components.identity import service_account_role
+from components.logs import encrypted_log_group
 from components.spec.pools import MAX_UNAVAILABLE
 from components.vocabulary import ZONE_LABEL
 
@@ -103,9 +104,11 @@ class Cluster(pulumi.ComponentResource):
         partition = aws.get_partition_output(opts=pulumi.InvokeOptions(parent=self)).partition
         cluster_name = name  # physical name: stable, and known before the cluster exists (for log group)
 
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self)).account_id
         self.secrets_key = aws.kms.Key(
             f"{name}-secrets", description=f"Envelope encryption of Kubernetes secrets in {cluster_name}",
-            enable_key_rotation=True, deletion_window_in_days=30, tags=tags_for(tags, f"{name}-secrets"),
+            enable_key_rotation=True, deletion_window_in_days=30, policy=key_policy(partition, account),
+            tags=tags_for(tags, f"{name}-secrets"),
             opts=stateful(self, spec.protect))
         aws.kms.Alias(f"{name}-secrets", name=f"alias/{cluster_name}-secrets", target_key_id=self.secrets_key.key_id,
                       opts=child(self))
@@ -115,9 +118,9 @@ class Cluster(pulumi.ComponentResource):
         attach = aws.iam.RolePolicyAttachment(f"{name}-control-plane", role=role.name,
                                               policy_arn=managed_policy(partition, "AmazonEKSClusterPolicy"),
                                               opts=child(self))
-        logs = aws.cloudwatch.LogGroup(f"{name}-control-plane", name=f"/aws/eks/{cluster_name}/cluster",
-                                       retention_in_days=cs.log_retention_days,
-                                       tags=tags_for(tags, f"{name}-control-plane"), opts=child(self))
+        logs = encrypted_log_group(f"{name}-control-plane", log_group_name=f"/aws/eks/{cluster_name}/cluster",
+                                   retention_days=cs.log_retention_days, region=spec.region or "", tags=tags,
+                                   parent=self, protect=spec.protect)
         self.eks = aws.eks.Cluster(
             f"{name}-eks", name=cluster_name, version=version, role_arn=role.arn,
             vpc_config={"subnet_ids": subnet_ids, "endpoint_private_access": True,

@@ -44,7 +44,8 @@ class AiDatacenter(pulumi.ComponentResource):
         else:
             # One explicit AWS provider: the region comes from the spec, never from ambient config.
             self.aws = aws.Provider(f"{name}-aws", region=spec.region, opts=self._opts())
-            self.network = Network(name, spec.network, spec.region or "", tags, opts=self._opts("aws"))
+            self.network = Network(name, spec.network, spec.region or "", tags, opts=self._opts("aws"),
+                                   protect=spec.protect)
             self.cluster = Cluster(name, spec, subnet_ids=self.network.private_subnet_ids,
                                    pod_subnet_ids=self.network.pod_subnet_ids, zone_names=self.network.zone_names, tags=tags,
                                    opts=self._opts("aws"))
@@ -61,9 +62,16 @@ class AiDatacenter(pulumi.ComponentResource):
             self._storage(name, spec, tags)
         if spec.observability.enabled:
             gpu_operator = self.nvidia.releases.get("gpu-operator") if self.nvidia is not None else None
-            self.observability = Observability(name, spec, gpu_operator=gpu_operator, opts=self.k8s_opts)
+            # AWS too: sns receivers give Alertmanager a role (EKS only).
+            self.observability = Observability(name, spec, gpu_operator=gpu_operator,
+                                               opts=self._opts("kubernetes", "aws"))
         if spec.inference.services:
             self._inference(name, spec, tags)
+        if self.observability is not None and spec.observability.alerting.receivers:
+            eso = self.inference.releases.get("external-secrets") if self.inference is not None else None
+            self.observability.bind_receivers(
+                external_secrets=eso, tags=tags,
+                cluster_name=None if spec.existing_cluster else self.cluster.eks.name)
         self.register_outputs({"kubeconfig": self.cluster.kubeconfig})
 
     def _opts(self, *providers: str) -> pulumi.ResourceOptions:
@@ -117,6 +125,9 @@ class AiDatacenter(pulumi.ComponentResource):
         shared = st is not None and storage is not None and \
             spec.inference.namespace in (*st.namespaces, *st.model_namespaces)
         self.inference = Inference(name, spec, cluster=self.cluster, prometheus_url=obs.url if obs else None,
-                                   monitoring=[obs.release] if obs and obs.release else [], tags=tags,
+                                   monitoring=[obs.release] if obs and obs.release else [],
+                                   monitoring_namespace=obs.namespace_name if obs else None,
+                                   # Alertmanager's receiver keys come through the same operator.
+                                   secret_refs=spec.observability.alerting.secret_refs if obs else (), tags=tags,
                                    namespace=storage if shared else None,
                                    opts=self._opts("kubernetes", "aws"))

@@ -1,21 +1,14 @@
-"""Helm values of the serving operators' charts (keda, external-secrets, cert-manager, kserve,
-leaderworkerset). Pure dicts, so tests pin exactly what each chart gets."""
+"""Helm values of the serving operators' charts (keda, cert-manager, kserve, leaderworkerset;
+external-secrets lives in components.secrets). Pure dicts, so tests pin exactly what each chart gets."""
 
 from __future__ import annotations
 
 from typing import Any
 
-EXTERNAL_SECRETS_SA = "external-secrets"
-
 
 def keda_values() -> dict[str, Any]:
     """KEDA 2.20.2's own security contexts already meet `restricted`."""
     return {}
-
-
-def external_secrets_values() -> dict[str, Any]:
-    """The controller's service account by a fixed name: its Pod Identity role is bound to it."""
-    return {"installCRDs": True, "serviceAccount": {"create": True, "name": EXTERNAL_SECRETS_SA}}
 
 
 def cert_manager_values() -> dict[str, Any]:

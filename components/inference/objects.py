@@ -8,8 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from components.secrets import external_secret
+
 from .pods import (
     HTTP_PORT,
+    HUB_TOKEN_KEY,
     TRITON_METRICS_PORT,
     NodeShare,
     hub_secret_name,
@@ -21,7 +24,6 @@ from .pods import (
 if TYPE_CHECKING:
     from components.spec import ServiceSpec
 
-SECRET_STORE = "aws-secrets-manager"
 KSERVE_CONTAINER = "kserve-container"
 LWS_INDEX_LABEL = "leaderworkerset.sigs.k8s.io/worker-index"
 # TLS 1.3 with 1.2 fallback: the ELB policy AWS recommends for new listeners.
@@ -61,7 +63,7 @@ def pod_selector(svc: "ServiceSpec", kserve: bool) -> dict[str, str]:
     return selector(svc)
 
 
-def deployment(svc: "ServiceSpec", ns: str, image: str, share: NodeShare) -> dict[str, Any]:
+def deployment(svc: "ServiceSpec", ns: str, image: str, share: NodeShare, zones: bool = False) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": _meta(svc.name, ns, svc),
@@ -74,7 +76,8 @@ def deployment(svc: "ServiceSpec", ns: str, image: str, share: NodeShare) -> dic
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "progressDeadlineSeconds": 3600,
             "revisionHistoryLimit": 5,
-            "template": {"metadata": {"labels": labels(svc)}, "spec": pod_spec(svc, image, share)},
+            "template": {"metadata": {"labels": labels(svc)},
+                         "spec": pod_spec(svc, image, share, spread_over=selector(svc), zones=zones)},
         },
     }
 
@@ -159,28 +162,17 @@ def service_monitor(svc: "ServiceSpec", ns: str, kserve: bool = False,
                      "endpoints": [{"port": port, "path": "/metrics", "interval": "15s"}]}}
 
 
-def secret_store(ns: str, region: str) -> dict[str, Any]:
-    """Secrets Manager, read with the External Secrets controller's own Pod Identity role
-    (which may read only the secrets the stack names)."""
-    return {"apiVersion": "external-secrets.io/v1", "kind": "SecretStore",
-            "metadata": {"name": SECRET_STORE, "namespace": ns, "labels": {"app.kubernetes.io/managed-by": "aidc"}},
-            "spec": {"provider": {"aws": {"service": "SecretsManager", "region": region}}}}
-
-
-def external_secret(svc: "ServiceSpec", ns: str) -> dict[str, Any]:
+def hub_token_secret(svc: "ServiceSpec", ns: str) -> dict[str, Any]:
     hub = svc.model.hub
     assert hub is not None and hub.token_secret
-    name = hub_secret_name(svc)
-    return {"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret", "metadata": _meta(name, ns, svc),
-            "spec": {"refreshInterval": "1h", "secretStoreRef": {"kind": "SecretStore", "name": SECRET_STORE},
-                     "target": {"name": name, "creationPolicy": "Owner", "deletionPolicy": "Retain"},
-                     "data": [{"secretKey": "token", "remoteRef": {"key": hub.token_secret}}]}}
+    return external_secret(hub_secret_name(svc), ns, hub.token_secret, HUB_TOKEN_KEY, labels(svc))
 
 
-def kserve_service(svc: "ServiceSpec", ns: str, image: str, share: NodeShare) -> dict[str, Any]:
+def kserve_service(svc: "ServiceSpec", ns: str, image: str, share: NodeShare, zones: bool = False) -> dict[str, Any]:
     """A KServe InferenceService in Standard (raw Deployment) mode running the same container;
     KServe's own autoscaler is off ("external") because KEDA scales the predictor."""
-    pod = pod_spec(svc, image, share, container_name=KSERVE_CONTAINER)
+    pod = pod_spec(svc, image, share, container_name=KSERVE_CONTAINER, spread_over=pod_selector(svc, True),
+                   zones=zones)
     return {
         "apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
         "metadata": _meta(svc.name, ns, svc, annotations={"serving.kserve.io/deploymentMode": "Standard",
@@ -193,7 +185,7 @@ def kserve_service(svc: "ServiceSpec", ns: str, image: str, share: NodeShare) ->
     }
 
 
-def leader_worker_set(svc: "ServiceSpec", ns: str, image: str, share: NodeShare) -> dict[str, Any]:
+def leader_worker_set(svc: "ServiceSpec", ns: str, image: str, share: NodeShare, zones: bool = False) -> dict[str, Any]:
     """One replica = one group of `multiNode.nodes` pods: a Ray head that serves the OpenAI
     API and workers that join it; a failed pod restarts its whole group."""
     assert svc.multi_node is not None
@@ -208,7 +200,9 @@ def leader_worker_set(svc: "ServiceSpec", ns: str, image: str, share: NodeShare)
                 "size": svc.multi_node.nodes,
                 "restartPolicy": "RecreateGroupOnPodRestart",
                 "leaderTemplate": {"metadata": {"labels": {**labels(svc), "aidc.io/role": "leader"}},
-                                   "spec": pod_spec(svc, image, share, "leader")},
+                                   # Leaders apart: each group then starts on its own nodes.
+                                   "spec": pod_spec(svc, image, share, "leader",
+                                                    spread_over=pod_selector(svc, False), zones=zones)},
                 "workerTemplate": {"metadata": {"labels": {**labels(svc), "aidc.io/role": "worker"}},
                                    "spec": pod_spec(svc, image, share, "worker")},
             },
@@ -256,14 +250,16 @@ def exposure(svc: "ServiceSpec", ns: str, kserve: bool = False) -> tuple[list[di
 
 
 def service_objects(svc: "ServiceSpec", ns: str, *, image: str, share: NodeShare, prometheus_url: str | None,
-                    kserve: bool = False, monitor_labels: Mapping[str, str] | None = None) -> ServiceObjects:
+                    kserve: bool = False, monitor_labels: Mapping[str, str] | None = None,
+                    zones: bool = False) -> ServiceObjects:
+    """`zones`: the service's pool spans zones (replicas spread over them too)."""
     out = ServiceObjects()
     if svc.multi_node is not None:
-        out.lws.append(leader_worker_set(svc, ns, image, share))
+        out.lws.append(leader_worker_set(svc, ns, image, share, zones))
     elif kserve:
-        out.kserve.append(kserve_service(svc, ns, image, share))
+        out.kserve.append(kserve_service(svc, ns, image, share, zones))
     else:
-        out.core.append(deployment(svc, ns, image, share))
+        out.core.append(deployment(svc, ns, image, share, zones))
     if not kserve:
         out.core.append(service(svc, ns))
     out.core.append(disruption_budget(svc, ns, kserve))
@@ -275,5 +271,5 @@ def service_objects(svc: "ServiceSpec", ns: str, *, image: str, share: NodeShare
     if prometheus_url is not None:
         out.monitoring.append(service_monitor(svc, ns, kserve, monitor_labels))
     if svc.model.hub is not None and svc.model.hub.token_secret:
-        out.secrets.append(external_secret(svc, ns))
+        out.secrets.append(hub_token_secret(svc, ns))
     return out

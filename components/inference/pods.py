@@ -9,7 +9,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from components.spec.inference import BYTES_PER_PARAM, GIB
-from components.vocabulary import GPU_RESOURCE, GPU_TOLERATION, LUSTRE_CLAIM, MODELS_CLAIM, POOL_LABEL
+from components.vocabulary import (
+    GPU_RESOURCE,
+    GPU_TOLERATION,
+    HOSTNAME_LABEL,
+    LUSTRE_CLAIM,
+    MODELS_CLAIM,
+    POOL_LABEL,
+    WORKLOAD_UID,
+    ZONE_LABEL,
+)
 
 if TYPE_CHECKING:
     from components.spec import ServiceSpec
@@ -21,7 +30,12 @@ LUSTRE_MOUNT = "/fsx"
 HTTP_PORT = 8000
 TRITON_METRICS_PORT = 8002
 RAY_PORT = 6379
-UID = 1000
+UID = WORKLOAD_UID
+# The hub token, mounted as a file (never an environment variable: those leak through
+# /proc/<pid>/environ, crash dumps and `kubectl describe`). huggingface_hub reads the file
+# HF_TOKEN_PATH names (huggingface/huggingface_hub v1.0.0, src/huggingface_hub/constants.py).
+HUB_TOKEN_DIR = "/var/run/secrets/huggingface"
+HUB_TOKEN_KEY = "token"
 # Seconds the endpoint keeps the pod after SIGTERM is decided, so load balancers and
 # kube-proxy stop sending new requests before the server stops accepting them.
 PRESTOP_SECONDS = 20
@@ -165,7 +179,7 @@ def env(svc: "ServiceSpec") -> list[dict[str, Any]]:
     if hub is None:
         out.append({"name": "HF_HUB_OFFLINE", "value": "1"})  # weights are local; never reach for a hub
     elif hub.token_secret:
-        out.append({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": hub_secret_name(svc), "key": "token"}}})
+        out.append({"name": "HF_TOKEN_PATH", "value": f"{HUB_TOKEN_DIR}/{HUB_TOKEN_KEY}"})
     return out
 
 
@@ -186,6 +200,11 @@ def volumes(svc: "ServiceSpec") -> tuple[list[dict[str, Any]], list[dict[str, An
     elif svc.model.lustre is not None:
         vols.append({"name": "lustre", "persistentVolumeClaim": {"claimName": LUSTRE_CLAIM, "readOnly": True}})
         mounts.append({"name": "lustre", "mountPath": LUSTRE_MOUNT, "readOnly": True})
+    if svc.model.hub is not None and svc.model.hub.token_secret:
+        # Readable by the pod's group only (fsGroup), never written.
+        vols.append({"name": "hub-token", "secret": {"secretName": hub_secret_name(svc), "defaultMode": 0o440,
+                                                     "items": [{"key": HUB_TOKEN_KEY, "path": HUB_TOKEN_KEY}]}})
+        mounts.append({"name": "hub-token", "mountPath": HUB_TOKEN_DIR, "readOnly": True})
     return vols, mounts
 
 
@@ -247,11 +266,34 @@ def container(svc: "ServiceSpec", image: str, share: NodeShare, role: str = "sin
     return out
 
 
+def spread(svc: "ServiceSpec", match: dict[str, str], zones: bool) -> list[dict[str, Any]]:
+    """Replicas of a multi-replica server on different nodes, so one node drain or failure
+    costs at most one replica, which is exactly what the PodDisruptionBudget allows
+    (minAvailable = minReplicas - 1). `minDomains` = minReplicas makes the scheduler (and
+    Karpenter, which simulates it) place the first minReplicas replicas on distinct nodes
+    even while fewer nodes exist. Across zones as well where the pool spans zones, as a
+    preference: GPU capacity is not always there in every zone."""
+    if svc.max_replicas < 2:
+        return []
+    out: list[dict[str, Any]] = [{
+        "maxSkew": 1, "topologyKey": HOSTNAME_LABEL, "whenUnsatisfiable": "DoNotSchedule",
+        "labelSelector": {"matchLabels": dict(match)}, "minDomains": max(2, svc.min_replicas)}]
+    if zones:
+        out.append({"maxSkew": 1, "topologyKey": ZONE_LABEL, "whenUnsatisfiable": "ScheduleAnyway",
+                    "labelSelector": {"matchLabels": dict(match)}})
+    return out
+
+
 def pod_spec(svc: "ServiceSpec", image: str, share: NodeShare, role: str = "single",
-             container_name: str = "server") -> dict[str, Any]:
+             container_name: str = "server", spread_over: dict[str, str] | None = None,
+             zones: bool = False) -> dict[str, Any]:
+    """`spread_over`: the labels of the pods to spread apart (None: no spread, e.g. the
+    workers of one multi-node group, which already take a node each)."""
     vols, _ = volumes(svc)
+    constraints = spread(svc, spread_over, zones) if spread_over is not None else []
     return {
         **pool_scheduling(svc.pool),
+        **({"topologySpreadConstraints": constraints} if constraints else {}),
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
         "securityContext": pod_security(),

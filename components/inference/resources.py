@@ -11,30 +11,24 @@ import pulumi
 
 from components import kube
 from components.catalog import catalog
-from components.common import child, policy_document
-from components.identity import service_account_role
+from components.common import child
+from components.secrets import install_operator, secret_store
 
 from . import charts
-from .objects import ServiceObjects, secret_store, service_objects
+from .network import Sources, namespace_policies, service_policies
+from .objects import ServiceObjects, pod_selector, service_objects
 from .pods import NodeShare
 
 if TYPE_CHECKING:
     from components.cluster.resources import Cluster
     from components.spec import ServiceSpec, Spec
 
-__all__ = ["Inference", "InferenceService", "node_share", "secret_arn_patterns"]
+__all__ = ["Inference", "InferenceService", "node_share"]
 
 
 def node_share(spec: "Spec", pool_name: str) -> NodeShare:
     pool = spec.pools[pool_name]
     return NodeShare(pool.vcpu_per_gpu, pool.memory_gib_per_gpu)
-
-
-def secret_arn_patterns(refs: Sequence[str], partition: str, region: str, account: str) -> list[str]:
-    """IAM resources for the named secrets: an ARN as given, a name as its ARN with the
-    six-character suffix Secrets Manager appends."""
-    return sorted({r if r.startswith("arn:") else f"arn:{partition}:secretsmanager:{region}:{account}:secret:{r}-??????"
-                   for r in refs})
 
 
 class InferenceService(pulumi.ComponentResource):
@@ -43,11 +37,13 @@ class InferenceService(pulumi.ComponentResource):
 
     def __init__(self, name: str, svc: "ServiceSpec", namespace: str, *, image: str, share: NodeShare,
                  prometheus_url: str | None, kserve: bool, depends: Mapping[str, Sequence[pulumi.Resource]],
-                 monitor_labels: Mapping[str, str] | None = None, opts: pulumi.ResourceOptions | None = None):
+                 monitor_labels: Mapping[str, str] | None = None, sources: Sources | None = None,
+                 zones: bool = False, opts: pulumi.ResourceOptions | None = None):
         super().__init__("aidc:inference:InferenceService", name, None, opts)
         self.objects: ServiceObjects = service_objects(svc, namespace, image=image, share=share,
                                                        prometheus_url=prometheus_url, kserve=kserve,
-                                                       monitor_labels=monitor_labels)
+                                                       monitor_labels=monitor_labels, zones=zones)
+        self.objects.core += service_policies(svc, namespace, pod_selector(svc, kserve), sources or Sources())
         scaled = bool(self.objects.keda)
         self.resources: dict[str, pulumi.Resource] = {}
         for group in ("secrets", "core", "kserve", "lws", "keda", "monitoring", "gateway"):
@@ -67,7 +63,8 @@ class InferenceService(pulumi.ComponentResource):
 
 class Inference(pulumi.ComponentResource):
     def __init__(self, name: str, spec: "Spec", *, cluster: "Cluster", prometheus_url: str | None,
-                 monitoring: Sequence[pulumi.Resource] = (), tags: Mapping[str, str] | None = None,
+                 monitoring: Sequence[pulumi.Resource] = (), monitoring_namespace: str | None = None,
+                 secret_refs: Sequence[str] = (), tags: Mapping[str, str] | None = None,
                  namespace: pulumi.Resource | None = None, opts: pulumi.ResourceOptions | None = None):
         super().__init__("aidc:inference:Inference", name, None, opts)
         inf = spec.inference
@@ -78,7 +75,15 @@ class Inference(pulumi.ComponentResource):
         # that claim the models bucket or Lustre; then the caller passes it in.
         self.namespace = namespace if namespace is not None else kube.namespace(ns, opts_k8s)
         services = inf.services
-        depends: dict[str, list[pulumi.Resource]] = {"namespace": [self.namespace], "monitoring": list(monitoring)}
+        # Default-deny before anything runs in the namespace.
+        self.network_policies = [
+            kube.apply_object(p, pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
+                              f"{name}-{kube.object_name(p)}")
+            for p in namespace_policies(ns)]
+        depends: dict[str, list[pulumi.Resource]] = {"namespace": [self.namespace, *self.network_policies],
+                                                     "monitoring": list(monitoring)}
+        sources = Sources(monitoring=monitoring_namespace, namespaces=inf.allow_namespaces, cidrs=inf.allow_cidrs,
+                          load_balancer_cidr=None if cluster.existing else spec.network.cidr)
 
         def release(key: str, values: dict, after: Sequence[pulumi.Resource] = ()) -> pulumi.Resource:
             chart = cat.chart(key)
@@ -93,11 +98,15 @@ class Inference(pulumi.ComponentResource):
         if any(s.min_replicas != s.max_replicas for s in services) and prometheus_url is not None:
             self.releases["keda"] = release("keda", charts.keda_values())
             depends["keda"] = [self.releases["keda"]]
+        # External Secrets serves every secret the stack names (hub tokens here, and the
+        # receivers' keys Alertmanager reads); it is installed here whenever there are any.
         token_refs = sorted({s.model.hub.token_secret for s in services if s.model.hub and s.model.hub.token_secret})
+        refs = sorted({*token_refs, *secret_refs})
+        if refs:
+            self.releases["external-secrets"] = install_operator(
+                name, self, opts_k8s, refs=refs, region=spec.region or "", tags=tags or {},
+                cluster_name=None if cluster.existing else cluster.eks.name)
         if token_refs:
-            self.releases["external-secrets"] = release("external-secrets", charts.external_secrets_values())
-            if not cluster.existing:
-                self._secrets_role(name, cluster, token_refs, spec.region or "", tags or {})
             store = secret_store(ns, spec.region or "")
             depends["secrets"] = [kube.apply_object(store, pulumi.ResourceOptions(
                 parent=self, depends_on=[self.namespace, self.releases["external-secrets"]]),
@@ -115,21 +124,8 @@ class Inference(pulumi.ComponentResource):
         self.services = {
             s.name: InferenceService(f"{name}-{s.name}", s, ns, image=image_of[s.engine], share=node_share(spec, s.pool),
                                      prometheus_url=prometheus_url, kserve=inf.kserve, depends=depends,
-                                     monitor_labels=spec.observability.selector_labels, opts=child(self))
+                                     monitor_labels=spec.observability.selector_labels, sources=sources,
+                                     zones=spec.pools[s.pool].spans_zones, opts=child(self))
             for s in services
         }
         self.register_outputs({"namespace": ns, "services": sorted(self.services)})
-
-    def _secrets_role(self, name: str, cluster: "Cluster", refs: list[str], region: str,
-                      tags: Mapping[str, str]) -> None:
-        """External Secrets may read exactly the hub-token secrets the stack names."""
-        import pulumi_aws as aws  # AWS only here: an existing cluster never gets this far
-
-        ident = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self))
-        part = aws.get_partition_output(opts=pulumi.InvokeOptions(parent=self))
-        policy = pulumi.Output.all(part.partition, ident.account_id).apply(lambda a: policy_document({
-            "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-            "Resource": secret_arn_patterns(refs, a[0], region, a[1])}))
-        service_account_role(f"{name}-external-secrets", cluster_name=cluster.eks.name,
-                             namespace=catalog().chart("external-secrets").namespace,
-                             service_account=charts.EXTERNAL_SECRETS_SA, tags=tags, parent=self, inline_policy=policy)

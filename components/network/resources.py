@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from components.common import assume_role_policy, child, policy_document, tags_for
 from components.formulas.subnets import Subnet, plan_subnets
+from components.logs import encrypted_log_group
 
 if TYPE_CHECKING:
     from components.spec import NetworkSpec
@@ -27,7 +28,7 @@ class Network(pulumi.ComponentResource):
     balancers; public ones carry NAT gateways and, only if a stack allows it, public ones."""
 
     def __init__(self, name: str, spec: "NetworkSpec", region: str, tags: Mapping[str, str],
-                 opts: pulumi.ResourceOptions | None = None):
+                 opts: pulumi.ResourceOptions | None = None, *, protect: bool = False):
         super().__init__("aidc:network:Network", name, None, opts)
         zones = spec.zone_count
         if isinstance(spec.availability_zones, int):
@@ -39,6 +40,12 @@ class Network(pulumi.ComponentResource):
         self.vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=spec.cidr, enable_dns_hostnames=True,
                                enable_dns_support=True, tags=tags_for(tags, f"{name}-vpc"), opts=child(self))
         vpc_id = self.vpc.id
+        # Take over the VPC's default security group and leave it without rules (CIS AWS 5.4):
+        # anything launched without a group of its own can then reach nothing. Adopting it
+        # removes AWS's default rules (hashicorp/terraform-provider-aws @02910ee,
+        # website/docs/r/default_security_group.html.markdown).
+        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=vpc_id, ingress=[], egress=[],
+                                     tags=tags_for(tags, f"{name}-default-sg"), opts=child(self))
         layout = plan_subnets(spec.cidr, zones, spec.private_subnet_prefix, spec.public_subnet_prefix)
 
         def subnet(s: Subnet) -> aws.ec2.Subnet:
@@ -100,7 +107,7 @@ class Network(pulumi.ComponentResource):
                                     subnet_ids=[s.id for s in self.private_subnets],
                                     security_group_ids=[sg.id], tags=tags_for(tags, ename), opts=child(self))
         if spec.flow_logs:
-            self._flow_logs(name, spec, tags)
+            self._flow_logs(name, spec, region, tags, protect)
 
         self.vpc_id = vpc_id
         self.private_subnet_ids = [s.id for s in self.private_subnets]
@@ -125,9 +132,9 @@ class Network(pulumi.ComponentResource):
             subnets.append(sn)
         return subnets
 
-    def _flow_logs(self, name: str, spec: "NetworkSpec", tags: Mapping[str, str]) -> None:
-        group = aws.cloudwatch.LogGroup(f"{name}-flow-logs", retention_in_days=spec.flow_log_retention_days,
-                                        tags=tags_for(tags, f"{name}-flow-logs"), opts=child(self))
+    def _flow_logs(self, name: str, spec: "NetworkSpec", region: str, tags: Mapping[str, str], protect: bool) -> None:
+        group = encrypted_log_group(f"{name}-flow-logs", retention_days=spec.flow_log_retention_days, region=region,
+                                    tags=tags, parent=self, protect=protect)
         role = aws.iam.Role(f"{name}-flow-logs", assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com"),
                             tags=tags_for(tags, f"{name}-flow-logs"), opts=child(self))
         aws.iam.RolePolicy(f"{name}-flow-logs", role=role.id, opts=child(self), policy=group.arn.apply(

@@ -4,14 +4,17 @@ alert rules, and the GPU, training and inference dashboards."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import pulumi
 
 from components import kube
 from components.catalog import catalog
-from components.common import child
+from components.common import child, policy_document
+from components.secrets import external_secret, install_operator, secret_store
 
+from .alerting import KEY_FILE, secret_name, sns_publish_policy
 from .rules import prometheus_rules
 from .values import (
     RELEASE,
@@ -29,6 +32,10 @@ if TYPE_CHECKING:
     from components.spec import Spec
 
 __all__ = ["Observability", "gpus_per_instance", "gpus_per_site_pool", "prometheus_url"]
+
+# The chart's Alertmanager service account: `<fullname>-alertmanager` (kube-prometheus-stack
+# 88.5.3 templates/_helpers.tpl alertmanager.serviceAccountName; fullname = fullnameOverride).
+ALERTMANAGER_SERVICE_ACCOUNT = f"{RELEASE}-alertmanager"
 
 
 def gpus_per_instance(spec: "Spec") -> dict[str, int]:
@@ -56,6 +63,7 @@ class Observability(pulumi.ComponentResource):
         self.namespace_name = obs.namespace if site and obs.namespace else chart.namespace
         self.url = obs.prometheus_url if site else prometheus_url(chart.namespace)
         self.release: pulumi.Resource | None = None
+        self._name, self._spec, self._ns = name, spec, None
         after = child(self)
         if not site:
             ns = kube.namespace(chart.namespace, child(self), privileged=chart.privileged)
@@ -65,14 +73,16 @@ class Observability(pulumi.ComponentResource):
                 sc = storage_class()
                 deps.append(kube.apply_object(sc, child(self), f"{name}-{kube.object_name(sc)}"))
             self.release = kube.helm_release(f"{name}-{RELEASE}", "kube-prometheus-stack",
-                                             chart_values(obs, sc_name), child(self),
+                                             chart_values(obs, sc_name, spec.region or ""), child(self),
                                              namespace_resource=ns, depends_on=deps)
             # Everything below is a custom resource of the chart's CRDs, or is read by its Grafana.
             after = pulumi.ResourceOptions(parent=self, depends_on=[self.release, ns])
+            self._ns = ns
         labels = object_labels(obs)
         gpu_ns = cat.chart("gpu-operator").namespace if spec.nvidia.gpu_operator == "install" else None
         objects = [dcgm_service_monitor(self.namespace_name, gpu_ns, labels),
-                   *prometheus_rules(obs.alerts, gpus_per_instance(spec), spec.inference.namespace,
+                   *prometheus_rules(obs.alerts, gpus_per_instance(spec),
+                                     spec.inference.namespace if spec.inference.services else None,
                                      self.namespace_name, gpus_per_site_pool(spec), labels)]
         if obs.dashboards:
             objects += dashboard_config_maps(self.namespace_name)
@@ -85,3 +95,32 @@ class Observability(pulumi.ComponentResource):
             kube.apply_object(cm, pulumi.ResourceOptions(parent=self, depends_on=[gpu_operator]),
                               f"{name}-{kube.object_name(cm)}")
         self.register_outputs({"prometheusUrl": self.url, "namespace": self.namespace_name})
+
+    def bind_receivers(self, *, external_secrets: pulumi.Resource | None, cluster_name: pulumi.Input[str] | None,
+                       tags: Mapping[str, str]) -> None:
+        """The receivers' keys synced from Secrets Manager into the Secrets Alertmanager mounts
+        (External Secrets: the release given, or one installed here when no other room has
+        one), and, for sns receivers on EKS, Alertmanager's role to publish to their topics."""
+        spec, name = self._spec, self._name
+        if self.release is None:
+            return  # the site's own Prometheus: its Alertmanager is the site's to configure
+        receivers = spec.observability.alerting.receivers
+        keyed = [r for r in receivers if r.type in KEY_FILE]
+        refs = spec.observability.alerting.secret_refs
+        if keyed:
+            if external_secrets is None:
+                external_secrets = install_operator(name, self, child(self), refs=refs, region=spec.region or "",
+                                                    cluster_name=cluster_name, tags=tags)
+            after = pulumi.ResourceOptions(parent=self, depends_on=[self._ns, external_secrets])
+            objs = [secret_store(self.namespace_name, spec.region or "")]
+            objs += [external_secret(secret_name(r), self.namespace_name, r.secret or "", KEY_FILE[r.type][0])
+                     for r in keyed]
+            for obj in objs:
+                kube.apply_object(obj, after, f"{name}-{kube.object_name(obj)}")
+        topics = [r.topic_arn for r in receivers if r.topic_arn]
+        if topics and cluster_name is not None:
+            from components.identity import service_account_role
+
+            service_account_role(f"{name}-alertmanager", cluster_name=cluster_name, namespace=self.namespace_name,
+                                 service_account=ALERTMANAGER_SERVICE_ACCOUNT, tags=tags, parent=self,
+                                 inline_policy=policy_document(sns_publish_policy(topics)))

@@ -151,9 +151,11 @@ def serving_rules(alerts: "Alerts", namespace: str) -> list[dict[str, Any]]:
     ]
 
 
-def prometheus_rules(alerts: "Alerts", gpus_per_instance: Mapping[str, int], inference_namespace: str,
+def prometheus_rules(alerts: "Alerts", gpus_per_instance: Mapping[str, int], inference_namespace: str | None,
                      namespace: str, gpus_per_pool: Mapping[str, int] | None = None,
                      labels: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Rules for what the stack runs: GPU health when it has GPU pools, serving health when
+    it has model servers (`inference_namespace` None: none)."""
     meta_labels = dict(labels or {"app.kubernetes.io/managed-by": "aidc", "release": "kube-prometheus-stack"})
 
     def rule(name: str, group: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
@@ -161,5 +163,9 @@ def prometheus_rules(alerts: "Alerts", gpus_per_instance: Mapping[str, int], inf
                 "metadata": {"name": name, "namespace": namespace, "labels": dict(meta_labels)},
                 "spec": {"groups": [{"name": group, "interval": "1m", "rules": rules}]}}
 
-    return [rule("aidc-gpu-health", "aidc.gpu", gpu_rules(alerts, gpus_per_instance, gpus_per_pool)),
-            rule("aidc-serving", "aidc.serving", serving_rules(alerts, inference_namespace))]
+    out = []
+    if gpus_per_instance or gpus_per_pool:
+        out.append(rule("aidc-gpu-health", "aidc.gpu", gpu_rules(alerts, gpus_per_instance, gpus_per_pool)))
+    if inference_namespace is not None:
+        out.append(rule("aidc-serving", "aidc.serving", serving_rules(alerts, inference_namespace)))
+    return out

@@ -8,7 +8,9 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from components.vocabulary import DCGM_METRICS_CONFIGMAP
+from components.vocabulary import DCGM_METRICS_CONFIGMAP, WORKLOAD_UID
+
+from .alerting import alertmanager_config, mounted_secrets
 
 if TYPE_CHECKING:
     from components.spec.observability import ObservabilitySpec
@@ -52,8 +54,17 @@ def storage_class() -> dict[str, Any]:
             "reclaimPolicy": "Retain", "volumeBindingMode": "WaitForFirstConsumer", "allowVolumeExpansion": True}
 
 
-def chart_values(obs: "ObservabilitySpec", storage_class: str | None) -> dict[str, Any]:
+def _pod_security() -> dict[str, Any]:
+    """Prometheus and Alertmanager as aidc's workload UID: the chart's default (runAsUser 1000,
+    values.yaml prometheusSpec/alertmanagerSpec.securityContext at 88.5.3) is the first login
+    user of the host. fsGroup re-owns the existing volumes on the next start."""
+    return {"runAsNonRoot": True, "runAsUser": WORKLOAD_UID, "runAsGroup": WORKLOAD_UID, "fsGroup": WORKLOAD_UID,
+            "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def chart_values(obs: "ObservabilitySpec", storage_class: str | None, region: str = "") -> dict[str, Any]:
     sc = storage_class
+    receivers = obs.alerting.receivers
     return {
         "fullnameOverride": RELEASE,
         # The chart installs its CRDs (crds.enabled) before any of its objects.
@@ -68,10 +79,13 @@ def chart_values(obs: "ObservabilitySpec", storage_class: str | None) -> dict[st
             "ruleSelectorNilUsesHelmValues": False,
             "scrapeInterval": "30s",
             "storageSpec": _claim(sc, f"{obs.storage_gib}Gi"),
-            "securityContext": {"runAsNonRoot": True, "runAsUser": 1000, "runAsGroup": 2000, "fsGroup": 2000,
-                                "seccompProfile": {"type": "RuntimeDefault"}},
+            "securityContext": _pod_security(),
         }},
-        "alertmanager": {"alertmanagerSpec": {"storage": _claim(sc, "5Gi")}},
+        "alertmanager": {
+            "config": alertmanager_config(receivers, region),
+            "alertmanagerSpec": {"storage": _claim(sc, "5Gi"), "securityContext": _pod_security(),
+                                 **({"secrets": mounted_secrets(receivers)} if mounted_secrets(receivers) else {})},
+        },
         "grafana": {
             "enabled": obs.dashboards,
             # Empty: the Grafana chart generates a random admin password into its Secret

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, Field, model_validator
 from components.catalog import Catalog
 from components.formulas import memory
 
-from .base import ABSOLUTE_PATH, NOTHING_UNPARSED, Model, Problem, Unparsed, rule
+from .base import ABSOLUTE_PATH, DNS_LABEL, NOTHING_UNPARSED, Cidr, Model, Problem, Unparsed, rule
 from .schedule import cron_error, timezone_error
 
 if TYPE_CHECKING:
@@ -192,6 +192,14 @@ class InferenceSpec(Model):
     namespace: str = Field(default="inference", pattern=_DNS_LABEL)
     # Serve through KServe InferenceService objects (Standard/raw deployment mode).
     kserve: bool = False
+    # Namespaces whose pods may call the model servers (the serving namespace is default-deny:
+    # only these, the monitoring namespace and load balancers reach port 8000). A gateway
+    # exposure needs the namespace its implementation runs the data plane in.
+    allow_namespaces: tuple[Annotated[str, Field(pattern=DNS_LABEL)], ...] = ()
+    # Address ranges outside the cluster that may call the servers directly (on an existing
+    # cluster: where its load balancers connect from; on EKS the VPC is allowed for
+    # loadBalancer services without saying so).
+    allow_cidrs: tuple[Cidr, ...] = ()
     services: tuple[ServiceSpec, ...] = ()
 
     @model_validator(mode="after")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .base import DNS_LABEL, Model, Problem, rule
 
@@ -25,6 +25,55 @@ class Alerts(Model):
     queue_time_p95_seconds: float = Field(default=5, gt=0)
     # p95 of the end-to-end request latency (seconds).
     latency_p95_seconds: float = Field(default=30, gt=0)
+
+
+Severity = Literal["critical", "warning", "info"]
+# A Secrets Manager secret by name (what the console shows) or by ARN.
+_SECRET_REF = r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+|[A-Za-z0-9/_+=.@-]{1,512})$"
+
+
+class Receiver(Model):
+    """Where alerts of the listed severities go. slack, pagerduty and webhook read their key
+    (Slack webhook URL, PagerDuty Events v2 routing key, webhook URL) from the Secrets Manager
+    secret `secret`, synced by External Secrets and mounted into Alertmanager as a file. sns
+    publishes to `topicArn` with Alertmanager's own Pod Identity role (no secret)."""
+
+    name: str = Field(pattern=DNS_LABEL)
+    type: Literal["slack", "pagerduty", "webhook", "sns"]
+    secret: str | None = Field(default=None, pattern=_SECRET_REF)
+    topic_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
+    severities: tuple[Severity, ...] = Field(default=("critical", "warning"), min_length=1)
+
+    @model_validator(mode="after")
+    def _credentials(self) -> "Receiver":
+        if self.type == "sns":
+            if self.topic_arn is None:
+                raise ValueError("topicArn: required for an sns receiver")
+            if self.secret is not None:
+                raise ValueError("secret: an sns receiver publishes with Alertmanager's role; give topicArn only")
+        else:
+            if self.secret is None:
+                raise ValueError(f"secret: required for a {self.type} receiver (the Secrets Manager secret "
+                                 "holding its URL or key)")
+            if self.topic_arn is not None:
+                raise ValueError(f"topicArn: only for sns receivers, not {self.type}")
+        return self
+
+
+class Alerting(Model):
+    receivers: tuple[Receiver, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique(self) -> "Alerting":
+        names = [r.name for r in self.receivers]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"receiver names must be unique: {', '.join(dup)}")
+        return self
+
+    @property
+    def secret_refs(self) -> tuple[str, ...]:
+        return tuple(sorted({r.secret for r in self.receivers if r.secret}))
 
 
 class ObservabilitySpec(Model):
@@ -49,6 +98,7 @@ class ObservabilitySpec(Model):
                                                                        "a StorageClass name: lowercase letters, digits, '.' or '-'"))
     dashboards: bool = True
     alerts: Alerts = Alerts()
+    alerting: Alerting = Alerting()
 
 
 def retention_days(retention: str) -> float:
@@ -63,6 +113,9 @@ def problems(obs: ObservabilitySpec, path: str = "aidc:observability", *,
     if obs.prometheus == "existing" and obs.enabled and obs.namespace is None:
         yield Problem(f"{path}.namespace", "required with prometheus: existing: the namespace of the site's "
                                            "monitoring stack, where aidc puts its rules, ServiceMonitors and dashboards")
+    if obs.prometheus == "existing" and obs.alerting.receivers:
+        yield Problem(f"{path}.alerting.receivers", "only with prometheus: install: the site's Alertmanager is "
+                                                    "configured by the site, not by aidc")
     if obs.prometheus == "install":
         for value, key in ((obs.namespace, "namespace"), (obs.selector_labels or None, "selectorLabels"),
                            (obs.prometheus_url, "prometheusUrl")):

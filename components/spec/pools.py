@@ -257,6 +257,12 @@ class PoolFacts:
             return None  # TCP sockets: no catalog figure, and none of the RDMA floors applies
         return self.instance.nccl_floor(self.fabric if self.existing else None)
 
+    @property
+    def spans_zones(self) -> bool:
+        """Nodes may land in more than one zone: a launched pool that is not held to one zone
+        (EFA, reserved capacity and a pinned zone each hold it). The site's pools: unknown, no."""
+        return not self.existing and not self.spec.single_zone
+
 
 def _operator_switches(pool: "GpuPoolSpec") -> dict[str, str]:
     """GPU Operator per-node switches: the MIG profile, the time-slicing config's name."""

@@ -126,6 +126,8 @@ class ExistingStorage(Model):
 class StorageSpec(Model):
     lustre: LustreSpec | None = None
     buckets: Buckets = Buckets()
+    # Days the buckets' S3 server access logs are kept (prod: a year).
+    access_log_retention_days: int = Field(default=90, ge=1, le=3650)
     # Namespaces that get the shared Lustre claim (or the existing storage's claim).
     namespaces: tuple[NamespaceName, ...] = ()
     # Namespaces that get the read-only models bucket claim (Mountpoint for S3).

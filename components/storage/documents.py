@@ -26,6 +26,20 @@ def tls_only_bucket_policy(bucket_arn: str) -> str:
                  "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
 
 
+def access_log_bucket_policy(log_bucket_arn: str, account: str, source_bucket_arns: Sequence[str]) -> str:
+    """The access-log bucket: S3's log delivery may put objects, only for this account's
+    named source buckets (confused-deputy conditions), and nothing reaches it without TLS.
+    S3 user guide, "Enabling Amazon S3 server access logging", permissions for log delivery
+    (bucket policy, not ACLs: the bucket enforces BucketOwnerEnforced)."""
+    return _doc(
+        {"Sid": "S3ServerAccessLogsDelivery", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": objects(log_bucket_arn),
+         "Condition": {"ArnLike": {"aws:SourceArn": sorted(source_bucket_arns)},
+                       "StringEquals": {"aws:SourceAccount": account}}},
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [log_bucket_arn, objects(log_bucket_arn)], "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
+
+
 def read_only_bucket_policy(bucket_arn: str, key_arn: str) -> str:
     """What Mountpoint needs to mount one bucket read-only: list it, get its objects, and
     decrypt them with the bucket's key. Nothing else, no other bucket."""

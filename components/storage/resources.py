@@ -12,7 +12,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import kube
-from components.common import child, stateful, tags_for
+from components.common import child, key_policy, stateful, tags_for
 from components.formulas.lustre import LustreSize
 from components.identity import service_account_role
 
@@ -93,6 +93,7 @@ class SharedStorage(pulumi.ComponentResource):
         aws.kms.Alias(f"{name}-buckets", name=f"alias/{name}-buckets", target_key_id=self.bucket_key.key_id,
                       opts=child(self))
         encryption = {kind: self._bucket_settings(name, kind, bucket, st) for kind, bucket in self.buckets.items()}
+        self.access_logs = self._access_logs(name, st, account)
 
         if self.file_system is not None:
             for (kind, path), (_, bucket) in zip(self._dra_paths(st.lustre), linked, strict=True):
@@ -158,6 +159,40 @@ class SharedStorage(pulumi.ComponentResource):
                     "bucket_key_enabled": True}],
             opts=child(self))
 
+    def _access_logs(self, name: str, st, account: pulumi.Output[str]) -> aws.s3.Bucket:
+        """Who read or wrote which object: S3 server access logs of the data buckets into a
+        bucket of their own, locked down like them, kept `accessLogRetentionDays`.
+
+        Server access logs, not CloudTrail data events: no charge per request (a training job
+        reads millions of dataset shards; data events are billed per 100,000), and no trail to
+        run. They name the requester's IAM principal and the object key, which is what "who
+        read the weights" needs; delivery is best effort, which an organization trail with
+        data events can complement where it exists. SSE-S3 on this bucket: log delivery
+        writes with it without being granted a KMS key."""
+        rn = f"{name}-access-logs"
+        logs = aws.s3.Bucket(rn, force_destroy=False, tags={**tags_for(self.tags, rn), "aidc.io/bucket": "access-logs"},
+                             opts=stateful(self, self.spec.protect))
+        aws.s3.BucketOwnershipControls(rn, bucket=logs.id, rule={"object_ownership": "BucketOwnerEnforced"},
+                                       opts=child(self))
+        block = aws.s3.BucketPublicAccessBlock(rn, bucket=logs.id, block_public_acls=True, block_public_policy=True,
+                                               ignore_public_acls=True, restrict_public_buckets=True, opts=child(self))
+        sources = [b.arn for b in self.buckets.values()]
+        policy = aws.s3.BucketPolicy(rn, bucket=logs.id, opts=child(self, depends_on=[block]), policy=pulumi.Output.all(
+            logs.arn, account, *sources).apply(lambda a: documents.access_log_bucket_policy(a[0], a[1], a[2:])))
+        aws.s3.BucketVersioning(rn, bucket=logs.id, versioning_configuration={"status": "Enabled"}, opts=child(self))
+        days = st.access_log_retention_days
+        aws.s3.BucketLifecycleConfiguration(rn, bucket=logs.id, opts=child(self), rules=[
+            {"id": "expire-access-logs", "status": "Enabled", "filter": {"prefix": ""}, "expiration": {"days": days},
+             "noncurrent_version_expiration": {"noncurrent_days": 1},
+             "abort_incomplete_multipart_upload": {"days_after_initiation": 7}}])
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            rn, bucket=logs.id, rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+            opts=child(self))
+        for kind, bucket in self.buckets.items():
+            aws.s3.BucketLogging(f"{name}-{kind}", bucket=bucket.id, target_bucket=logs.id, target_prefix=f"{kind}/",
+                                 opts=child(self, depends_on=[policy]))
+        return logs
+
     def _dra_paths(self, ls: "LustreSpec | None") -> list[tuple[str, str]]:
         if ls is None:
             return []
@@ -173,9 +208,12 @@ class SharedStorage(pulumi.ComponentResource):
     def _lustre(self, name: str, ls: "LustreSpec", size: LustreSize, vpc_id: pulumi.Input[str], vpc_cidr: str,
                 subnet_id: pulumi.Input[str]) -> aws.fsx.LustreFileSystem:
         protect = self.spec.protect
+        part = aws.get_partition_output(opts=pulumi.InvokeOptions(parent=self)).partition
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self)).account_id
         self.lustre_key = aws.kms.Key(
             f"{name}-lustre", description=f"Encryption at rest of the {name} Lustre file system and its backups",
-            enable_key_rotation=True, deletion_window_in_days=30, tags=tags_for(self.tags, f"{name}-lustre"),
+            enable_key_rotation=True, deletion_window_in_days=30, policy=key_policy(part, account),
+            tags=tags_for(self.tags, f"{name}-lustre"),
             opts=stateful(self, protect))
         aws.kms.Alias(f"{name}-lustre", name=f"alias/{name}-lustre", target_key_id=self.lustre_key.key_id,
                       opts=child(self))

@@ -18,6 +18,7 @@ from components.vocabulary import (
     LUSTRE_CLAIM,
     MODELS_CLAIM,
     TEAM_LABEL,
+    WORKLOAD_UID,
 )
 
 from .pools import closest_level, node_selector, tolerations
@@ -248,7 +249,7 @@ def context(spec: "Spec", req: JobRequest, cat: "Catalog | None" = None) -> dict
         "gpu_resource": GPU_RESOURCE, "efa_resource": EFA_RESOURCE, "service_account": SERVICE_ACCOUNT,
         "lustre_claim": LUSTRE_CLAIM if req.team in lustre_ns else None,
         "models_claim": MODELS_CLAIM if req.team in models_ns else None,
-        "min_busbw_gbps": pool.nccl_floor_gbps, "judged_bytes": JUDGED_BYTES,
+        "min_busbw_gbps": pool.nccl_floor_gbps, "judged_bytes": JUDGED_BYTES, "uid": WORKLOAD_UID,
     }
 
 

@@ -77,9 +77,9 @@ class TrainingPlatform(pulumi.ComponentResource):
         stack's buckets. EKS stacks only: `opts` must then carry the AWS provider too."""
         from components.identity import service_account_role
 
-        doc = pulumi.Output.all(buckets["datasets"].arn, buckets["checkpoints"].arn, buckets["models"].arn,
-                                key_arn).apply(lambda a: team_storage_policy(*a))
+        arns = pulumi.Output.all(buckets["datasets"].arn, buckets["checkpoints"].arn, buckets["models"].arn, key_arn)
         for team in self._teams:
+            doc = arns.apply(lambda a, t=team: team_storage_policy(t, *a))
             self.storage_roles[team] = service_account_role(
                 f"{self._name}-{team}-storage", cluster_name=cluster_name, namespace=team,
                 service_account=SERVICE_ACCOUNT, tags=self._tags, parent=self, inline_policy=doc)

@@ -69,16 +69,27 @@ def namespace_labels(team: "Team") -> dict[str, str]:
     return labels
 
 
-def team_storage_policy(datasets_arn: str, checkpoints_arn: str, models_arn: str, key_arn: str) -> str:
-    """What a team's jobs may do in the stack's buckets: read datasets and models, read and
-    write checkpoints (no delete: the bucket is versioned and overwrites stay recoverable),
-    and use the buckets' KMS key for exactly that."""
-    read = [datasets_arn, checkpoints_arn, models_arn]
+def checkpoint_prefix(team: str) -> str:
+    """Where one team's checkpoints live in the shared checkpoints bucket."""
+    return f"{team}/"
+
+
+def team_storage_policy(team: str, datasets_arn: str, checkpoints_arn: str, models_arn: str, key_arn: str) -> str:
+    """What one team's jobs may do in the stack's buckets: read the shared datasets and
+    models; read and write checkpoints only under the team's own prefix, so one tenant can
+    neither overwrite nor read another's (no delete: the bucket is versioned and overwrites
+    stay recoverable); use the buckets' KMS key for exactly that."""
+    prefix = checkpoint_prefix(team)
+    own = f"{checkpoints_arn}/{prefix}*"
     return policy_document(
-        {"Sid": "ListBuckets", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": read},
-        {"Sid": "ReadObjects", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"{a}/*" for a in read]},
-        {"Sid": "WriteCheckpoints", "Effect": "Allow",
+        {"Sid": "ListSharedBuckets", "Effect": "Allow", "Action": ["s3:ListBucket"],
+         "Resource": [datasets_arn, models_arn]},
+        {"Sid": "ListOwnCheckpoints", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [checkpoints_arn],
+         "Condition": {"StringLike": {"s3:prefix": [prefix, f"{prefix}*"]}}},
+        {"Sid": "ReadObjects", "Effect": "Allow", "Action": ["s3:GetObject"],
+         "Resource": [f"{datasets_arn}/*", f"{models_arn}/*", own]},
+        {"Sid": "WriteOwnCheckpoints", "Effect": "Allow",
          "Action": ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-         "Resource": [f"{checkpoints_arn}/*"]},
+         "Resource": [own]},
         {"Sid": "BucketKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": [key_arn]},
     )
