@@ -196,7 +196,7 @@ def test_storage_that_failed_makes_no_model_need_storage():
     config, _ = _spec_config("prod")
     found = problems({**config, "aidc:storage": "lustre"})
     assert list(found) == ["aidc:storage"]
-    assert found["aidc:storage"].startswith("expected a mapping of keys (lustre, buckets, namespaces")
+    assert found["aidc:storage"].startswith("expected a mapping of keys (lustre, buckets, accessLogRetentionDays")
 
 
 def test_a_good_pool_beside_a_failed_one_is_still_checked_under_its_own_number():

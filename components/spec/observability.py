@@ -29,7 +29,8 @@ class Alerts(Model):
 
 Severity = Literal["critical", "warning", "info"]
 # A Secrets Manager secret by name (what the console shows) or by ARN.
-_SECRET_REF = r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+|[A-Za-z0-9/_+=.@-]{1,512})$"
+_SECRET_REF = rule(r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+|[A-Za-z0-9/_+=.@-]{1,512})$",
+                   "a Secrets Manager secret: its ARN, or its name (up to 512 letters, digits or /_+=.@-)")
 
 
 class Receiver(Model):
@@ -41,7 +42,9 @@ class Receiver(Model):
     name: str = Field(pattern=DNS_LABEL)
     type: Literal["slack", "pagerduty", "webhook", "sns"]
     secret: str | None = Field(default=None, pattern=_SECRET_REF)
-    topic_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
+    topic_arn: str | None = Field(default=None, pattern=rule(
+        r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$",
+        "an SNS topic ARN: arn:aws:sns:<region>:<12-digit account>:<topic name>"))
     severities: tuple[Severity, ...] = Field(default=("critical", "warning"), min_length=1)
 
     @model_validator(mode="after")
