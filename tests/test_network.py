@@ -85,3 +85,33 @@ def test_default_security_group_is_emptied(plan_of, stack):
     assert sg.inputs["ingress"] == [] and sg.inputs["egress"] == []
     vpc = only(plan.of_type("aws:ec2/vpc:Vpc"))
     assert vpc.urn in sg.dependencies
+
+
+def test_a_pinned_zone_on_a_counted_network_is_found_by_name(tmp_path, monkeypatch):
+    """Zone letters are not positions: in a Region whose zones are a, c and d, a pool pinned to
+    `c` on `availabilityZones: 3` must land in the subnet of zone c (the network's second)."""
+    import yaml
+
+    from aidc.engine import invokes, plan_stack
+    from aidc.plan import stand_in
+    from tests.conftest import ROOT
+
+    def gapped(args, region):
+        names = [f"{region}{c}" for c in "acd"]
+        return {"names": names, "zoneIds": [f"apne1-az{i}" for i in (1, 2, 4)], "groupNames": [region] * 3,
+                "id": region, "state": args.get("state")}
+
+    monkeypatch.setitem(invokes.INVOKES, "aws:index/getAvailabilityZones:getAvailabilityZones", gapped)
+    doc = yaml.safe_load((ROOT / "stacks" / "Pulumi.staging.yaml").read_text())
+    doc["config"]["aws:region"] = "ap-northeast-1"
+    (pool,) = doc["config"]["aidc:gpuPools"]
+    pool["availabilityZone"] = "ap-northeast-1c"
+    path = tmp_path / "Pulumi.gapped.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    plan = plan_stack(str(path), ROOT).plan
+    subnets = {r.inputs["availabilityZone"]: r for r in plan.of_type(SUBNET) if "-private-" in r.name}
+    assert sorted(subnets) == ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"]
+    zone_c = f"subnet-{stand_in(SUBNET, subnets['ap-northeast-1c'].name)}"  # the offline engine's id
+    group = only([r for r in plan.of_type("aws:eks/nodeGroup:NodeGroup") if not r.name.endswith("-system")])
+    lustre = only(plan.of_type("aws:fsx/lustreFileSystem:LustreFileSystem"))
+    assert group.inputs["subnetIds"] == [zone_c] and lustre.inputs["subnetIds"] == zone_c

@@ -14,7 +14,7 @@ from components.nvidia.resources import NvidiaStack
 from components.observability.resources import Observability
 from components.spec import Spec
 from components.spec.gpu_pools import zone_index
-from components.spec.storage import lustre_zone_index
+from components.spec.storage import lustre_zone_index, lustre_zone_name
 from components.storage.resources import SharedStorage
 from components.training.resources import TrainingPlatform
 
@@ -93,14 +93,16 @@ class AiDatacenter(pulumi.ComponentResource):
                                        reserved_enis=1 if spec.network.pods.custom_networking else 0, opts=both)
         for pool in spec.gpu_pools:
             zone = zone_index(pool, spec.network, spec.region)
-            subnets = network.private_subnets if zone is None else [network.subnet_in(zone)]
-            zone_name = None if zone is None else network.zone_names.apply(lambda n, z=zone: n[z])
+            subnet_ids = [s.id for s in network.private_subnets] if zone is None else [
+                network.private_subnet_id(zone, pool.availability_zone)]
+            zone_name = None if zone is None else (
+                pool.availability_zone or network.zone_names.apply(lambda n, z=zone: n[z]))
             self.gpu_pools[pool.name] = GpuNodePool(
                 f"{name}-{pool.name}", spec.pools[pool.name], kubernetes_version=spec.kubernetes_version,
                 cluster_name=cluster.eks.name, node_role_arn=cluster.node_role.arn,
                 node_role_name=cluster.node_role.name,
                 cluster_security_group_id=cluster.eks.vpc_config.cluster_security_group_id,
-                vpc_id=network.vpc_id, subnet_ids=[s.id for s in subnets], zone_name=zone_name, tags=tags,
+                vpc_id=network.vpc_id, subnet_ids=subnet_ids, zone_name=zone_name, tags=tags,
                 karpenter_release=self.karpenter.release if self.karpenter and pool.provisioner == "karpenter" else None,
                 depends_on=[cluster.node_access, cluster.network_addon], opts=both)
 
@@ -111,7 +113,7 @@ class AiDatacenter(pulumi.ComponentResource):
         self.storage = SharedStorage(
             name, spec, self.cluster, tags=tags,
             vpc_id=net.vpc_id if net else None, vpc_cidr=spec.network.cidr if net else None,
-            subnet_id=net.subnet_in(lustre_zone_index(spec)).id if net else None,
+            subnet_id=net.private_subnet_id(lustre_zone_index(spec), lustre_zone_name(spec)) if net else None,
             namespaces=self.training.namespaces if self.training else None,
             opts=self._opts("aws"))
         if self.training is not None and self.storage.buckets:

@@ -31,7 +31,8 @@ class Network(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None, *, protect: bool = False):
         super().__init__("aidc:network:Network", name, None, opts)
         zones = spec.zone_count
-        if isinstance(spec.availability_zones, int):
+        self._zones_by_count = isinstance(spec.availability_zones, int)
+        if self._zones_by_count:
             names = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOptions(parent=self))
             self.zone_names = names.names.apply(lambda n: sorted(n)[:zones])
         else:
@@ -149,3 +150,18 @@ class Network(pulumi.ComponentResource):
 
     def subnet_in(self, zone: int) -> aws.ec2.Subnet:
         return self.private_subnets[zone]
+
+    def private_subnet_id(self, zone: int, zone_name: str | None = None) -> pulumi.Output[str]:
+        """The private subnet of a zone. A zone pinned by name on a network that took the region's
+        first N zones is found by name when the zones are known: zone letters are not positions
+        (ap-northeast-1 has a, c and d), so `zone` is only where the plan expects it."""
+        if zone_name is None or not self._zones_by_count:
+            return self.private_subnets[zone].id
+
+        def pick(args: list) -> str:
+            names, ids = args[0], args[1:]
+            if zone_name not in names:
+                raise ValueError(f"{zone_name} is not one of the network's zones ({', '.join(names)}); "
+                                 "list zones by name in aidc:network.availabilityZones")
+            return ids[names.index(zone_name)]
+        return pulumi.Output.all(self.zone_names, *[s.id for s in self.private_subnets]).apply(pick)

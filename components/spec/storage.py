@@ -192,6 +192,12 @@ def training_pool(spec: "Spec") -> tuple[int, Any] | None:
     return None
 
 
+def lustre_zone_name(spec: "Spec") -> str | None:
+    """The zone the first training pool pins by name, if any (the file system follows it)."""
+    found = training_pool(spec)
+    return None if found is None or spec.existing_cluster else found[1].availability_zone
+
+
 def lustre_zone_index(spec: "Spec") -> int:
     """Index of the private subnet the file system goes into: the zone of the first training
     pool as the GPU pools resolve it (so the two always share a subnet), zone 0 when there is
