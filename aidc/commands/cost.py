@@ -1,4 +1,4 @@
-"""`aidc cost STACK | --plan FILE [--json]`: monthly cost per component, $/GPU-hour, power and energy."""
+"""`aidc cost STACK | --plan FILE [--json | --format text|json|csv]`: monthly cost per component, $/GPU-hour, power and energy."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from ._source import add_source, plan_from
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("cost", help="estimate monthly cost, $/GPU-hour, power and energy of a plan")
     add_source(p)
+    p.add_argument("--format", choices=("text", "json", "csv"), default=None,
+                   help="output: text (default), json (same as --json) or csv (one row per resource, for finance)")
     p.set_defaults(run=run)
 
 
@@ -23,8 +25,10 @@ def total_line(est: CostEstimate) -> str:
 
 
 def render(est: CostEstimate) -> list[str]:
-    lines = [total_line(est), "by component:"]
+    lines = [total_line(est), f"region: {est.region}", "by component:"]
     lines += [f"  {comp:<44} ${usd:>14,.2f}" for comp, usd in est.by_component().items()]
+    lines.append("by pool:")
+    lines += [f"  {pool:<44} ${usd:>14,.2f}" for pool, usd in est.by_pool().items()]
     lines.append("by resource:")
     for ln in sorted(est.lines, key=lambda x: -x.monthly_usd):
         mx = "" if ln.monthly_usd_max in (None, ln.monthly_usd) else f" (max ${ln.monthly_usd_max:,.2f})"
@@ -44,5 +48,9 @@ def render(est: CostEstimate) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     est = estimate(plan_from(args))
-    print(json.dumps(est.to_json(), indent=2) if args.json else "\n".join(render(est)))
+    fmt = args.format or ("json" if args.json else "text")
+    if fmt == "csv":
+        print(est.to_csv(), end="")
+    else:
+        print(json.dumps(est.to_json(), indent=2) if fmt == "json" else "\n".join(render(est)))
     return 0
