@@ -335,7 +335,7 @@ def estimate(plan: Plan, *, cat: Catalog | None = None, as_of: dt.date | None = 
     gpus = gpus_max = unpriced_gpus = 0
     gpu_hours = kw = kw_max = 0.0
     unbounded = False
-    for p, line in zip(pools, lines):
+    for p, line in zip(pools, lines[:len(pools)], strict=True):  # the pool lines come first
         inst = cat.instances[p.instance_type]
         node_kw = p.gpus_per_node * cat.gpus[inst.gpu].board_power_w * s.server_overhead_factor * s.pue / 1000
         unbounded |= p.max is None

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
-
 from pydantic import ValidationError
 
 from components.catalog import catalog

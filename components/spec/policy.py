@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from .base import Model
 
@@ -18,11 +18,12 @@ class PolicyOverride(Model):
 
     reason: str = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _reason(self) -> "PolicyOverride":
-        if not self.reason.strip():
-            raise ValueError("reason: say why, and who approved it")
-        return self
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("empty: say why, and who approved it")
+        return v.strip()
 
     @property
     def params(self) -> dict[str, Any]:
