@@ -22,22 +22,23 @@ from .conftest import ROOT
 
 AS_OF = dt.date(2026, 12, 1)  # Kubernetes 1.36 in standard support; Capacity Block table past its date
 
-# Every shipped stack's figures, pinned: (monthly, at max size, GPUs, GPUs at max, GPU-hours, by pool).
+# Every shipped stack's figures, pinned: (monthly, at max size, GPUs, GPUs at max, GPU-hours,
+# average kW, by pool).
 PINNED = {
-    "prod": (490104.74, 514026.63, 140, 152, 102200.0,
+    "prod": (490104.74, 514026.63, 140, 152, 102200.0, 161.805,
              {"infer-l40s": 23026.88, "system": 895.01, "train-h100": 459630.4}),
-    "dev": (545.64, 1132.11, 0, 2, 260.714, {"dev-l4": 110.63, "system": 155.17}),
-    "staging": (8461.51, 16439.48, 4, 8, 2920.0, {"stage-l40s": 7675.63, "system": 302.34}),
-    "onprem": (0.0, 0.0, 32, 32, 0.0, {"dc1-h100": 0.0}),
+    "dev": (545.64, 1132.11, 0, 2, 260.714, 0.044, {"dev-l4": 110.63, "system": 155.17}),
+    "staging": (8461.51, 16439.48, 4, 8, 2920.0, 2.415, {"stage-l40s": 7675.63, "system": 302.34}),
+    "onprem": (0.0, 0.0, 32, 32, 0.0, 38.64, {"dc1-h100": 0.0}),
 }
 
 
 @pytest.mark.parametrize("stack", sorted(PINNED))
 def test_shipped_stack_totals_are_pinned(stack, plan_of):
     est = estimate(plan_of(stack), as_of=AS_OF)
-    total, mx, gpus, gpus_max, gpu_hours, pools = PINNED[stack]
+    total, mx, gpus, gpus_max, gpu_hours, kw, pools = PINNED[stack]
     assert (est.monthly_usd, est.monthly_usd_max, est.gpu_count, est.gpu_count_max) == (total, mx, gpus, gpus_max)
-    assert round(est.gpu_hours, 3) == gpu_hours
+    assert (round(est.gpu_hours, 3), est.power_kw) == (gpu_hours, kw)
     assert est.by_pool() == pools
 
 
@@ -77,6 +78,29 @@ def test_dev_scale_to_zero_server_pays_for_its_work_hours(plan_of):
     # Karpenter spot at 50% off: g6.xlarge $0.8048 -> $0.4024/h, plus its 200 GiB gp3 while it runs.
     assert line.monthly_usd == pytest.approx(hours * 0.4024 + 200 * 0.08 * hours / HOURS_PER_MONTH)  # 110.63
     assert line.monthly_usd_max == pytest.approx(2 * (0.4024 * HOURS_PER_MONTH + 200 * 0.08))
+
+
+@pytest.mark.parametrize("hours, want", [(100, 12 * 5 * HOURS_PER_MONTH / 168 + 100), (5000, 2 * HOURS_PER_MONTH)])
+def test_stated_karpenter_node_hours_are_added_up_to_the_pool_max(tmp_path, hours, want):
+    path = _copy(tmp_path, "hours", [], f"  aidc:cost: {{poolNodeHours: {{dev-l4: {hours}}}}}\n", base="dev")
+    (pool,) = [p for p in plan_pools(plan_stack(str(path), ROOT).plan) if p.name == "dev-l4"]
+    assert pool.stated_node_hours == hours and pool.node_hours == pytest.approx(want)
+
+
+def test_stated_node_hours_only_for_karpenter_pools(tmp_path, capsys):
+    path = _copy(tmp_path, "hours", [], "  aidc:cost: {poolNodeHours: {train-h100: 100, nope: 1}}\n")
+    assert main(["cost", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "aidc:cost.poolNodeHours.train-h100: not a Karpenter pool" in err and "poolNodeHours.nope" in err
+
+
+def test_work_hours_hold_whole_nodes_per_replica(tmp_path):
+    # A 2-GPU replica on a 4-GPU node: one node during the work hours, not two.
+    path = _copy(tmp_path, "tp2", [("instanceType: g6.xlarge", "instanceType: g6.12xlarge"),
+                                   ("        gpuMemoryUtilization: 0.25", "        tensorParallel: 2\n"
+                                    "        gpuMemoryUtilization: 0.25")], base="dev")
+    (pool,) = [p for p in plan_pools(plan_stack(str(path), ROOT).plan) if p.name == "dev-l4"]
+    assert pool.gpus_per_node == 4 and pool.work_node_hours == pytest.approx(12 * 5 * HOURS_PER_MONTH / 168)
 
 
 def test_karpenter_node_pool_is_read_from_the_plan(plan_of):
@@ -124,6 +148,7 @@ def test_us_west_2_stack_is_priced_at_us_west_2_rates_and_says_so(tmp_path):
     assert not by_pool["stage-l40s"].priced and by_pool["stage-l40s"].monthly_usd == 0
     assert not by_pool["system"].priced
     assert "pool stage-l40s: g6e.12xlarge onDemand (no us-west-2 rate in the catalog)" in est.unpriced
+    assert (est.gpu_hours, est.usd_per_gpu_hour) == (0.0, None)  # unpriced GPUs carry no share of the bill
 
 
 def test_region_without_a_table_prices_nothing_and_says_so(tmp_path):
