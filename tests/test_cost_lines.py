@@ -115,3 +115,11 @@ def test_node_group_without_launch_template_or_disk_size_has_eks_default_20_gib(
     res = _system({"minSize": 1, "maxSize": 1})
     res = Resource(res.urn, res.type, {k: v for k, v in res.inputs.items() if k != "diskSize"})
     assert estimate(_plan(res), cat=stub_catalog()).monthly_usd == pytest.approx(0.1 * H + 20 * 0.08)  # 74.60
+
+
+def test_node_pool_without_a_gpu_limit_is_flagged_unbounded():
+    pool = Resource(urn("kubernetes:karpenter.sh/v1:NodePool", "burst"), "kubernetes:karpenter.sh/v1:NodePool",
+                    {"spec": {"template": {"metadata": {"labels": labels("burst", "spot")}}}})
+    est = estimate(_plan(pool), cat=stub_catalog())
+    assert (est.pools[0].max, est.gpu_count_max, est.power_kw_max) == (None, None, None)
+    assert "a pool has no max limit: the max figure counts it at its expected size" in est.assumptions

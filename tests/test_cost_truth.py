@@ -107,10 +107,12 @@ def test_karpenter_node_pool_is_read_from_the_plan(plan_of):
     (infer,) = [p for p in plan_pools(plan_of("prod")) if p.name == "infer-l40s"]
     assert (infer.source, infer.capacity, infer.min, infer.max, infer.disk_gib) == ("plan", "onDemand", 0, 6, 200.0)
     assert (infer.serving_floor, infer.node_hours) == (3, 3 * HOURS_PER_MONTH)
+    (train,) = [p for p in plan_pools(plan_of("prod")) if p.name == "train-h100"]
+    assert train.serving_floor == 0  # the model servers run on infer-l40s only
 
 
 def test_sizes_in_gib():
-    assert (gib("200Gi"), gib("1Ti"), gib(300), gib("bogus")) == (200.0, 1024.0, 300.0, 0.0)
+    assert (gib("200Gi"), gib("1Ti"), gib(300), gib("200"), gib("bogus")) == (200.0, 1024.0, 300.0, 200.0, 0.0)
     assert gib("100G") == pytest.approx(100 / 1.073741824)
 
 
@@ -149,6 +151,12 @@ def test_us_west_2_stack_is_priced_at_us_west_2_rates_and_says_so(tmp_path):
     assert not by_pool["system"].priced
     assert "pool stage-l40s: g6e.12xlarge onDemand (no us-west-2 rate in the catalog)" in est.unpriced
     assert (est.gpu_hours, est.usd_per_gpu_hour) == (0.0, None)  # unpriced GPUs carry no share of the bill
+
+
+def test_plan_without_a_region_says_it_uses_the_reference_region(plan_of):
+    est = estimate(plan_of("onprem"), as_of=AS_OF)
+    assert est.region == "us-east-1"
+    assert "prices us-east-1 (the plan names no aws:region: the catalog's reference Region)" in est.assumptions[0]
 
 
 def test_region_without_a_table_prices_nothing_and_says_so(tmp_path):
@@ -196,6 +204,8 @@ def test_csv_for_finance(plan_of):
     body = list(csv.DictReader(rows))
     assert sum(float(r["monthlyUsd"]) for r in body) == pytest.approx(est.monthly_usd, abs=0.05)
     assert {r["pool"] for r in body} >= {"train-h100", "infer-l40s", "system"}
+    keys = [(r["component"], r["pool"]) for r in body]
+    assert keys == sorted(keys)  # grouped by component, then pool, for a spreadsheet
 
 
 def test_cost_cli_csv(capsys):
