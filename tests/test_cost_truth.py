@@ -49,7 +49,8 @@ def test_prod_s3_priced_per_bucket_from_expected_gib_on_the_tier_ladder(plan_of)
     assert sum(s3.values()) == pytest.approx(1635.20)
     # Buckets continue the ladder in order: checkpoints 20,000 all in the first tier, datasets
     # 31,200 + 18,800, models 2,000 in the second.
-    assert s3 == pytest.approx({"checkpoints": 460.0, "datasets": 31200 * 0.023 + 18800 * 0.022, "models": 44.0})
+    assert s3 == pytest.approx({"checkpoints": 460.0, "datasets": 31200 * 0.023 + 18800 * 0.022, "models": 44.0,
+                                "logs": 0.0})  # access logs: no expectedGiB stated
 
 
 def test_tier_ladder_by_hand():
@@ -236,7 +237,7 @@ def test_override_with_a_reason_passes_and_the_reason_is_printed(tmp_path, capsy
     path = _copy(tmp_path, "p5", P5_ON_DEMAND, OVERRIDE)
     assert main(["policy", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "policy pass: 0 mandatory, 0 advisory violations (24 rules, prod, 1 stack override)" in out
+    assert "policy pass: 0 mandatory, 0 advisory violations (28 rules, prod, 1 stack override)" in out
     assert (f"override monthly-budget: monthlyBudgetUsd 1500000 (environment: 900000); reason: {REASON}") in out
     assert main(["plan", str(path)]) == 0
     assert f"reason: {REASON}" in capsys.readouterr().out
