@@ -139,7 +139,7 @@ def _copy(tmp_path, name: str, edits: list[tuple[str, str]], extra: str = "", ba
 WEST = [("aws:region: us-east-1", "aws:region: us-west-2"), ("availabilityZone: us-east-1a", "availabilityZone: us-west-2a")]
 
 
-def test_us_west_2_stack_is_priced_at_us_west_2_rates_and_says_so(tmp_path):
+def test_us_west_2_stack_is_priced_at_us_west_2_rates_and_says_so(tmp_path, capsys):
     path = _copy(tmp_path, "west", WEST, base="staging")
     est = estimate(plan_stack(str(path), ROOT).plan, as_of=AS_OF)
     assert est.region == "us-west-2"
@@ -152,6 +152,10 @@ def test_us_west_2_stack_is_priced_at_us_west_2_rates_and_says_so(tmp_path):
     assert not by_pool["system"].priced
     assert "pool stage-l40s: g6e.12xlarge onDemand (no us-west-2 rate in the catalog)" in est.unpriced
     assert (est.gpu_hours, est.usd_per_gpu_hour) == (0.0, None)  # unpriced GPUs carry no share of the bill
+    assert main(["cost", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "; 2 not priced in us-west-2 (see aidc cost)" in out.splitlines()[0]
+    assert "cost per GPU-hour: n/a (the GPU pools are not priced in us-west-2)" in out
 
 
 def test_plan_without_a_region_says_it_uses_the_reference_region(plan_of):

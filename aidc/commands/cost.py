@@ -20,8 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def total_line(est: CostEstimate) -> str:
     gpu = f", ${est.usd_per_gpu_hour:.2f}/GPU-hour" if est.usd_per_gpu_hour else ""
+    gaps = f"; {len(est.unpriced)} not priced in {est.region} (see aidc cost)" if est.unpriced else ""
     return (f"cost ${est.monthly_usd:,.2f}/month (${est.monthly_usd_max:,.2f} at max size), "
-            f"{est.gpu_count} GPUs{gpu}")
+            f"{est.gpu_count} GPUs{gpu}{gaps}")
 
 
 def render(est: CostEstimate) -> list[str]:
@@ -34,7 +35,9 @@ def render(est: CostEstimate) -> list[str]:
         mx = "" if ln.monthly_usd_max in (None, ln.monthly_usd) else f" (max ${ln.monthly_usd_max:,.2f})"
         lines.append(f"  ${ln.monthly_usd:>14,.2f}{mx}  {ln.urn.rsplit('::', 1)[-1]}: {ln.detail}")
     per = f"${est.usd_per_gpu_hour:.4f}" if est.usd_per_gpu_hour else \
-        "n/a (on-prem GPUs are not priced)" if est.unpriced_gpu_count else "n/a (no GPUs at the expected size)"
+        "n/a (on-prem GPUs are not priced)" if est.unpriced_gpu_count else \
+        f"n/a (the GPU pools are not priced in {est.region})" if any(
+            not ln.priced for ln in est.lines if ln.type == "gpu-pool") else "n/a (no GPU-hours at the expected size)"
     if est.unpriced_gpu_count:
         per += f"; {est.unpriced_gpu_count} on-prem GPUs not priced (power and energy counted)"
     lines += [f"GPUs: {est.gpu_count} expected, {est.gpu_count_max if est.gpu_count_max is not None else 'unbounded'} at max",
