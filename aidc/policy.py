@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+from pydantic import ValidationError
 
 from components.catalog import catalog
+from components.spec import PolicySpec
 from components.suggest import did_you_mean
 from policies.rule import ENFORCEMENTS, Context, Rule, all_rules
 
@@ -33,6 +35,21 @@ class Violation:
     remediation: str = ""
 
 
+@dataclass(frozen=True)
+class Override:
+    """A stack's own setting of a rule's parameters, with the reason a reviewer reads."""
+
+    policy: str
+    params: dict[str, Any]
+    reason: str
+    replaces: dict[str, Any]  # the environment's values it sets aside
+
+    def describe(self) -> str:
+        sets = ", ".join(f"{k} {json.dumps(v)} (environment: {json.dumps(self.replaces.get(k))})"
+                         for k, v in self.params.items())
+        return f"{self.policy}: {sets}; reason: {self.reason}"
+
+
 @dataclass
 class PolicyReport:
     environment: str
@@ -41,6 +58,7 @@ class PolicyReport:
     # Rules that could not run on a resource because a value is known only after apply.
     unknown: list[Violation] = field(default_factory=list)
     rules_run: int = 0
+    overrides: list[Override] = field(default_factory=list)
 
     @property
     def mandatory_failed(self) -> bool:
@@ -52,6 +70,8 @@ class PolicyReport:
                     "message": v.message, "remediation": v.remediation}
         return {"environment": self.environment, "config": self.config_source, "rulesRun": self.rules_run,
                 "mandatoryFailed": self.mandatory_failed, "violations": [row(v) for v in self.violations],
+                "overrides": [{"policy": o.policy, "params": o.params, "environment": o.replaces, "reason": o.reason}
+                              for o in self.overrides],
                 "notEvaluated": [row(v) for v in self.unknown]}
 
 
@@ -111,6 +131,42 @@ def resolve_config(raw: Any, source: str) -> dict[str, tuple[str, dict[str, Any]
     return out
 
 
+OVERRIDES = "aidc:policy"
+
+
+def stack_overrides(config: dict[str, Any], levels: dict[str, tuple[str, dict[str, Any]]]) -> list[Override]:
+    """`aidc:policy.overrides` of the plan's stack, checked against the rules: every problem
+    (unknown rule or parameter, wrong type, no reason) at once, as bad input."""
+    raw = config.get(OVERRIDES)
+    if raw is None:
+        return []
+    try:
+        spec = PolicySpec.model_validate(raw)
+    except ValidationError as err:
+        raise UserError("invalid aidc:policy overrides", [
+            Problem(OVERRIDES + "".join(f".{p}" for p in e["loc"]),
+                    "required: say why, and who approved it" if e["type"] == "missing" else
+                    e["msg"].removeprefix("Value error, ")) for e in err.errors()]) from None
+    rules = {r.name: r for r in all_rules()}
+    problems: list[Problem] = []
+    out: list[Override] = []
+    for name, ov in spec.overrides.items():
+        where = f"{OVERRIDES}.overrides.{name}"
+        if name not in rules:
+            problems.append(Problem(where, f"unknown rule; {did_you_mean(name, rules, otherwise='see docs/policies.md')}"))
+            continue
+        if not ov.params:
+            problems.append(Problem(where, f"sets none of the rule's parameters ({', '.join(rules[name].params) or 'none'})"))
+        found = [p for key, value in ov.params.items() if (p := _check_param(rules[name], key, value, f"{where}.{key}"))]
+        problems += found
+        if not found:
+            env_params = levels[name][1]
+            out.append(Override(name, ov.params, ov.reason.strip(), {k: env_params.get(k) for k in ov.params}))
+    if problems:
+        raise UserError("invalid aidc:policy overrides", problems)
+    return out
+
+
 def load_config(environment: str, config: str | Path | dict | None) -> tuple[dict[str, Any], str]:
     if isinstance(config, dict):
         return config, "(given)"
@@ -130,7 +186,11 @@ def evaluate(plan: Plan, environment: str | None = None, config: str | Path | di
     env = environment or str(plan.config.get("aidc:environment") or "prod")
     raw, source = load_config(env, config)
     levels = resolve_config(raw, source)
-    report = PolicyReport(env, source)
+    overrides = stack_overrides(dict(plan.config), levels)
+    for o in overrides:
+        level, params = levels[o.policy]
+        levels[o.policy] = (level, {**params, **o.params})
+    report = PolicyReport(env, source, overrides=overrides)
     cat = catalog()
     live = [r for r in plan.resources if r.op != "delete"]
     for rule in all_rules():

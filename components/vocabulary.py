@@ -29,6 +29,8 @@ class Api:
 
 # ---- node labels aidc sets on every GPU node (schedulers, queues, policies and cost read them)
 POOL_LABEL = "aidc.io/pool"
+# Tag on each S3 bucket naming its kind (datasets, checkpoints, models): how cost finds its expectedGiB.
+BUCKET_TAG = "aidc.io/bucket"
 PURPOSE_LABEL = "aidc.io/purpose"
 GPU_LABEL = "aidc.io/gpu"
 GPU_COUNT_LABEL = "aidc.io/gpu-count"

@@ -44,8 +44,17 @@ def stack_config() -> dict[str, Any]:
     return decode_config(pulumi.runtime.get_config_env())
 
 
-def _params(rule: Rule, config: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {**rule.params, **{k: v for k, v in (config or {}).items() if k in rule.params}}
+def stack_override(rule: Rule, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The stack's own `aidc:policy.overrides.<rule>` parameters. The program validated them
+    (a reason is required) before any resource reached the pack; `aidc policy` prints them."""
+    overrides = (config.get("aidc:policy") or {}).get("overrides") or {}
+    return {k: v for k, v in (overrides.get(rule.name) or {}).items() if k in rule.params}
+
+
+def _params(rule: Rule, config: Mapping[str, Any] | None, stack: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The rule's defaults, then the policy-pack config, then the stack's reviewed override."""
+    return {**rule.params, **{k: v for k, v in (config or {}).items() if k in rule.params},
+            **stack_override(rule, stack or {})}
 
 
 def _schema(rule: Rule) -> PolicyConfigSchema | None:
@@ -62,7 +71,8 @@ def to_policy(rule: Rule) -> ResourceValidationPolicy | StackValidationPolicy:
         def validate(args, report_violation):
             if not rule.applies_to(args.resource_type):
                 return
-            ctx = Context(_params(rule, args.get_config()), urn=args.urn, protect=bool(args.opts.protect))
+            ctx = Context(_params(rule, args.get_config(), stack_config()), urn=args.urn,
+                          protect=bool(args.opts.protect))
             for msg in rule.check(args.resource_type, args.props, ctx):
                 report_violation(msg, None)
         return ResourceValidationPolicy(validate=validate, **common)
@@ -73,7 +83,7 @@ def to_policy(rule: Rule) -> ResourceValidationPolicy | StackValidationPolicy:
             dependencies=tuple(d.urn for d in r.dependencies), protect=bool(r.opts.protect))
             for r in args.resources)
         plan = Plan(resources, stack_config(), {}, "crossguard")
-        for urn, msg in rule.check(plan, Context(_params(rule, args.get_config()), plan=plan)):
+        for urn, msg in rule.check(plan, Context(_params(rule, args.get_config(), plan.config), plan=plan)):
             report_violation(msg, urn)
     return StackValidationPolicy(validate=validate_stack, **common)
 

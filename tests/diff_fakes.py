@@ -104,6 +104,7 @@ def preview_document(base: PlannedStack, head: PlannedStack,
 @dataclass
 class FakeEstimate:
     parts: dict[str, float]
+    pools: dict[str, float]
 
     @property
     def monthly_usd(self) -> float:
@@ -112,12 +113,18 @@ class FakeEstimate:
     def by_component(self) -> dict[str, float]:
         return dict(self.parts)
 
+    def by_pool(self) -> dict[str, float]:
+        return dict(self.pools)
+
 
 def fake_estimate(plan: Plan) -> FakeEstimate:
     parts: dict[str, float] = collections.defaultdict(float)
+    pools: dict[str, float] = collections.defaultdict(float)
     for r in plan.resources:
         parts[plan.component_of(r)] += MONTHLY_USD.get(r.type, 0.0)
-    return FakeEstimate(dict(parts))
+        if r.type == "aws:eks/nodeGroup:NodeGroup":  # a node group is a pool, named by its resource
+            pools[r.name] += MONTHLY_USD[r.type]
+    return FakeEstimate(dict(parts), dict(pools))
 
 
 @dataclass(frozen=True)
@@ -129,9 +136,18 @@ class FakeViolation:
     message: str
 
 
+@dataclass(frozen=True)
+class FakeOverride:
+    text: str
+
+    def describe(self) -> str:
+        return self.text
+
+
 @dataclass
 class FakeReport:
     violations: list[FakeViolation]
+    overrides: tuple[FakeOverride, ...] = ()
 
     @property
     def mandatory_failed(self) -> bool:
@@ -148,4 +164,7 @@ def fake_evaluate(plan: Plan, environment: str | None = None) -> FakeReport:
         if eks.inputs.get("version") == "1.34":
             out.append(FakeViolation("eks-standard-support", "medium", "advisory", eks.urn,
                                      "Kubernetes 1.34 leaves standard support soon"))
-    return FakeReport(out)
+    # HEAD's stack overrides a rule (a reviewer must see it and its reason in the comment).
+    over = (FakeOverride("gpu-count-max: maxGpus 64 (environment: 32); reason: approved by the platform team"),) \
+        if plan.of_type("aws:eks/nodeGroup:NodeGroup") else ()
+    return FakeReport(out, over)

@@ -59,8 +59,39 @@ def test_every_price_has_a_source_and_a_date():
         src = inst.price.source
         assert src.url.startswith("https://"), name
         assert src.date <= today, name
-        assert inst.price.region == "us-east-1"
-    assert catalog().pricing.source.url.startswith("https://")
+        # us-east-1 on demand, except a Capacity-Block-only type's block rate (p5e: us-east-2)
+        assert inst.price.region == ("us-east-2" if inst.capacity_block_only else "us-east-1"), name
+    for region, table in catalog().prices.regions.items():
+        assert table.source.url.startswith("https://") and table.source.date <= today, region
+        if table.instances:
+            assert table.instances_source.url.startswith("https://"), region
+        if table.capacity_blocks is not None:
+            assert table.capacity_blocks.source.date <= today, region
+
+
+def test_regional_tables_cover_the_gpu_regions_and_never_repeat_a_type_price():
+    prices = catalog().prices
+    assert {"us-east-1", "us-east-2", "us-west-2"} <= set(prices.regions)
+    assert len([r for r in prices.regions if not r.startswith("us-")]) >= 2
+    for region, table in prices.regions.items():
+        assert region in catalog().regions.regions, region
+        for itype in table.instances:
+            inst = catalog().instances.get(itype)
+            # one place per fact: a GPU type's reference rate is in instances.yaml, not here too
+            assert inst is None or inst.price is None or inst.price.region != region, (region, itype)
+
+
+def test_capacity_block_only_type_price_is_its_block_rate():
+    p5e = catalog().instances["p5e.48xlarge"]
+    cb = catalog().prices.regions[p5e.price.region].capacity_blocks
+    assert cb.usd_per_hour["p5e.48xlarge"] == p5e.price.on_demand_usd_per_hour
+
+
+def test_sizing_block_rates_come_from_the_regional_tables():
+    inst = catalog().instances
+    assert (inst["p5.48xlarge"].price.capacity_block.usd_per_hour, inst["p5.48xlarge"].price.capacity_block.region) \
+        == (39.33, "us-east-1")
+    assert inst["p4d.24xlarge"].price.capacity_block.region == "us-east-2"  # us-east-1 sells no p4d blocks
 
 
 def test_every_optional_rate_is_sourced_dated_and_below_on_demand():
@@ -126,7 +157,7 @@ def test_broken_references_are_caught():
     name = next(iter(bad))
     bad[name] = bad[name].model_copy(update={"gpu": "Z100"})
     with pytest.raises(CatalogError, match="unknown GPU 'Z100'"):
-        Catalog(cat.gpus, bad, cat.recipe, cat.pricing, {})
+        Catalog(cat.gpus, bad, cat.recipe, cat.prices, {})
 
 
 def test_version_tuple():

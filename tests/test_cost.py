@@ -10,7 +10,7 @@ import pytest
 from aidc.cost import HOURS_PER_MONTH, estimate, plan_pools
 from aidc.errors import UserError
 from aidc.plan import Plan, Resource
-from components.catalog import Catalog, Gpu, Instance, KubernetesVersion, Pricing, Recipe, catalog
+from components.catalog import Catalog, Gpu, Instance, KubernetesVersion, Prices, Recipe, catalog
 
 SRC = {"url": "https://example.invalid/test", "date": "2026-01-01"}
 
@@ -22,18 +22,21 @@ def stub_catalog(capacity_block: float | None = None, capacity_block_only: bool 
         "family": "g6e", "gpu": "L40S", "gpuCount": 4, "vcpu": 48, "memoryGib": 384, "networkGbps": 100,
         "networkCards": 1, "efaInterfaces": 1, "nvmeGb": 3800, "nvmeDisks": 2, "amiFamilies": [],
         "capacityBlockOnly": capacity_block_only,
-        "price": {"onDemandUsdPerHour": 10.0, "source": SRC,
-                  **({"capacityBlock": {"usdPerHour": capacity_block, "source": SRC}} if capacity_block else {})}})
+        "price": {"onDemandUsdPerHour": 10.0, "source": SRC}})
     recipe = Recipe.model_validate({
         "defaultKubernetesVersion": "1.33", "amis": {}, "charts": {}, "images": {},
         "kubernetesVersions": {"1.33": KubernetesVersion.model_validate(
             {"standardSupportEnd": "2026-07-29", "extendedSupportEnd": "2027-07-29", "addons": {}})}})
-    pricing = Pricing.model_validate({
+    blocks = {"source": SRC, "validUntil": "2030-01-01", "offered": ["g6e.12xlarge"] if capacity_block else [],
+              "usdPerHour": {"g6e.12xlarge": capacity_block} if capacity_block else {}}
+    prices = Prices.model_validate({"referenceRegion": "us-east-1", "regions": {"us-east-1": {
         "eksClusterUsdPerHour": 0.10, "eksExtendedSupportUsdPerHour": 0.60, "natGatewayUsdPerHour": 0.045,
         "natGatewayUsdPerGb": 0.045, "fsxLustrePersistent2UsdPerGbMonth": {125: 0.145, 250: 0.21},
-        "s3StandardUsdPerGbMonth": 0.023, "ebsGp3UsdPerGbMonth": 0.08, "interfaceEndpointUsdPerHour": 0.01,
-        "source": SRC})
-    return Catalog({"L40S": gpu}, {"g6e.12xlarge": inst}, recipe, pricing, {})
+        "s3Standard": [{"upToGb": 100, "usdPerGbMonth": 0.03}, {"usdPerGbMonth": 0.02}],
+        "ebsGp3UsdPerGbMonth": 0.08, "interfaceEndpointUsdPerHour": 0.01,
+        "fsxLustreBackupUsdPerGbMonth": 0.05, "nlbUsdPerHour": 0.0225, "cloudwatchLogsIngestUsdPerGb": 0.5,
+        "instances": {"m7i.large": 0.1}, "instancesSource": SRC, "capacityBlocks": blocks, "source": SRC}}})
+    return Catalog({"L40S": gpu}, {"g6e.12xlarge": inst}, recipe, prices, {})
 
 
 def labels(pool: str, capacity: str) -> dict[str, str]:
@@ -64,7 +67,7 @@ PLAN = Plan(resources=(
     Resource(urn("aws:s3/bucket:Bucket", "data", "aidc:storage:Storage"), "aws:s3/bucket:Bucket", {"bucket": "d"}),
 ), config={
     "aidc:environment": "staging",
-    "aidc:cost": {"s3ExpectedGb": 1000, "natDataGbPerMonth": 200, "pue": 1.2, "serverOverheadFactor": 1.5,
+    "aidc:cost": {"natDataGbPerMonth": 200, "pue": 1.2, "serverOverheadFactor": 1.5,
                   "spotDiscount": 0.6},
     # A pool the program did not declare costs nothing: cost reads node groups, not this list.
     "aidc:gpuPools": [
@@ -82,13 +85,14 @@ def test_small_stack_by_hand():
     train_node = 10.0 * h + 100 * 0.08              # 7300 + 8 (100 GiB gp3 root) = 7308
     train = 2 * train_node                          # desired 2 -> 14616.00
     fsx = 2400 * 0.21                               # 504.00
-    s3 = 1000 * 0.023                               # 23.00
+    s3 = 0.0                                        # the plan's config states no expectedGiB
     total = eks + nat + endpoint + train + fsx + s3
-    assert est.monthly_usd == pytest.approx(total) == pytest.approx(15272.45)
+    assert est.monthly_usd == pytest.approx(total) == pytest.approx(15249.45)
     assert est.monthly_usd_max == pytest.approx(total - train + 4 * train_node)
     assert est.by_component() == pytest.approx({
         "aidc:cluster:Cluster": 73.0, "aidc:network:Network": 56.45, "aidc:gpu_pool:GpuPool": 14616.0,
-        "aidc:storage:Storage": 527.0})
+        "aidc:storage:Storage": 504.0})
+    assert est.by_pool() == pytest.approx({"train": 14616.0})
     assert [p.name for p in est.pools] == ["train"]  # "burst" has no node group: nothing runs, nothing is billed
     assert est.gpu_count == 2 * 4 and est.gpu_count_max == 4 * 4
     assert est.usd_per_gpu_hour == pytest.approx(round(total / (8 * h), 4))  # 2.6152
@@ -125,7 +129,8 @@ def test_prod_plan_is_believable(plan_of):
     # The Capacity Block pool is priced at the catalog's Capacity Block rate, not on demand.
     p5 = catalog().instances["p5.48xlarge"].price
     (train,) = [ln for ln in est.lines if "train-h100:" in ln.detail]
-    rate = p5.capacity_block.usd_per_hour if p5.capacity_block else p5.on_demand_usd_per_hour
+    rate = catalog().prices.regions["us-east-1"].capacity_blocks.usd_per_hour["p5.48xlarge"]
+    assert rate == p5.capacity_block.usd_per_hour == 39.33
     assert f"capacityBlock at ${rate:.4f}/h" in train.detail
     assert train.monthly_usd == pytest.approx(16 * (rate * HOURS_PER_MONTH + 200 * catalog().pricing.ebs_gp3_usd_per_gb_month))
     assert est.by_component()["aidc:network:Network"] > 0
@@ -155,10 +160,13 @@ def test_capacity_block_pool_at_the_capacity_block_rate():
 def test_capacity_block_without_a_rate_falls_back_to_on_demand():
     est = estimate(CB_PLAN, cat=stub_catalog())
     assert est.monthly_usd == pytest.approx(3 * (10.0 * 730 + 100 * 0.08))  # 21924.00
-    assert any("no Capacity Block rate for g6e.12xlarge" in a for a in est.assumptions)
+    assert any("no us-east-1 Capacity Block rate for g6e.12xlarge in the catalog (us-east-1 is not listed as "
+               "selling blocks of it); priced at its us-east-1 on-demand rate (an upper bound)" in a
+               for a in est.assumptions)
+    # A type sold only as blocks has no on-demand rate to fall back on: unpriced, and said so.
     only = estimate(CB_PLAN, cat=stub_catalog(capacity_block_only=True))
-    assert only.monthly_usd == pytest.approx(21924.0)
-    assert any("sold only as Capacity Blocks" in a for a in only.assumptions)
+    assert only.monthly_usd == 0.0 and not only.lines[0].priced
+    assert only.unpriced == ["pool train: g6e.12xlarge capacityBlock (no us-east-1 rate in the catalog)"]
 
 
 def test_reservation_stays_at_on_demand_even_with_a_capacity_block_rate():

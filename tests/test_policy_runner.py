@@ -51,7 +51,7 @@ def test_gpu_pool_over_the_prod_cap_fails_count_and_budget(tmp_path, capsys):
     by_rule = {v["policy"]: v["message"] for v in doc["violations"]}
     # 40 x 8 H100 + 6 x 4 L40S = 344 GPUs > 256
     assert "can grow to 344 GPUs" in by_rule["gpu-count-max"]
-    assert "exceeds the budget of $900,000" in by_rule["monthly-budget"]
+    assert "exceeds the policy's budget of $900,000" in by_rule["monthly-budget"]
 
 
 def test_plan_file_round_trip_and_bad_inputs(tmp_path, planned, capsys):
@@ -90,7 +90,7 @@ def test_stack_budget_tightens_the_environment_budget(tmp_path, capsys):
     assert main(["policy", str(path), "--json"]) == 1
     doc = json.loads(capsys.readouterr().out)
     assert [v["policy"] for v in doc["violations"]] == ["monthly-budget"]
-    assert "exceeds the budget of $100,000" in doc["violations"][0]["message"]
+    assert "exceeds the stack's own (aidc:cost.monthlyBudgetUsd) budget of $100,000" in doc["violations"][0]["message"]
 
 
 def test_unknown_values_are_reported_not_evaluated(planned):

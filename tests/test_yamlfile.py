@@ -104,11 +104,11 @@ def _append_duplicate(path: Path, line: str) -> tuple[int, int]:
 
 def test_catalog_with_a_duplicated_key(temp_catalog):
     # The realistic slip: a price added again at the bottom, and the second one silently won.
-    first, second = _append_duplicate(temp_catalog / "pricing.yaml", "natGatewayUsdPerHour: 0.09")
+    first, second = _append_duplicate(temp_catalog / "pricing.yaml", "referenceRegion: us-west-2")
     with pytest.raises(CatalogError) as exc:
         catalog_module.catalog()
     assert str(exc.value) == (f"{temp_catalog / 'pricing.yaml'}, line {second}: "
-                              f"key 'natGatewayUsdPerHour' appears twice (first on line {first})")
+                              f"key 'referenceRegion' appears twice (first on line {first})")
 
 
 def test_catalog_extra_file_with_a_duplicated_key(temp_catalog):

@@ -1,4 +1,4 @@
-"""`aidc cost STACK | --plan FILE [--json]`: monthly cost per component, $/GPU-hour, power and energy."""
+"""`aidc cost STACK | --plan FILE [--json | --format text|json|csv]`: monthly cost per component, $/GPU-hour, power and energy."""
 
 from __future__ import annotations
 
@@ -13,24 +13,31 @@ from ._source import add_source, plan_from
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("cost", help="estimate monthly cost, $/GPU-hour, power and energy of a plan")
     add_source(p)
+    p.add_argument("--format", choices=("text", "json", "csv"), default=None,
+                   help="output: text (default), json (same as --json) or csv (one row per resource, for finance)")
     p.set_defaults(run=run)
 
 
 def total_line(est: CostEstimate) -> str:
     gpu = f", ${est.usd_per_gpu_hour:.2f}/GPU-hour" if est.usd_per_gpu_hour else ""
+    gaps = f"; {len(est.unpriced)} not priced in {est.region} (see aidc cost)" if est.unpriced else ""
     return (f"cost ${est.monthly_usd:,.2f}/month (${est.monthly_usd_max:,.2f} at max size), "
-            f"{est.gpu_count} GPUs{gpu}")
+            f"{est.gpu_count} GPUs{gpu}{gaps}")
 
 
 def render(est: CostEstimate) -> list[str]:
-    lines = [total_line(est), "by component:"]
+    lines = [total_line(est), f"region: {est.region}", "by component:"]
     lines += [f"  {comp:<44} ${usd:>14,.2f}" for comp, usd in est.by_component().items()]
+    lines.append("by pool:")
+    lines += [f"  {pool:<44} ${usd:>14,.2f}" for pool, usd in est.by_pool().items()]
     lines.append("by resource:")
     for ln in sorted(est.lines, key=lambda x: -x.monthly_usd):
         mx = "" if ln.monthly_usd_max in (None, ln.monthly_usd) else f" (max ${ln.monthly_usd_max:,.2f})"
         lines.append(f"  ${ln.monthly_usd:>14,.2f}{mx}  {ln.urn.rsplit('::', 1)[-1]}: {ln.detail}")
     per = f"${est.usd_per_gpu_hour:.4f}" if est.usd_per_gpu_hour else \
-        "n/a (on-prem GPUs are not priced)" if est.unpriced_gpu_count else "n/a (no GPUs at the expected size)"
+        "n/a (on-prem GPUs are not priced)" if est.unpriced_gpu_count else \
+        f"n/a (the GPU pools are not priced in {est.region})" if any(
+            not ln.priced for ln in est.lines if ln.type == "gpu-pool") else "n/a (no GPU-hours at the expected size)"
     if est.unpriced_gpu_count:
         per += f"; {est.unpriced_gpu_count} on-prem GPUs not priced (power and energy counted)"
     lines += [f"GPUs: {est.gpu_count} expected, {est.gpu_count_max if est.gpu_count_max is not None else 'unbounded'} at max",
@@ -44,5 +51,9 @@ def render(est: CostEstimate) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     est = estimate(plan_from(args))
-    print(json.dumps(est.to_json(), indent=2) if args.json else "\n".join(render(est)))
+    fmt = args.format or ("json" if args.json else "text")
+    if fmt == "csv":
+        print(est.to_csv(), end="")
+    else:
+        print(json.dumps(est.to_json(), indent=2) if fmt == "json" else "\n".join(render(est)))
     return 0

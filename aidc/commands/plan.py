@@ -1,4 +1,5 @@
-"""`aidc plan STACK [--json FILE]`: run the program offline and summarise what it would create."""
+"""`aidc plan STACK [--json FILE]`: run the program offline and summarise what it would create;
+exit 1 when a mandatory policy fails (the plan is still written)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 from pathlib import Path
 
 from aidc.commands.cost import total_line
-from aidc.commands.policy import verdict
+from aidc.commands.policy import override_lines, verdict
 from aidc.cost import estimate
 from aidc.engine import PlannedStack, plan_stack
 from aidc.plan import EXPANDED_BY_PROVIDER, Plan, dumps
@@ -67,7 +68,10 @@ def run(args: argparse.Namespace) -> int:
           f"{'existing cluster' if spec.existing_cluster else spec.region}")
     for line in summary_lines(planned.plan) + queue_lines(planned.plan) + serving_summary(planned.plan):
         print(line)
-    print(verdict(evaluate(planned.plan)))
+    report = evaluate(planned.plan)
+    print(verdict(report))
+    for line in override_lines(report):
+        print(line)
     print(total_line(estimate(planned.plan)))
     if (storage := storage_line(spec)) is not None:
         print(storage)
@@ -76,4 +80,5 @@ def run(args: argparse.Namespace) -> int:
     for line in written:
         print(line)
     print(f"planned in {time.perf_counter() - started:.1f} s")
-    return 0
+    # Like `pulumi preview --policy-pack`: a mandatory violation fails the command (plan still written).
+    return 1 if report.mandatory_failed else 0

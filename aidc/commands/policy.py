@@ -23,11 +23,18 @@ def verdict(report: PolicyReport) -> str:
     mandatory = sum(v.enforcement == "mandatory" for v in report.violations)
     advisory = len(report.violations) - mandatory
     state = "FAIL" if report.mandatory_failed else "pass"
-    return f"policy {state}: {mandatory} mandatory, {advisory} advisory violations ({report.rules_run} rules, {report.environment})"
+    over = f", {len(report.overrides)} stack override{'s' * (len(report.overrides) != 1)}" if report.overrides else ""
+    return (f"policy {state}: {mandatory} mandatory, {advisory} advisory violations "
+            f"({report.rules_run} rules, {report.environment}{over})")
+
+
+def override_lines(report: PolicyReport) -> list[str]:
+    """Every stack override with its reason: what a reviewer must see next to the verdict."""
+    return [f"  override {o.describe()}" for o in report.overrides]
 
 
 def render(report: PolicyReport) -> list[str]:
-    lines = [verdict(report), f"  config: {report.config_source}"]
+    lines = [verdict(report), f"  config: {report.config_source}", *override_lines(report)]
     for sev in SEVERITY_ORDER:
         found = [v for v in report.violations if v.severity == sev]
         if not found:

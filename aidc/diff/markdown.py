@@ -135,6 +135,10 @@ def _policy(report: DiffReport) -> list[str]:
     if p is None:
         return ["#### Policy", "", "policy: not available", ""]
     out = ["#### Policy", ""]
+    if p.overrides:
+        out += [f"**Stack overrides ({len(p.overrides)}), each with its reason:**", ""]
+        out += [f"- ⚖️ {_cell(o)}" for o in p.overrides]
+        out.append("")
     if not p.new and not p.fixed:
         return out + [f"No new violations and none fixed ({p.remaining} unchanged).", ""]
     if p.new:
@@ -154,13 +158,16 @@ def _policy(report: DiffReport) -> list[str]:
 
 def _cost(report: DiffReport) -> list[str]:
     c = report.cost
-    if c is None or not c.by_component:
+    if c is None or not (c.by_component or c.by_pool):
         return []
     before, after = (f"`{report.base_stack}`", f"`{report.stack}`") if report.comparison else ("before", "after")
-    out = ["<details><summary>Monthly cost by component</summary>", "",
-           f"| component | {before} | {after} | delta |", "|---|--:|--:|--:|"]
-    out += [f"| `{k}` | {usd(b)} | {usd(a)} | {usd(a - b, signed=True)} |" for k, (b, a) in c.by_component.items()]
-    return out + ["", "</details>", ""]
+    out = ["#### Monthly cost", ""]
+    for title, parts in (("component", c.by_component), ("pool", c.by_pool)):
+        if parts:
+            out += [f"| {title} | {before} | {after} | delta |", "|---|--:|--:|--:|"]
+            out += [f"| `{k}` | {usd(b)} | {usd(a)} | {usd(a - b, signed=True)} |" for k, (b, a) in parts.items()]
+            out.append("")
+    return out
 
 
 def render(report: DiffReport, limit: int = LIMIT) -> str:

@@ -168,11 +168,12 @@ def to_json(report: DiffReport) -> dict[str, Any]:
         doc["cost"] = {"monthlyUsdBefore": round(c.before, 2), "monthlyUsdAfter": round(c.after, 2),
                        "monthlyUsdDelta": round(c.delta, 2),
                        "byComponent": {k: {"before": round(b, 2), "after": round(a, 2)}
-                                       for k, (b, a) in c.by_component.items()}}
+                                       for k, (b, a) in c.by_component.items()},
+                       "byPool": {k: {"before": round(b, 2), "after": round(a, 2)} for k, (b, a) in c.by_pool.items()}}
     if report.policy is not None:
         p = report.policy
         doc["policy"] = {"new": [v.__dict__ for v in p.new], "fixed": [v.__dict__ for v in p.fixed],
-                         "remaining": p.remaining}
+                         "remaining": p.remaining, "overrides": list(p.overrides)}
     return doc
 
 

@@ -52,6 +52,7 @@ def render(report: DiffReport) -> str:
                        f"{report.base_stack}, {p.remaining} in both")
         else:
             out.append(f"policy: {len(p.new)} new violation(s), {len(p.fixed)} fixed, {p.remaining} unchanged")
+        out += [f"  OVERRIDE {o}" for o in p.overrides]
         out += [f"  {new} [{v.enforcement}] {v.policy} {v.urn.rsplit('::', 1)[-1]}: {v.message}" for v in p.new]
         out += [f"  {fixed} [{v.enforcement}] {v.policy} {v.urn.rsplit('::', 1)[-1]}" for v in p.fixed]
     return "\n".join(out) + "\n"

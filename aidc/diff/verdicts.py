@@ -33,6 +33,7 @@ class CostDelta:
     before: float
     after: float
     by_component: dict[str, tuple[float, float]] = field(default_factory=dict)  # name -> (before, after)
+    by_pool: dict[str, tuple[float, float]] = field(default_factory=dict)  # node pool -> (before, after)
 
     @property
     def delta(self) -> float:
@@ -43,6 +44,16 @@ def _components(estimate: Any) -> dict[str, float]:
     return {str(k): float(v) for k, v in estimate.by_component().items()}
 
 
+def _pools(estimate: Any) -> dict[str, float]:
+    by_pool = getattr(estimate, "by_pool", None)  # an estimator without pools leaves the table out
+    return {str(k): float(v) for k, v in by_pool().items()} if by_pool is not None else {}
+
+
+def _changed(before: dict[str, float], after: dict[str, float]) -> dict[str, tuple[float, float]]:
+    parts = {k: (before.get(k, 0.0), after.get(k, 0.0)) for k in sorted(set(before) | set(after))}
+    return {k: v for k, v in parts.items() if abs(v[1] - v[0]) >= 0.005}
+
+
 def cost_delta(base: Plan | None, head: Plan, estimator: Estimator | None) -> CostDelta | None:
     """Monthly cost before and after; None when no estimator is available. An empty BASE
     (a new stack) costs nothing."""
@@ -50,11 +61,9 @@ def cost_delta(base: Plan | None, head: Plan, estimator: Estimator | None) -> Co
         return None
     after = estimator(head)
     before = estimator(base) if base is not None and base.resources else None
-    b_parts = _components(before) if before is not None else {}
-    a_parts = _components(after)
-    parts = {k: (b_parts.get(k, 0.0), a_parts.get(k, 0.0)) for k in sorted(set(b_parts) | set(a_parts))}
     return CostDelta(float(before.monthly_usd) if before is not None else 0.0, float(after.monthly_usd),
-                     {k: v for k, v in parts.items() if abs(v[1] - v[0]) >= 0.005})
+                     _changed(_components(before) if before is not None else {}, _components(after)),
+                     _changed(_pools(before) if before is not None else {}, _pools(after)))
 
 
 # ---------------------------------------------------------------- policy
@@ -81,6 +90,7 @@ class PolicyDelta:
     new: tuple[Verdict, ...]  # violations in HEAD that BASE did not have
     fixed: tuple[Verdict, ...]  # violations in BASE that HEAD no longer has
     remaining: int  # violations in both
+    overrides: tuple[str, ...] = ()  # HEAD's stack overrides, each with its reason
 
     @property
     def mandatory_new(self) -> int:
@@ -100,10 +110,12 @@ def policy_delta(base: Plan | None, head: Plan, evaluator: Evaluator | None) -> 
     if evaluator is None:
         return None
     env = head.config.get("aidc:environment")
-    after = _verdicts(evaluator(head, environment=env))
+    head_report = evaluator(head, environment=env)
+    after = _verdicts(head_report)
     before = _verdicts(evaluator(base, environment=base.config.get("aidc:environment", env))) \
         if base is not None and base.resources else {}
     order = lambda v: (not v.mandatory, v.policy, v.urn)  # noqa: E731
     return PolicyDelta(new=tuple(sorted((v for k, v in after.items() if k not in before), key=order)),
                        fixed=tuple(sorted((v for k, v in before.items() if k not in after), key=order)),
-                       remaining=len(set(after) & set(before)))
+                       remaining=len(set(after) & set(before)),
+                       overrides=tuple(o.describe() for o in getattr(head_report, "overrides", ())))

@@ -15,6 +15,7 @@ from components.yamlfile import load as load_yaml
 from .model import (
     Addon,
     Ami,
+    CapacityBlocks,
     Chart,
     Constraint,
     DcgmFields,
@@ -24,6 +25,7 @@ from .model import (
     KubernetesVersion,
     MfuCatalog,
     ModelPreset,
+    Prices,
     Pricing,
     ProviderRule,
     PublishedRun,
@@ -33,6 +35,7 @@ from .model import (
     ReplaceOnChange,
     ReplaceRule,
     RuleSource,
+    S3Tier,
     Source,
     VpcCni,
 )
@@ -41,8 +44,8 @@ HERE = Path(__file__).parent
 
 __all__ = [
     "Addon", "Ami", "Catalog", "CatalogError", "Chart", "Constraint", "Gpu", "Instance",
-    "KubernetesVersion", "Pricing", "ProviderRule", "Rate", "Recipe", "ReplaceOnChange", "ReplaceRule", "RuleSource",
-    "Source", "catalog", "version_tuple",
+    "KubernetesVersion", "CapacityBlocks", "Prices", "Pricing", "ProviderRule", "Rate", "Recipe", "ReplaceOnChange",
+    "ReplaceRule", "RuleSource", "S3Tier", "Source", "catalog", "version_tuple",
     "MfuCatalog", "PublishedRun", "ModelPreset", "DcgmFields", "Regions", "VpcCni",
 ]
 
@@ -62,11 +65,13 @@ def version_tuple(version: str) -> tuple[int, ...]:
 
 class Catalog:
     def __init__(self, gpus: dict[str, Gpu], instances: dict[str, Instance], recipe: Recipe,
-                 pricing: Pricing, extra: dict[str, object]):
+                 prices: Prices, extra: dict[str, object]):
         self.gpus = gpus
-        self.instances = instances
         self.recipe = recipe
-        self.pricing = pricing
+        self.prices = prices
+        # The reference Region's table: what sizing and storage tiering read.
+        self.pricing = prices.regions[prices.reference_region]
+        self.instances = _with_capacity_blocks(instances, prices)
         # Further data files (sizing presets, replace-on-change lists, ...) keyed by file stem.
         self.extra = extra
         # Sizing data (models.yaml, mfu.yaml), typed; still listed in extra by file stem.
@@ -158,6 +163,23 @@ class Catalog:
             raise CatalogError("; ".join(problems))
 
 
+def _with_capacity_blocks(instances: dict[str, Instance], prices: Prices) -> dict[str, Instance]:
+    """Each type's Capacity Block rate for sizing (region-free): the reference Region's, else
+    the first Region in pricing.yaml that has one. The figure lives once, in pricing.yaml."""
+    order = [prices.reference_region] + [r for r in prices.regions if r != prices.reference_region]
+    out = {}
+    for name, inst in instances.items():
+        found = [(r, cb) for r in order if (cb := prices.regions[r].capacity_blocks) is not None
+                 and name in cb.usd_per_hour]
+        if inst.price is None or inst.price.capacity_block is not None or not found or inst.capacity_block_only:
+            out[name] = inst
+            continue
+        region, cb = found[0]
+        rate = Rate(usd_per_hour=cb.usd_per_hour[name], region=region, source=cb.source)
+        out[name] = inst.model_copy(update={"price": inst.price.model_copy(update={"capacity_block": rate})})
+    return out
+
+
 def _sizing_data(extra: dict[str, object]) -> tuple[dict[str, ModelPreset], MfuCatalog | None]:
     try:
         models = {k: ModelPreset.model_validate(v) for k, v in (extra.get("models") or {}).items()}
@@ -182,9 +204,9 @@ def catalog() -> Catalog:
         gpus = {k: Gpu.model_validate(v) for k, v in shapes["gpus"].items()}
         instances = {k: Instance.model_validate(v) for k, v in shapes["instances"].items()}
         recipe = Recipe.model_validate(_read("recipe.yaml"))
-        pricing = Pricing.model_validate(_read("pricing.yaml"))
+        prices = Prices.model_validate(_read("pricing.yaml"))
     except (ValidationError, KeyError, OSError) as exc:
         raise CatalogError(str(exc)) from exc
     core = {"instances.yaml", "recipe.yaml", "pricing.yaml"}
     extra = {p.stem: _read(p.name) for p in sorted(HERE.glob("*.yaml")) if p.name not in core}
-    return Catalog(gpus, instances, recipe, pricing, extra)
+    return Catalog(gpus, instances, recipe, prices, extra)

@@ -220,19 +220,73 @@ class Constraint(Entry):
     source: Source
 
 
-class Pricing(Entry):
-    """Prices that are not per instance: control plane, NAT, storage."""
+class S3Tier(Entry):
+    """One step of S3 Standard's volume ladder: this rate up to `up_to_gb` (None: and above)."""
 
-    eks_cluster_usd_per_hour: float
-    eks_extended_support_usd_per_hour: float  # the whole hourly rate in extended support, not the increment
-    nat_gateway_usd_per_hour: float
-    nat_gateway_usd_per_gb: float
-    fsx_lustre_persistent2_usd_per_gb_month: dict[int, float]  # MB/s/TiB tier -> price
-    s3_standard_usd_per_gb_month: float
-    ebs_gp3_usd_per_gb_month: float
-    interface_endpoint_usd_per_hour: float
-    region: str = "us-east-1"
+    up_to_gb: float | None = Field(default=None, gt=0)
+    usd_per_gb_month: float = Field(gt=0)
+
+
+class CapacityBlocks(Entry):
+    """A Region's Capacity Blocks: the types it sells blocks of, and the rates found."""
+
     source: Source
+    valid_until: dt.date | None = None  # the table's own expiry: past it, the rates are stale
+    offered: tuple[str, ...] = ()
+    usd_per_hour: dict[str, float] = {}  # effective instance-hour rate by instance type
+
+    @model_validator(mode="after")
+    def _offered(self) -> "CapacityBlocks":
+        extra = sorted(set(self.usd_per_hour) - set(self.offered))
+        if extra:
+            raise ValueError(f"usdPerHour for types the Region does not offer blocks of: {extra}")
+        return self
+
+
+class Pricing(Entry):
+    """One Region's prices that are not a GPU type's reference on-demand rate: control plane,
+    NAT, endpoints, storage, load balancers, logs, CPU instance types, Capacity Blocks. A
+    missing rate is None: the cost model reports it unpriced."""
+
+    source: Source
+    unverified: tuple[str, ...] = ()  # keys whose figure was not read from a source
+    eks_cluster_usd_per_hour: float | None = Field(default=None, gt=0)
+    # The whole hourly rate in extended support, not the increment.
+    eks_extended_support_usd_per_hour: float | None = Field(default=None, gt=0)
+    nat_gateway_usd_per_hour: float | None = Field(default=None, gt=0)
+    nat_gateway_usd_per_gb: float | None = Field(default=None, gt=0)
+    interface_endpoint_usd_per_hour: float | None = Field(default=None, gt=0)
+    s3_standard: tuple[S3Tier, ...] = ()
+    ebs_gp3_usd_per_gb_month: float | None = Field(default=None, gt=0)
+    fsx_lustre_persistent2_usd_per_gb_month: dict[int, float] = {}  # MB/s/TiB tier -> price
+    fsx_lustre_backup_usd_per_gb_month: float | None = Field(default=None, gt=0)
+    nlb_usd_per_hour: float | None = Field(default=None, gt=0)
+    cloudwatch_logs_ingest_usd_per_gb: float | None = Field(default=None, gt=0)
+    instances: dict[str, float] = {}  # on-demand $/h of types whose rate is not in instances.yaml
+    instances_source: Source | None = None
+    capacity_blocks: CapacityBlocks | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> "Pricing":
+        if self.instances and self.instances_source is None:
+            raise ValueError("instances needs instancesSource")
+        bounds = [t.up_to_gb for t in self.s3_standard]
+        if self.s3_standard and (bounds[-1] is not None or None in bounds[:-1] or bounds[:-1] != sorted(bounds[:-1])):
+            raise ValueError("s3Standard: ascending upToGb steps, the last one open-ended")
+        return self
+
+
+class Prices(Entry):
+    """`pricing.yaml`: a price table per Region."""
+
+    reference_region: str
+    regions: dict[str, Pricing]
+
+    @model_validator(mode="after")
+    def _reference(self) -> "Prices":
+        if self.reference_region not in self.regions:
+            raise ValueError(f"referenceRegion {self.reference_region} has no table")
+        return self
 
 
 class Recipe(Entry):

@@ -8,12 +8,13 @@ from .inference import InferenceSpec, ServiceSpec
 from .network import NetworkSpec
 from .nvidia import NvidiaSpec
 from .observability import ObservabilitySpec
+from .policy import PolicyOverride, PolicySpec
 from .root import ENVIRONMENTS, NAMESPACE, Spec, load_spec
 from .storage import StorageSpec
 from .training import TrainingSpec
 
 __all__ = [
     "ENVIRONMENTS", "NAMESPACE", "ClusterSpec", "CostSpec", "ExistingCluster", "GpuPoolSpec", "InferenceSpec",
-    "NetworkSpec", "NvidiaSpec", "ObservabilitySpec", "Problem", "ServiceSpec", "Spec", "SpecError", "StorageSpec",
+    "NetworkSpec", "NvidiaSpec", "ObservabilitySpec", "PolicyOverride", "PolicySpec", "Problem", "ServiceSpec", "Spec", "SpecError", "StorageSpec",
     "TrainingSpec", "key_path", "load_spec",
 ]

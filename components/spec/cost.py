@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from .base import Model
 
@@ -18,5 +18,16 @@ class CostSpec(Model):
     monthly_budget_usd: float | None = Field(default=None, gt=0)
     # Data processed by all NAT gateways together per month.
     nat_data_gb_per_month: float = Field(default=0, ge=0)
-    # Expected data in the stack's S3 buckets, spread evenly over them.
-    s3_expected_gb: float = Field(default=0, ge=0)
+    # Log data sent to CloudWatch Logs per month (control-plane and flow logs), when known.
+    log_ingest_gb_per_month: float = Field(default=0, ge=0)
+    # Node-hours a month a Karpenter pool is expected to run beyond what model servers hold
+    # up (pool name -> hours); without it such a pool costs only its held-up nodes.
+    pool_node_hours: dict[str, float] = {}
+
+    @field_validator("pool_node_hours")
+    @classmethod
+    def _hours(cls, v: dict[str, float]) -> dict[str, float]:
+        for name, hours in v.items():
+            if hours < 0:
+                raise ValueError(f"{name}: node-hours cannot be negative")
+        return v

@@ -37,6 +37,7 @@ from .messages import shown, translate
 from .network import NetworkSpec
 from .nvidia import NvidiaSpec, charts_in_use
 from .observability import ObservabilitySpec
+from .policy import PolicySpec
 from .pools import PoolFacts, resolve_pools
 from .storage import StorageSpec
 from .training import TrainingSpec
@@ -64,6 +65,7 @@ class Spec(Model):
     storage: StorageSpec | None = None
     inference: InferenceSpec = InferenceSpec()
     observability: ObservabilitySpec = ObservabilitySpec()
+    policy: PolicySpec = PolicySpec()
 
     @field_validator("tags")
     @classmethod
@@ -128,6 +130,11 @@ def semantic_problems(spec: Spec, cat: Catalog, unparsed: Unparsed = NOTHING_UNP
     yield from observability_section.problems(spec.observability, existing_cluster=spec.existing_cluster)
     yield from _shared_pool_problems(spec)
     yield from addresses_section.problems(spec)
+    for name in spec.cost.pool_node_hours:
+        facts = spec.pools.get(name)
+        if facts is None or facts.provisioner != "karpenter":
+            yield Problem(f"{NAMESPACE}:cost.poolNodeHours.{name}", "not a Karpenter pool of aidc:gpuPools "
+                          "(node groups run their desired size; only Karpenter pools have expected node-hours)")
 
 
 def _checked_version(spec: Spec, cat: Catalog) -> str | None:

@@ -15,6 +15,7 @@ from components import kube
 from components.common import child, key_policy, stateful, tags_for
 from components.formulas.lustre import LustreSize
 from components.identity import service_account_role
+from components.vocabulary import BUCKET_TAG
 
 from . import documents, volumes
 from .figures import planned_size
@@ -132,7 +133,7 @@ class SharedStorage(pulumi.ComponentResource):
     def _bucket(self, name: str, kind: str, bs: "BucketSpec") -> aws.s3.Bucket:
         # Never force_destroy: deleting a bucket that still holds objects must fail.
         return aws.s3.Bucket(f"{name}-{kind}", bucket=bs.name, force_destroy=False,
-                             tags={**tags_for(self.tags, f"{name}-{kind}"), "aidc.io/bucket": kind},
+                             tags={**tags_for(self.tags, f"{name}-{kind}"), BUCKET_TAG: kind},
                              opts=stateful(self, self.spec.protect))
 
     def _bucket_settings(self, name: str, kind: str, bucket: aws.s3.Bucket, st) -> pulumi.Resource:

@@ -19,7 +19,7 @@ RULE = Rule(
     name="gpu-count-max",
     description="The GPU pools at their maximum size stay within the environment's GPU count.",
     severity="high", enforcement="mandatory", kind="stack", category="cost",
-    remediation="Lower aidc:gpuPools[].size.max (or the NodePool GPU limit), or raise maxGpus for this rule in "
-                "policies/config/<env>.json after review.",
+    remediation="Lower aidc:gpuPools[].size.max (or the NodePool GPU limit), or, once approved, set "
+                "aidc:policy.overrides.gpu-count-max: {maxGpus: N, reason: ...} in the stack.",
     check=check, params={"maxGpus": 0},
 )
