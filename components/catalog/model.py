@@ -95,6 +95,9 @@ class Instance(Entry):
     # Secondary EFA interfaces may be `efa-only` (no ENA device, no VPC IP address). When
     # false every interface is `efa` (EFA with ENA), which also works but uses an IP each.
     efa_only: bool = False
+    # The network cards that carry an EFA interface, in order. Empty: cards 0 .. efaInterfaces-1
+    # (every EFA type up to p6-b200). p6-b300 lists cards 1-16: its primary card 0 is ENA only.
+    efa_cards: tuple[int, ...] = ()
     gpudirect_rdma: bool = False  # FI_EFA_USE_DEVICE_RDMA works on this type
     nvme_gb: float = Field(ge=0)  # local instance store, 0 when none
     nvme_disks: int = Field(ge=0)
@@ -115,6 +118,11 @@ class Instance(Entry):
     @property
     def server(self) -> bool:
         return self.kind == "server"
+
+    @property
+    def efa_network_cards(self) -> tuple[int, ...]:
+        """Indexes of the network cards that carry EFA (see efaCards)."""
+        return self.efa_cards or tuple(range(self.efa_interfaces))
 
     @property
     def nic_gbps(self) -> float:
@@ -153,6 +161,12 @@ class Instance(Entry):
             raise ValueError("efaInterfaces cannot exceed networkCards")
         if self.efa_only and self.efa_interfaces == 0:
             raise ValueError("efaOnly needs efaInterfaces")
+        if self.efa_cards:
+            cards = self.efa_cards
+            if len(cards) != self.efa_interfaces or len(set(cards)) != len(cards) or list(cards) != sorted(cards):
+                raise ValueError("efaCards must list efaInterfaces distinct card indexes in order")
+            if cards[-1] >= self.network_cards or cards[0] < 0:
+                raise ValueError(f"efaCards: a card index is outside 0..{self.network_cards - 1} (networkCards)")
         if (self.nvme_gb == 0) != (self.nvme_disks == 0):
             raise ValueError("nvmeGb and nvmeDisks must both be zero or both positive")
         return self

@@ -20,8 +20,17 @@ def placement_strategy(pool: "PoolFacts") -> str | None:
 def network_interfaces(pool: "PoolFacts", security_groups: list[Any]) -> list[dict[str, Any]]:
     """Launch-template `network_interfaces` for an EFA pool: the cluster and EFA security groups on
     every interface (a template that defines interfaces cannot set security groups elsewhere).
-    No subnet here: the managed node group places the interfaces in its own subnet."""
-    return [{"network_card_index": i.network_card, "device_index": i.device_index,
-             "interface_type": i.interface_type, "delete_on_termination": "true",
-             "security_groups": security_groups}
-            for i in pool.efa_interfaces]
+    No subnet here: the managed node group places the interfaces in its own subnet.
+
+    A template that lists interfaces must list the primary (card 0, device 0). Where card 0
+    carries no EFA (p6-b300) the primary is a plain ENA interface: no interface_type, which EC2
+    reads as `interface` (EC2 User Guide, efa-acc-inst-types: "For the primary network interface
+    ... create an ENA interface")."""
+    efa = [{"network_card_index": i.network_card, "device_index": i.device_index,
+            "interface_type": i.interface_type, "delete_on_termination": "true",
+            "security_groups": security_groups}
+           for i in pool.efa_interfaces]
+    if efa and not any(i.network_card == 0 and i.device_index == 0 for i in pool.efa_interfaces):
+        efa.insert(0, {"network_card_index": 0, "device_index": 0, "delete_on_termination": "true",
+                       "security_groups": security_groups})
+    return efa

@@ -234,6 +234,12 @@ def _catalog_problems(pool: GpuPoolSpec, at: str, cat: Catalog) -> Iterator[Prob
         return
     if pool.efa and inst.efa_interfaces == 0:
         yield Problem(f"{at}.efa", f"{pool.instance_type} has no EFA interfaces")
+    elif pool.efa and pool.provisioner == "karpenter" and inst.efa_network_cards != tuple(range(inst.efa_interfaces)):
+        # Karpenter v1.14.1 generateNetworkInterfaces puts EFA on cards 0..n-1 when the
+        # EC2NodeClass lists no networkInterfaces; on this type card 0 carries no EFA.
+        yield Problem(f"{at}.provisioner",
+                      f"{pool.instance_type} carries EFA on network cards {inst.efa_network_cards[0]}-"
+                      f"{inst.efa_network_cards[-1]}, not from card 0 as Karpenter lays EFA out; use provisioner managed")
     if inst.capacity_block_only and pool.capacity.type != "capacityBlock":
         yield Problem(f"{at}.capacity.type",
                       f"{pool.instance_type} is sold only as Capacity Blocks; use capacityBlock")
@@ -253,6 +259,8 @@ def _facets(pool: GpuPoolSpec, cat: Catalog) -> dict[str, tuple[str, str]]:
         "amiFamily": (pool.ami_family, "amiFamily"),
         "efa": ("true" if pool.efa else "false", "efa"),
         "purpose": (pool.purpose, "purpose"),
+        "gpu": (inst.gpu if inst else "", "instanceType"),
+        "mig": ("true" if pool.mig is not None else "false", "mig"),
     }
 
 

@@ -51,23 +51,27 @@ class EfaInterface:
 
 
 def efa_layout(instance: "Instance", provisioner: str = "managed") -> tuple[EfaInterface, ...]:
-    """Every EFA interface a node of the pool gets, one per network card.
+    """Every EFA interface a node of the pool gets: one on each card the catalog lists as
+    carrying EFA (`efaCards`; by default cards 0 .. efaInterfaces-1).
 
-    Managed node groups get aidc's launch template: card 0, device 0 is the primary interface
-    and must carry IP traffic, so it is `efa` (EFA with ENA: the node's address plus the first
-    EFA device); each further card gets one interface at device index 1, `efa-only` where the
-    type supports it (no ENA device, so no VPC address is spent), else `efa`. A p5.48xlarge
-    gets 32 interfaces, one of them with an address.
+    Managed node groups get aidc's launch template. When card 0 carries EFA, its device 0 is
+    the primary interface and must carry IP traffic, so it is `efa` (EFA with ENA: the node's
+    address plus the first EFA device); each further card gets one interface at device index 1,
+    `efa-only` where the type supports it (no ENA device, so no VPC address is spent), else
+    `efa`. A p5.48xlarge gets 32 interfaces, one of them with an address. When card 0 carries
+    no EFA (p6-b300), the primary is a plain ENA interface (`fabric.network_interfaces` adds it)
+    and every EFA card gets the device-1 interface.
 
     Karpenter builds its own launch template: for an EC2NodeClass without networkInterfaces it
-    puts an `efa` interface on every card (device index 0 on card 0, 1 on the others), each with
-    an address (aws/karpenter-provider-aws v1.14.1, pkg/providers/launchtemplate/
-    launchtemplate.go, generateNetworkInterfaces)."""
+    puts an `efa` interface on cards 0 .. n-1 (device index 0 on card 0, 1 on the others), each
+    with an address (aws/karpenter-provider-aws v1.14.1, pkg/providers/launchtemplate/
+    launchtemplate.go, generateNetworkInterfaces); a type whose EFA cards are not 0 .. n-1 is
+    refused for Karpenter EFA pools at validation."""
     if instance.efa_interfaces == 0:
         return ()
     rest = "efa-only" if instance.efa_only and provisioner == "managed" else "efa"
-    return (EfaInterface(0, 0, "efa"),) + tuple(
-        EfaInterface(card, 1, rest) for card in range(1, instance.efa_interfaces))
+    return tuple(EfaInterface(0, 0, "efa") if card == 0 else EfaInterface(card, 1, rest)
+                 for card in instance.efa_network_cards)
 
 
 @dataclass(frozen=True)
