@@ -64,7 +64,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.set_defaults(run=run_train)
     s = kinds.add_parser("serve", help="tensor parallelism, replicas, KV cache and cost of an inference deployment")
     _common(s)
-    s.add_argument("--precision", default="bf16", help="weight precision: bf16, fp8, int4")
+    s.add_argument("--precision", help="weight precision: bf16 (default), fp8, int8, int4, mxfp4; "
+                                       "a preset published in another (gpt-oss: mxfp4) defaults to it")
     s.add_argument("--kv-precision", default="bf16", help="KV-cache precision: bf16 (default), fp8")
     s.add_argument("--context", type=_number, required=True, help="tokens per sequence (prompt + output)")
     s.add_argument("--concurrency", type=_number, required=True, help="sequences in flight")
@@ -259,7 +260,8 @@ def run_serve(args: argparse.Namespace) -> int:
         arch = Architecture(args.params, _whole(args.layers), _whole(args.kv_heads), _whole(args.head_dim),
                             _whole(args.heads) if args.heads else None)
     hw = resolve_hardware(cat, args.instance_type, args.gpu)
-    w = ServeWorkload(arch, args.precision, _whole(args.context), _whole(args.concurrency),
+    precision = args.precision or (preset.native_precision if preset else None) or "bf16"
+    w = ServeWorkload(arch, precision, _whole(args.context), _whole(args.concurrency),
                       args.kv_precision, args.gpu_memory_utilization,
                       _whole(args.output_tokens) if args.output_tokens is not None else None)
     # --gpu: every node type carrying it is a candidate; the cheapest per month wins.

@@ -345,6 +345,10 @@ class ModelPreset(Entry):
     qk_head_dim: int | None = Field(default=None, gt=0)
     v_head_dim: int | None = Field(default=None, gt=0)
     kv_latent_dim: int | None = Field(default=None, gt=0)
+    # The precision the weights are published in, when it is not 16-bit: gpt-oss ships its
+    # experts as MXFP4 (`mxfp4` in the sizer's weight precisions). `aidc size serve` uses it
+    # when --precision is not given.
+    native_precision: Literal["fp8", "mxfp4"] | None = None
     source: Source
 
     @property

@@ -21,7 +21,10 @@ GIB = 1024**3
 
 # Bytes per weight. int8/int4 checkpoints (AWQ, GPTQ) add per-group scales: ~3% at group
 # size 128, not counted.
-WEIGHT_BYTES: dict[str, float] = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
+# mxfp4 (OCP Microscaling MX v1.0): 32 FP4 (E2M1) values share one 8-bit E8M0 scale, so
+# 4 + 8/32 = 4.25 bits per weight. gpt-oss publishes its experts so; counting every weight at
+# that width under-counts its 16-bit attention and embeddings (~2% of gpt-oss-120b).
+WEIGHT_BYTES: dict[str, float] = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5, "mxfp4": 0.53125}
 # Bytes per KV-cache value. vLLM's `--kv-cache-dtype auto` keeps the activation dtype (16-bit,
 # also under fp8/int8/int4 weights); `fp8` halves it.
 KV_BYTES: dict[str, float] = {"auto": 2.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0}
