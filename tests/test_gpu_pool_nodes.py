@@ -28,7 +28,7 @@ K8S = CAT.recipe.default_kubernetes_version
 # Published EFA interface counts (EC2 user guide, "Network cards" and "EFA supported instance
 # types"): the catalog must agree with them for every type it lists.
 KNOWN_EFA = {"p5.48xlarge": 32, "p5e.48xlarge": 32, "p5en.48xlarge": 16, "p6-b200.48xlarge": 8,
-             "p4d.24xlarge": 4, "p4de.24xlarge": 4}
+             "p4d.24xlarge": 4, "p4de.24xlarge": 4, "p6-b300.48xlarge": 16, "g7e.48xlarge": 4, "p5.4xlarge": 1}
 
 
 def pool(instance_type: str, **kw) -> GpuPoolSpec:
@@ -53,10 +53,14 @@ def test_efa_interfaces_every_type(instance_type):
         assert len(ifaces) == KNOWN_EFA[instance_type]
     if not ifaces:
         return
-    # One interface per network card, cards 0..n-1, none beyond what the type has.
-    assert [i.network_card for i in ifaces] == list(range(inst.efa_interfaces))
+    # One interface per EFA card (0..n-1 unless the type lists efaCards), none beyond its cards.
+    assert [i.network_card for i in ifaces] == list(inst.efa_network_cards)
+    assert inst.efa_cards or inst.efa_network_cards == tuple(range(inst.efa_interfaces))
     assert max(i.network_card for i in ifaces) < inst.network_cards
-    assert ifaces[0] == EfaInterface(0, 0, "efa")
+    if ifaces[0].network_card == 0:
+        assert ifaces[0] == EfaInterface(0, 0, "efa")
+    else:  # no EFA on the primary card: every EFA interface is a secondary one
+        ifaces = (None, *ifaces)
     rest = {"efa-only" if inst.efa_only else "efa"}
     assert {i.interface_type for i in ifaces[1:]} <= rest
     assert all(i.device_index == 1 for i in ifaces[1:])

@@ -72,9 +72,9 @@ def test_unknown_stack(capsys):
 
 def test_unknown_preset(capsys):
     code, err = run(capsys, "size", "train", "--preset", "llama-3.1-7b", "--tokens", "1e12", "--gpu", "H100")
-    assert code == 2 and "--preset: unknown preset 'llama-3.1-7b'; did you mean llama-3.1-70b, llama-3.1-8b, llama-3.1-405b?" in err
+    assert code == 2 and "--preset: unknown preset 'llama-3.1-7b'; did you mean llama-3.1-70b, llama-3.1-8b, llama-3.3-70b?" in err
     code, err = run(capsys, "size", "train", "--preset", "bert", "--tokens", "1e12", "--gpu", "H100")
-    assert "known: deepseek-v3, gpt-3-175b, llama-3.1-405b, llama-3.1-70b, llama-3.1-8b, mixtral-8x7b" in err
+    assert "known: deepseek-r1, deepseek-v3, gpt-3-175b, gpt-oss-120b, gpt-oss-20b, llama-3.1-405b" in err
 
 
 def test_unknown_gpu_compares_without_case(capsys):
@@ -86,7 +86,7 @@ def test_unknown_instance_type_of_a_pool():
     found = spec_problems({"aws:region": "us-east-1", "aidc:environment": "dev", "aidc:gpuPools": [
         {"name": "train", "instanceType": "p5.48xlarg", "size": {"min": 0, "max": 1}}]})
     assert found["aidc:gpuPools[0].instanceType"] == (
-        "unknown GPU instance type 'p5.48xlarg'; did you mean p5.48xlarge, p5e.48xlarge, p5en.48xlarge?")
+        "unknown GPU instance type 'p5.48xlarg'; did you mean p5.48xlarge, p5e.48xlarge, p5.4xlarge?")
 
 
 @pytest.mark.parametrize("name,message", [
