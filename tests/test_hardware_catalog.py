@@ -160,3 +160,34 @@ def test_deepseek_r1_kv_per_token_is_the_mla_latent():
     per_token = memory.attention_kv_bytes_per_token(attention, memory.KV_BYTES["bf16"])
     assert per_token == 61 * 576 * 2 == 70272  # ~69 KiB at bf16, not the 2 x 61 x 128 x 128 x 2 = 3.8 MiB of MHA
     assert CAT.models["deepseek-r1"].kv_latent_dim == CAT.models["deepseek-v3"].kv_latent_dim
+
+
+def test_every_ec2_type_boots_amis_of_one_architecture():
+    for name, inst in CAT.instances.items():
+        arches = {CAT.recipe.amis[f].arch for f in inst.ami_families}
+        assert len(arches) <= 1, name
+    arm = CAT.recipe.amis["al2023-nvidia-arm64"]
+    assert (arm.ami_type, arm.arch, arm.os) == ("AL2023_ARM_64_NVIDIA", "arm64", "al2023")
+    assert arm.release_versions == CAT.recipe.amis["al2023-nvidia"].release_versions  # one AL2023 release
+
+
+def test_karpenter_arch_requirement_follows_the_pools_ami():
+    from components.gpu_pool.karpenter import node_pool
+    from components.spec.gpu_pools import GpuPoolSpec
+    from components.spec.pools import resolve_pool
+
+    def arch(ami_family):
+        spec = GpuPoolSpec.model_validate({"name": "pool", "instanceType": "g6e.12xlarge", "provisioner": "karpenter",
+                                           "size": {"min": 0, "max": 1}, "amiFamily": ami_family})
+        reqs = node_pool(resolve_pool(spec, CAT))["spec"]["template"]["spec"]["requirements"]
+        return next(r["values"] for r in reqs if r["key"] == "kubernetes.io/arch")
+
+    assert arch("al2023-nvidia") == ["amd64"]
+    assert arch("al2023-nvidia-arm64") == ["arm64"]
+
+
+def test_blackwell_mig_needs_a_gpu_operator_that_knows_its_profiles():
+    floors = {c.id: c for c in CAT.recipe.constraints}
+    assert floors["mig-b300"].when == {"gpu": "B300", "mig": "true"}
+    assert floors["mig-b300"].require == {"gpu-operator": "v25.10.0"}
+    assert version(CAT.recipe.charts["gpu-operator"].version) >= version("v25.10.0")

@@ -201,6 +201,8 @@ class Ami(Entry):
 
     ami_type: str  # the EKS managed node group amiType
     os: Literal["al2023", "bottlerocket"]
+    # CPU architecture the image boots (kubernetes.io/arch): arm64 for Grace-based types.
+    arch: Literal["amd64", "arm64"] = "amd64"
     ships_driver: bool  # NVIDIA kernel driver preinstalled
     ships_toolkit: bool  # NVIDIA container toolkit preinstalled
     ssm_parameter: str  # template with {k8s} and {release}: where the image id is published

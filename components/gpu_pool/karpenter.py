@@ -45,7 +45,7 @@ def node_pool(pool: "PoolFacts", zone: str | None = None) -> dict[str, Any]:
     requirements = [
         {"key": INSTANCE_TYPE_WELL_KNOWN, "operator": "In", "values": [pool.instance_type]},
         {"key": "karpenter.sh/capacity-type", "operator": "In", "values": [KARPENTER_CAPACITY[pool.capacity]]},
-        {"key": ARCH_LABEL, "operator": "In", "values": ["amd64"]},
+        {"key": ARCH_LABEL, "operator": "In", "values": [pool.arch]},
     ]
     if zone is not None:
         requirements.append({"key": ZONE_LABEL, "operator": "In", "values": [zone]})

@@ -19,7 +19,7 @@ from .regions import zone_error
 
 CapacityType = Literal["onDemand", "spot", "capacityBlock", "reservation"]
 CAPACITY_TYPES: tuple[str, ...] = get_args(CapacityType)
-AmiFamily = Literal["al2023-nvidia", "bottlerocket-nvidia"]
+AmiFamily = Literal["al2023-nvidia", "al2023-nvidia-arm64", "bottlerocket-nvidia"]
 # The scale-out fabric of a pool of the site's servers (EC2 pools use `efa` instead).
 Fabric = Literal["infiniband", "roce", "tcp"]
 RDMA_FABRICS = ("infiniband", "roce")

@@ -86,6 +86,7 @@ class PoolFacts:
     taints: tuple[Mapping[str, str], ...]
     efa_interfaces: tuple[EfaInterface, ...]  # empty unless the pool uses EFA
     topology_levels: tuple[str, ...] | None  # Kueue Topology levels, coarsest first; None: no labels
+    arch: str = "amd64"  # kubernetes.io/arch of the nodes: the pool's AMI's (arm64 on Grace types)
 
     # ---- who the pool is
     @property
@@ -324,7 +325,8 @@ def resolve_pool(pool: "GpuPoolSpec", cat: "Catalog") -> PoolFacts:
         # An existing pool's taints are the site's choice: GPU_TAINT is recommended, not required.
         taints=() if pool.existing else (MappingProxyType(dict(GPU_TAINT)),),
         efa_interfaces=efa_layout(inst, pool.provisioner) if pool.efa else (),
-        topology_levels=_topology_levels(pool, inst, cat))
+        topology_levels=_topology_levels(pool, inst, cat),
+        arch=cat.recipe.amis[pool.ami_family].arch if pool.ami_family in cat.recipe.amis else "amd64")
 
 
 def resolve_pools(pools: Iterable["GpuPoolSpec"], cat: "Catalog") -> dict[str, PoolFacts]:
