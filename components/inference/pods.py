@@ -100,8 +100,8 @@ def startup_seconds(svc: "ServiceSpec") -> int:
 
 
 def _dtype_args(svc: "ServiceSpec") -> list[str]:
-    # int8/int4 come as pre-quantized checkpoints (AWQ, GPTQ, compressed-tensors): vLLM reads
-    # the method from the checkpoint's config, so no flag is passed.
+    # int8/int4/mxfp4 come as pre-quantized checkpoints (AWQ, GPTQ, compressed-tensors, gpt-oss's
+    # MXFP4): vLLM reads the method from the checkpoint's config, so no flag is passed.
     return {"bf16": ["--dtype", "bfloat16"], "fp16": ["--dtype", "float16"],
             "fp8": ["--quantization", "fp8"]}.get(svc.precision, [])
 

@@ -25,7 +25,7 @@ _SECRET_REF = rule(r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\
 # Tokens of the common model hubs: a value that looks like one is a leaked credential.
 _TOKEN_LIKE = re.compile(r"^(hf_[A-Za-z0-9]{20,}|ghp_|github_pat_|sk-)")
 
-Precision = Literal["bf16", "fp16", "fp8", "int8", "int4"]
+Precision = Literal["bf16", "fp16", "fp8", "int8", "int4", "mxfp4"]
 BYTES_PER_PARAM = memory.WEIGHT_BYTES
 GIB = memory.GIB
 # vLLM rejects nothing shorter, but a server for fewer tokens than this is a mistake.
