@@ -1,10 +1,12 @@
 """Data lint of the Blackwell-era catalog entries (p6-b300, g7e, p5.4xlarge; B300, GB200, RTX PRO
 6000) and today's open-model presets, and the EFA layout read per network card from the data."""
 
+import json
 import re
 
 import pytest
 
+from aidc.cli import main
 from aidc.sizing.serve import Architecture
 from components.catalog import catalog
 from components.catalog.model import Instance
@@ -191,3 +193,19 @@ def test_blackwell_mig_needs_a_gpu_operator_that_knows_its_profiles():
     assert floors["mig-b300"].when == {"gpu": "B300", "mig": "true"}
     assert floors["mig-b300"].require == {"gpu-operator": "v25.10.0"}
     assert version(CAT.recipe.charts["gpu-operator"].version) >= version("v25.10.0")
+
+
+@pytest.mark.parametrize("key", NEW_PRESETS)
+def test_size_serve_answers_for_every_new_preset(capsys, key):
+    code = main(["size", "serve", "--preset", key, "--context", "8192", "--concurrency", "16",
+                 "--instance-type", "p6-b300.48xlarge", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err  # 8 x B300 (2.1 TiB) holds each of them at its default precision
+    plan = json.loads(out)
+    assert plan["model"] == CAT.models[key].name
+    assert plan["precision"] == (CAT.models[key].native_precision or "bf16")
+    # The same models on one H100 either fit or say why not, with exit 2 and the types that would.
+    code = main(["size", "serve", "--preset", key, "--context", "8192", "--concurrency", "16",
+                 "--instance-type", "p5.4xlarge"])
+    out, err = capsys.readouterr()
+    assert code == 0 or (code == 2 and "does not fit" in err and "instance types that fit" in err), err
