@@ -206,7 +206,7 @@ def plan_serve(w: ServeWorkload, hw: Hardware, cat: Catalog | None = None) -> Se
             "--instance-type",
             f"{a.name} at {w.precision} needs {fit.weights_gib:,.0f} GiB of weights + {fit.kv_gib:,.1f} GiB KV for "
             f"one {w.context}-token sequence + {fit.runtime_gib:,.0f} GiB runtime ({fit.need_gib:,.0f} GiB) on "
-            f"{fit.gpus} GPUs; one {hw.instance_type} lets vLLM take {fit.gpus} x {hw.gpu.memory_gib:g} GiB x "
+            f"{fit.gpus} GPU{'s' * (fit.gpus > 1)}; one {hw.instance_type} lets vLLM take {fit.gpus} x {hw.gpu.memory_gib:g} GiB x "
             f"{w.gpu_memory_utilization:g} = {fit.budget_gib:,.0f} GiB{_fits_hint(cat, w)}")])
     # Fewest nodes, then the smallest TP degree (less all-reduce, more independent replicas).
     best = min(options, key=lambda o: (o.nodes, o.tp))
