@@ -14,7 +14,8 @@ from pydantic import ValidationError
 from components.catalog import Catalog, catalog
 from components.formulas.energy import HOURS_PER_MONTH, kg_co2e
 from components.spec import CostSpec, Problem
-from components.spec.site import SiteSpec
+from components.spec import Spec
+from components.spec.site import SiteSpec, rack_plans
 
 from .errors import UserError
 
@@ -133,3 +134,18 @@ def footprint(est: "CostEstimate", config: Mapping[str, Any], cat: Catalog | Non
         else:
             embodied += p.expected * per_hour * HOURS_PER_MONTH
     return Carbon(kwh, i, kg, per_gpu, round(embodied, 1), sorted(gaps))
+
+
+def facility_lines(spec: Spec) -> list[str]:
+    """The rack plan of the site's own server pools (aidc:site), for `aidc plan`."""
+    site = spec.site
+    if site is None or site.rack_power_kw is None:
+        return []
+    pue = power_model(spec.cost, site).pue
+    out = [f"site: {site.rack_power_kw:g} kW per rack, {site.cooling or 'unstated'} cooling, PUE {pue:g}"]
+    plans = rack_plans(site, spec.pools, pue)
+    out += [f"  {rp.line()}" for rp in plans]
+    gaps = [p.name for p in spec.pools.values() if p.existing and p.instance.max_power_kw is None]
+    out += [f"  {name}: no vendor power figure for {spec.pools[name].instance_type} in the catalog: no rack plan"
+            for name in gaps]
+    return out
