@@ -13,9 +13,16 @@ from pydantic import ValidationError
 
 from components.catalog import Catalog, catalog
 from components.formulas.energy import HOURS_PER_MONTH, kg_co2e
-from components.spec import CostSpec, Problem
-from components.spec import Spec
-from components.spec.site import SiteSpec, rack_plans
+from components.spec import Problem, Spec
+from components.spec.site import (  # noqa: F401  (re-exported: the toolkit reads them from here)
+    Intensity,
+    PowerModel,
+    SiteSpec,
+    power_model,
+    rack_plans,
+    region_intensity,
+)
+from components.spec.site import intensity as site_intensity
 
 from .errors import UserError
 
@@ -34,53 +41,9 @@ def site_settings(config: Mapping[str, Any]) -> SiteSpec | None:
             Problem("aidc:site" + "".join(f".{p}" for p in e["loc"]), e["msg"]) for e in err.errors()]) from None
 
 
-@dataclass(frozen=True)
-class PowerModel:
-    """Whole-server draw / GPU board power, and the facility's PUE, each with where it comes from."""
-
-    server_overhead: float
-    pue: float
-    assumption: str
-
-
-def power_model(cost: CostSpec, site: SiteSpec | None, cat: Catalog | None = None) -> PowerModel:
-    """The stack's own figures first (aidc:cost, then aidc:site for the PUE), else the catalog's."""
-    f = (cat or catalog()).energy.power
-    if cost.server_overhead_factor is not None:
-        overhead, o_from = cost.server_overhead_factor, "aidc:cost.serverOverheadFactor"
-    else:
-        overhead, o_from = f.server_overhead_factor, "catalog energy.yaml, aidc's assumption"
-    if cost.pue is not None:
-        pue, p_from = cost.pue, "aidc:cost.pue"
-    elif site is not None and site.pue is not None:
-        pue, p_from = site.pue, "aidc:site.pue"
-    else:
-        pue, p_from = f.pue, f"catalog energy.yaml: AWS global PUE, {f.pue_source.url} read {f.pue_source.date}"
-    return PowerModel(overhead, pue, f"power = GPU board power x server overhead {overhead} ({o_from}) x PUE {pue} "
-                                     f"({p_from}), GPUs at full board power")
-
-
-@dataclass(frozen=True)
-class Intensity:
-    g_per_kwh: float
-    source: str
-
-
 def intensity(config: Mapping[str, Any], cat: Catalog | None = None) -> Intensity | None:
     """The grid carbon intensity the stack's energy is drawn at; None when no figure is known."""
-    site = site_settings(config)
-    if site is not None and site.carbon_g_per_kwh is not None:
-        return Intensity(site.carbon_g_per_kwh, "aidc:site.carbonGPerKwh (the site's declared figure)")
-    return region_intensity(config.get("aws:region"), cat)
-
-
-def region_intensity(region: str | None, cat: Catalog | None = None) -> Intensity | None:
-    grid = (cat or catalog()).energy.grid
-    g = grid.g_per_kwh.get(region) if region else None
-    if g is None:
-        return None
-    s = grid.source
-    return Intensity(g, f"{region} grid, location-based: Cloud Carbon Footprint {s.tag} ({s.repository}, {s.path})")
+    return site_intensity(site_settings(config), config.get("aws:region"), cat)
 
 
 @dataclass

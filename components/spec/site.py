@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from components.catalog import Catalog, catalog
 from components.formulas.energy import racks, servers_per_rack
 
 from .base import Model, Problem
 
 if TYPE_CHECKING:
+    from .cost import CostSpec
     from .pools import PoolFacts
 
 
@@ -28,6 +30,56 @@ class SiteSpec(Model):
     cooling: Literal["air", "liquid"] | None = None
     # The grid mix (or the site's contract) in gCO2e per kWh; replaces the Region's figure.
     carbon_g_per_kwh: float | None = Field(default=None, ge=0, le=2000)
+
+
+@dataclass(frozen=True)
+class PowerModel:
+    """Whole-server draw / GPU board power, and the facility's PUE, with where they come from."""
+
+    server_overhead: float
+    pue: float
+    assumption: str
+
+
+def power_model(cost: "CostSpec", site: SiteSpec | None, cat: Catalog | None = None) -> PowerModel:
+    """The stack's own figures first (aidc:cost, then aidc:site for the PUE), else the catalog's:
+    the one resolution cost, carbon, sizing and the energy recording rules share."""
+    f = (cat or catalog()).energy.power
+    if cost.server_overhead_factor is not None:
+        overhead, o_from = cost.server_overhead_factor, "aidc:cost.serverOverheadFactor"
+    else:
+        overhead, o_from = f.server_overhead_factor, "catalog energy.yaml, aidc's assumption"
+    if cost.pue is not None:
+        pue, p_from = cost.pue, "aidc:cost.pue"
+    elif site is not None and site.pue is not None:
+        pue, p_from = site.pue, "aidc:site.pue"
+    else:
+        pue, p_from = f.pue, f"catalog energy.yaml: AWS global PUE, {f.pue_source.url} read {f.pue_source.date}"
+    return PowerModel(overhead, pue, f"power = GPU board power x server overhead {overhead} ({o_from}) x PUE {pue} "
+                                     f"({p_from}), GPUs at full board power")
+
+
+@dataclass(frozen=True)
+class Intensity:
+    g_per_kwh: float
+    source: str
+
+
+def region_intensity(region: str | None, cat: Catalog | None = None) -> Intensity | None:
+    """The Region's grid carbon intensity from the catalog; None when it has no figure."""
+    grid = (cat or catalog()).energy.grid
+    g = grid.g_per_kwh.get(region) if region else None
+    if g is None:
+        return None
+    s = grid.source
+    return Intensity(g, f"{region} grid, location-based: Cloud Carbon Footprint {s.tag} ({s.repository}, {s.path})")
+
+
+def intensity(site: SiteSpec | None, region: str | None, cat: Catalog | None = None) -> Intensity | None:
+    """The site's declared figure, else the Region's."""
+    if site is not None and site.carbon_g_per_kwh is not None:
+        return Intensity(site.carbon_g_per_kwh, "aidc:site.carbonGPerKwh (the site's declared figure)")
+    return region_intensity(region, cat)
 
 
 @dataclass(frozen=True)
