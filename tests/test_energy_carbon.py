@@ -167,8 +167,8 @@ def test_site_keys_are_checked_with_their_path():
     with pytest.raises(SpecError) as err:
         load_spec({**base, "aidc:site": {"rackPowerKw": -1, "cooling": "water"}})
     found = {p.path: p.message for p in err.value.problems if p.path.startswith("aidc:site")}
-    assert found == {"aidc:site.rackPowerKw": "Input should be greater than 0",
-                     "aidc:site.cooling": "'water' is not one of: 'air' or 'liquid'"}
+    assert found == {"aidc:site.rackPowerKw": "-1 is out of range: must be above 0",
+                     "aidc:site.cooling": "'water' is not one of: air or liquid"}
 
 
 # ---------------------------------------------------------------- recording rules
