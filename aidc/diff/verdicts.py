@@ -46,10 +46,13 @@ class CostDelta:
     def kg_delta(self) -> float | None:
         return None if self.kg_after is None or self.kg_before is None else round(self.kg_after - self.kg_before, 1)
 
-    def carbon_text(self, arrow: str = "->") -> str:
+    def carbon_text(self, arrow: str = "->", stacks: tuple[str, str] | None = None) -> str:
+        """`carbon B -> A kgCO2e/month (+D)`, or with two stacks' names when they are compared."""
         if self.kg_delta is None:
             return ""
-        return f"carbon {self.kg_before:,.0f} {arrow} {self.kg_after:,.0f} kgCO2e/month ({self.kg_delta:+,.0f})"
+        pair = (f"{stacks[0]} {self.kg_before:,.0f}, {stacks[1]} {self.kg_after:,.0f}" if stacks
+                else f"{self.kg_before:,.0f} {arrow} {self.kg_after:,.0f}")
+        return f"carbon {pair} kgCO2e/month ({self.kg_delta:+,.0f})"
 
 
 def _kg(estimate: Any, plan: Plan | None) -> float | None:
