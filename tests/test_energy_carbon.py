@@ -192,6 +192,12 @@ def test_prod_records_energy_per_namespace_job_and_model_server(plan_of):
         parse(r["expr"])
 
 
+def test_the_energy_counter_is_collected_and_known_to_the_exporter():
+    from components.observability.values import dcgm_fields
+    assert "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION" in dcgm_fields()
+    assert catalog().dcgm_fields.fields["DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION"] == 156
+
+
 def test_onprem_rules_use_the_sites_pue_and_intensity(plan_of):
     rules = _energy_rules(plan_of("onprem"))
     assert rules["aidc:job_facility_energy_kwh:increase1d"]["expr"].endswith("* 2.1")  # 1.5 x 1.4

@@ -100,6 +100,8 @@ EXPECTED_PANELS = {
     "gpus": {"GPU utilization by pool (%)", "XID errors (last code)", "GPU temperature (C)",
              "Allocatable GPUs per node"},
     "training": {"GPU utilization per job pod (%)", "EFA transmit (bytes/s)", "Queued and admitted workloads (Kueue)"},
+    "energy": {"Facility energy per namespace (kWh/day)", "Facility energy per job (kWh/day)",
+               "Facility energy per model server (kWh/day)", "Carbon per namespace (kgCO2e/day)"},
     "inference": {"Requests running / waiting", "p95 end-to-end latency (s)", "p95 queue time (s)",
                   "Error rate (5xx share)"},
 }
