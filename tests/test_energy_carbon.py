@@ -145,7 +145,8 @@ def test_a_rack_budget_below_one_dgx_exits_2_naming_the_rack_power(tmp_path, cap
     path = _stack_copy(tmp_path, "onprem", lambda c: c["aidc:site"].update(rackPowerKw=8))
     assert main(["plan", path]) == 2
     err = capsys.readouterr().err
-    assert "aidc:site.rackPowerKw: 8 kW per rack cannot power one dgx-h100 of pool dc1-h100 (10.2 kW" in err
+    assert "aidc:site.rackPowerKw: 8 kW per rack cannot power one dgx-h100 (10.2 kW maximum draw each" in err
+    assert "pool dc1-h100 needs a larger aidc:site.rackPowerKw" in err
 
 
 def test_rack_arithmetic():
@@ -239,3 +240,19 @@ def test_size_serve_gives_a_month_of_energy_and_refuses_an_unknown_region(capsys
     assert e["hours"] == HOURS_PER_MONTH and e["carbon"][0]["region"] == "us-east-1"
     assert main([*args, "--region", "mars-1"]) == 2
     assert "--region: 'mars-1' is not an AWS Region" in capsys.readouterr().err
+
+
+def test_size_plans_the_gpus_as_racks_of_the_sites_servers_and_refuses_a_small_rack(capsys):
+    args = ["size", "train", "--preset", "llama-3.1-70b", "--tokens", "15e12", "--gpus", "1024",
+            "--instance-type", "p5.48xlarge"]
+    assert main([*args, "--rack-power-kw", "25", "--cooling", "air", "--json"]) == 0
+    racks_doc = json.loads(capsys.readouterr().out)["racks"]
+    # 1,024 H100 -> 128 DGX H100 at 10.2 kW; 25 kW holds 2 -> 64 racks at 20.4 kW
+    assert racks_doc == {"serverShape": "dgx-h100", "servers": 128, "serverMaxKw": 10.2, "serversPerRack": 2,
+                         "racks": 64, "rackPowerKw": 25, "kwPerRack": 20.4, "cooling": "air"}
+    assert main([*args, "--rack-power-kw", "8", "--cooling", "air"]) == 2
+    assert "--rack-power-kw: 8 kW per rack cannot power one dgx-h100 (10.2 kW" in capsys.readouterr().err
+    serve = ["size", "serve", "--preset", "llama-3.1-8b", "--context", "8192", "--concurrency", "16",
+             "--instance-type", "g6e.12xlarge", "--rack-power-kw", "20"]
+    assert main(serve) == 2  # L40S: the catalog's server shape has no vendor power figure
+    assert "no on-prem server shape in the catalog with a vendor power figure carries" in capsys.readouterr().err

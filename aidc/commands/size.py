@@ -7,7 +7,7 @@ import json
 
 from aidc.errors import Problem, UserError
 from aidc.sizing import AttentionShape, ServeWorkload, TrainWorkload, plan_serve, plan_train, resolve_hardware
-from aidc.sizing.energy import FleetEnergy, fleet_energy, regions_asked
+from aidc.sizing.energy import FleetEnergy, OnPremRacks, fleet_energy, on_prem_racks, regions_asked
 from aidc.sizing.hardware import nodes_carrying
 from aidc.sizing.plot import write_plot
 from aidc.sizing.resilience import plan_resilience, resilience_json, resilience_lines
@@ -41,6 +41,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--zone", help="availability zone of the emitted pool (required with a reservation)")
     p.add_argument("--region", action="append", metavar="REGION",
                    help="AWS Region to give energy's carbon for (repeat to compare; default the pricing Region)")
+    p.add_argument("--rack-power-kw", type=_number, metavar="KW",
+                   help="also plan the GPUs as on-prem servers (the catalog shape carrying the GPU) in racks of KW")
+    p.add_argument("--cooling", choices=("air", "liquid"), help="the on-prem site's cooling (with --rack-power-kw)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -170,17 +173,19 @@ def run_train(args: argparse.Namespace) -> int:
     res = plan_resilience(cat, plan.gpus, plan.days * 24, plan.lustre.write_seconds or w.checkpoint_write_seconds,
                           args.restart_minutes, args.failures_per_gpu_hour)
     energy = fleet_energy(hw, plan.nodes, plan.days * 24, regions_asked(args.region, cat), cat)
-    lines = _with_energy(train_lines(plan, name), energy, "for the run")
+    site = on_prem_racks(hw, plan.gpus, args.rack_power_kw, args.cooling, cat)
+    lines = _with_energy(train_lines(plan, name), energy, "for the run", site)
     at = lines.index("assumptions:")
     lines[at:] = [*resilience_lines(res), *lines[at:], *[f"  - {a}" for a in res.assumptions]]
     return _emit_or_print(args, plan, {**train_json(plan), "resilience": resilience_json(res),
-                                       "energy": energy.to_json()}, lines)
+                                       "energy": energy.to_json(), "racks": site.to_json() if site else None}, lines)
 
 
-def _with_energy(lines: list[str], energy: FleetEnergy, what: str) -> list[str]:
-    """The energy and carbon lines before the assumptions, and their assumption with the rest."""
+def _with_energy(lines: list[str], energy: FleetEnergy, what: str, site: OnPremRacks | None) -> list[str]:
+    """The energy, carbon (and rack) lines before the assumptions, and their assumption with the rest."""
     at = lines.index("assumptions:")
-    return [*lines[:at], *energy.lines(what), *lines[at:], f"  - {energy.assumption}"]
+    return [*lines[:at], *energy.lines(what), *([site.line()] if site else []), *lines[at:],
+            f"  - {energy.assumption}"]
 
 
 def _plot(path: str, plan: TrainPlan, cat, name: str | None) -> None:
@@ -277,8 +282,10 @@ def run_serve(args: argparse.Namespace) -> int:
     # --gpu: every node type carrying it is a candidate; the cheapest per month wins.
     plan = plan_serve_cheapest(w, nodes_carrying(cat, hw.gpu_key), cat) if args.gpu else plan_serve(w, hw, cat)
     energy = fleet_energy(plan.hardware, plan.nodes, HOURS_PER_MONTH, regions_asked(args.region, cat), cat)
-    return _emit_or_print(args, plan, {**serve_json(plan), "energy": energy.to_json()},
-                          _with_energy(serve_lines(plan), energy, "per month"))
+    site = on_prem_racks(plan.hardware, plan.gpus, args.rack_power_kw, args.cooling, cat)
+    return _emit_or_print(args, plan, {**serve_json(plan), "energy": energy.to_json(),
+                                       "racks": site.to_json() if site else None},
+                          _with_energy(serve_lines(plan), energy, "per month", site))
 
 
 def _whole(x: float) -> int | float:

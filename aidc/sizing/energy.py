@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from components.catalog import Catalog
-from components.formulas.energy import kg_co2e, kwh, node_kw
+from components.formulas.energy import kg_co2e, kwh, node_kw, racks, servers_per_rack
 from components.spec import CostSpec
-from components.spec.site import power_model, region_intensity
+from components.spec.site import power_model, refusal, region_intensity
 
 from ..errors import Problem, UserError
 from .hardware import Hardware
@@ -68,3 +68,53 @@ def fleet_energy(hw: Hardware, nodes: int, hours: float, regions: list[str], cat
     return FleetEnergy(nodes, kw, hours, energy / 1000, tuple(out),
                        f"energy: {pm.assumption}; carbon at each Region's location-based grid intensity "
                        f"(Cloud Carbon Footprint {src.tag}, {src.path}); embodied emissions not counted")
+
+
+@dataclass(frozen=True)
+class OnPremRacks:
+    """The sized GPUs as the site's own servers: how many, and the racks they take."""
+
+    shape: str
+    servers: int
+    server_kw: float
+    per_rack: int
+    racks: int
+    rack_kw: float       # the site's budget per rack
+    cooling: str | None  # the site's
+
+    def to_json(self) -> dict:
+        return {"serverShape": self.shape, "servers": self.servers, "serverMaxKw": self.server_kw,
+                "serversPerRack": self.per_rack, "racks": self.racks, "rackPowerKw": self.rack_kw,
+                "kwPerRack": round(min(self.per_rack, self.servers) * self.server_kw, 3), "cooling": self.cooling}
+
+    def line(self) -> str:
+        return (f"  racks       on-prem at {self.rack_kw:g} kW per rack{f' ({self.cooling})' if self.cooling else ''}: "
+                f"{self.servers:,} x {self.shape} ({self.server_kw:g} kW max) -> {self.racks:,} racks of "
+                f"{self.per_rack}, {min(self.per_rack, self.servers) * self.server_kw:,.1f} kW per rack")
+
+
+def on_prem_racks(hw: Hardware, gpus: int, rack_kw: float | None, cooling: str | None,
+                  cat: Catalog) -> OnPremRacks | None:
+    """With --rack-power-kw: the catalog's server shape carrying the same GPU (with a vendor power
+    figure), the servers the GPUs need and the racks they take; refused like a site's pool."""
+    if rack_kw is None:
+        if cooling is not None:
+            raise UserError("incomplete site", [Problem("--rack-power-kw", "needed with --cooling")])
+        return None
+    if rack_kw <= 0:
+        raise UserError("invalid site", [Problem("--rack-power-kw", f"must be positive, got {rack_kw:g}")])
+    shapes = sorted(((n, s) for n, s in cat.servers.items() if s.gpu == hw.gpu_key and s.max_power_kw),
+                    key=lambda ns: (-ns[1].gpu_count, ns[0]))
+    if not shapes:
+        raise UserError("no server shape", [Problem(
+            "--rack-power-kw", f"no on-prem server shape in the catalog with a vendor power figure carries "
+                               f"{hw.gpu.name}: no rack plan")])
+    name, shape = shapes[0]
+    found = refusal(name, shape, rack_kw, cooling)
+    if found is not None:
+        setting, why = found
+        raise UserError("the site cannot take these servers",
+                        [Problem("--cooling" if setting == "cooling" else "--rack-power-kw", why)])
+    servers = -(-gpus // shape.gpu_count)
+    per = servers_per_rack(rack_kw, shape.max_power_kw)
+    return OnPremRacks(name, servers, shape.max_power_kw, per, racks(servers, per), rack_kw, cooling)

@@ -17,6 +17,8 @@ from components.formulas.energy import racks, servers_per_rack
 from .base import Model, Problem
 
 if TYPE_CHECKING:
+    from components.catalog import Instance
+
     from .cost import CostSpec
     from .pools import PoolFacts
 
@@ -119,6 +121,19 @@ def rack_plans(site: SiteSpec | None, pools: Mapping[str, "PoolFacts"], default_
     return out
 
 
+def refusal(instance_type: str, inst: "Instance", rack_kw: float | None, cooling: str | None) -> tuple[str, str] | None:
+    """Why a room cannot take servers of this shape, as (which setting, message); None when it can.
+    The settings are "cooling" and "rackPowerKw"; callers name them in their own terms."""
+    if inst.cooling == "liquid" and cooling == "air":
+        return "cooling", (f"{instance_type} needs liquid cooling ({inst.max_power_kw:g} kW per server) and the "
+                           f"site is air-cooled")
+    kw = inst.max_power_kw
+    if rack_kw is not None and kw is not None and servers_per_rack(rack_kw, kw) == 0:
+        return "rackPowerKw", (f"{rack_kw:g} kW per rack cannot power one {instance_type} ({kw:g} kW maximum "
+                               f"draw each, {inst.cooling}-cooled): the rack budget must be >= {kw:g} kW")
+    return None
+
+
 def problems(site: SiteSpec | None, pools: Mapping[str, "PoolFacts"], pool_index: Mapping[str, int]) -> Iterator[Problem]:
     """A pool of the site's servers the facility cannot cool or power, with the numbers."""
     if site is None:
@@ -126,14 +141,13 @@ def problems(site: SiteSpec | None, pools: Mapping[str, "PoolFacts"], pool_index
     for name, p in pools.items():
         if not p.existing:
             continue
-        i = pool_index[name]
-        if p.instance.cooling == "liquid" and site.cooling == "air":
-            yield Problem(f"aidc:gpuPools[{i}].instanceType",
-                          f"{p.instance_type} needs liquid cooling ({p.instance.max_power_kw:g} kW per server) and "
-                          f"aidc:site.cooling is air: the pool cannot run in this room")
-        kw = p.instance.max_power_kw
-        if site.rack_power_kw is not None and kw is not None and servers_per_rack(site.rack_power_kw, kw) == 0:
-            yield Problem("aidc:site.rackPowerKw",
-                          f"{site.rack_power_kw:g} kW per rack cannot power one {p.instance_type} of pool {name} "
-                          f"({kw:g} kW maximum draw each, {p.instance.cooling}-cooled): raise the rack budget "
-                          f"(aidc:site.rackPowerKw >= {kw:g}) or place the pool in another room")
+        found = refusal(p.instance_type, p.instance, site.rack_power_kw, site.cooling)
+        if found is None:
+            continue
+        setting, why = found
+        if setting == "cooling":
+            yield Problem(f"aidc:gpuPools[{pool_index[name]}].instanceType",
+                          f"{why} (aidc:site.cooling): pool {name} cannot run in this room")
+        else:
+            yield Problem("aidc:site.rackPowerKw", f"{why}; pool {name} needs a larger aidc:site.rackPowerKw "
+                                                   f"or another room")
