@@ -1,6 +1,6 @@
 """Carbon over a cost estimate: grid intensity (the site's declared figure, else the Region's
 from the catalog), operational kgCO2e per month and per GPU-hour, embodied emissions of the
-hosts a source gives them for, and the power factors (server overhead, PUE) the estimate uses.
+hosts a source gives them for; the `aidc:site` settings of a plan and its rack plan lines.
 Every figure says where it comes from; a missing figure is named, never averaged in."""
 
 from __future__ import annotations
@@ -14,14 +14,7 @@ from pydantic import ValidationError
 from components.catalog import Catalog, catalog
 from components.formulas.energy import HOURS_PER_MONTH, kg_co2e
 from components.spec import Problem, Spec
-from components.spec.site import (  # noqa: F401  (re-exported: the toolkit reads them from here)
-    Intensity,
-    PowerModel,
-    SiteSpec,
-    power_model,
-    rack_plans,
-    region_intensity,
-)
+from components.spec.site import Intensity, SiteSpec, power_model, rack_plans
 from components.spec.site import intensity as site_intensity
 
 from .errors import UserError
