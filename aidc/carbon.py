@@ -63,8 +63,9 @@ class Carbon:
 
     def lines(self) -> list[str]:
         if self.intensity is None:
-            head = (f"carbon: not estimated: no grid intensity for this stack's Region in the catalog "
-                    f"(declare aidc:site.carbonGPerKwh); energy {self.kwh_per_month:,.0f} kWh/month")
+            head = (f"carbon: not estimated: no grid intensity known (the catalog has none for the stack's Region, "
+                    f"or an on-prem stack declares none: aidc:site.carbonGPerKwh); "
+                    f"energy {self.kwh_per_month:,.0f} kWh/month")
         else:
             head = (f"carbon: {self.kg_per_month:,.1f} kgCO2e/month operational "
                     f"({self.kwh_per_month:,.0f} kWh at {self.intensity.g_per_kwh:g} gCO2e/kWh"
