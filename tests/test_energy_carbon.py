@@ -90,16 +90,17 @@ def test_the_same_stack_in_another_region_shows_that_regions_figure(tmp_path, ca
     assert c["intensitySource"].startswith("eu-north-1 grid")
 
 
-def test_embodied_emissions_of_a_p4d_pool(plan_of):
-    plan = plan_of("staging")
-    est = estimate(plan)
-    kinds = {p.instance_type: p.expected for p in est.pools}
-    c = footprint(est, plan.config)
-    expected = sum(n * catalog().energy.embodied_kg_per_hour(catalog().instances[t].family,
-                                                               catalog().instances[t].vcpu) * HOURS_PER_MONTH
-                   for t, n in kinds.items() if t.startswith(("p4d", "g5.")))
-    assert c.embodied_kg_per_month == pytest.approx(round(expected, 1))
-    assert set(c.embodied_gaps) == {t for t in kinds if not t.startswith(("p4d", "g5."))}
+def test_embodied_emissions_of_a_g5_pool_and_the_gaps(tmp_path, capsys):
+    path = _stack_copy(tmp_path, "staging", lambda c: c["aidc:gpuPools"][0].update(instanceType="g5.48xlarge"))
+    assert main(["cost", path, "--json"]) == 0
+    c = json.loads(capsys.readouterr().out)["carbon"]
+    # one g5.48xlarge (the whole 192-vCPU host) at its desired size: 3,434 kg over 35,040 h, x 730 h
+    assert c["embodiedKgCo2ePerMonth"] == pytest.approx(3434 / 35040 * 730, abs=0.05) == pytest.approx(71.5, abs=0.05)
+    assert c["embodiedGaps"] == []
+    assert c["totalKgCo2ePerMonth"] == pytest.approx(c["kgCo2ePerMonth"] + 71.5, abs=0.1)
+    assert main(["cost", "staging", "--json"]) == 0
+    c = json.loads(capsys.readouterr().out)["carbon"]
+    assert (c["embodiedKgCo2ePerMonth"], c["embodiedGaps"]) == (0.0, ["g6e.12xlarge"])
 
 
 def test_the_sites_pue_and_intensity_replace_the_clouds(plan_of):
