@@ -89,7 +89,7 @@ def footprint(est: "CostEstimate", config: Mapping[str, Any], cat: Catalog | Non
         if per_hour is None:
             gaps.add(p.instance_type)
         else:
-            embodied += p.expected * per_hour * HOURS_PER_MONTH
+            embodied += p.node_hours * per_hour  # the node-hours the cost model counts for the pool
     return Carbon(kwh, i, kg, per_gpu, round(embodied, 1), sorted(gaps))
 
 

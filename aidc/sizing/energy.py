@@ -47,7 +47,7 @@ class FleetEnergy:
 
 def regions_asked(regions: list[str] | None, cat: Catalog) -> list[str]:
     """--region values (default: the catalog's pricing Region), each a Region aidc knows."""
-    asked = regions or [cat.pricing.region]
+    asked = regions or [cat.prices.reference_region]
     bad = [r for r in asked if r not in cat.regions.regions]
     if bad:
         raise UserError("unknown Region", [Problem("--region", f"{r!r} is not an AWS Region in the catalog "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-HOURS_PER_MONTH = 730  # AWS's convention: 8760 h / 12
+from .schedule import HOURS_PER_MONTH  # noqa: F401  (the one definition; energy callers read it here)
 
 
 def node_kw(gpus: int, board_power_w: float, server_overhead: float, pue: float) -> float:
