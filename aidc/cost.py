@@ -15,10 +15,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from components.catalog import Catalog, catalog
+from components.formulas.energy import node_kw as node_power_kw
 from components.formulas.schedule import HOURS_PER_MONTH
 from components.spec import CostSpec, Problem
+from components.spec.site import power_model
 from components.vocabulary import BUCKET_TAG, NODE_GROUP, POOL_LABEL
 
+from .carbon import site_settings
 from .cost_pools import GpuPool, as_int, gib, launch_template_disk, plan_pools, stack_spec
 from .cost_rates import Rates, tiered
 from .errors import UserError
@@ -326,8 +329,7 @@ def estimate(plan: Plan, *, cat: Catalog | None = None, as_of: dt.date | None = 
         "on-demand rate, which AWS bills whether an instance runs in it or not",
         "pools run their desired size (else min) all month, plus the nodes model servers hold: minReplicas all "
         "month, one replica of a scale-to-zero service during its workHours; the max figure runs every pool at max",
-        f"power = GPU board power x server overhead {s.server_overhead_factor} (aidc:cost.serverOverheadFactor) "
-        f"x PUE {s.pue} (aidc:cost.pue), GPUs at full board power, averaged over the node-hours",
+        (pm := power_model(s, site_settings(plan.config), cat)).assumption + ", averaged over the node-hours",
     ]
     pools = plan_pools(plan, cat)
     lines = [_gpu_pool_line(p, cat, rates, s, assumptions) for p in pools]
@@ -337,7 +339,7 @@ def estimate(plan: Plan, *, cat: Catalog | None = None, as_of: dt.date | None = 
     unbounded = False
     for p, line in zip(pools, lines[:len(pools)], strict=True):  # the pool lines come first
         inst = cat.instances[p.instance_type]
-        node_kw = p.gpus_per_node * cat.gpus[inst.gpu].board_power_w * s.server_overhead_factor * s.pue / 1000
+        node_kw = node_power_kw(p.gpus_per_node, cat.gpus[inst.gpu].board_power_w, pm.server_overhead, pm.pue)
         unbounded |= p.max is None
         gpus += p.expected * p.gpus_per_node
         gpus_max += (p.max if p.max is not None else p.expected) * p.gpus_per_node

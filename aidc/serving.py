@@ -63,7 +63,8 @@ def server_lines(plan: Plan) -> list[str]:
 
 def alert_names(plan: Plan) -> list[str]:
     return sorted(rule["alert"] for res in plan.resources if _kind(res) == "PrometheusRule"
-                  for group in res.inputs.get("spec", {}).get("groups", []) for rule in group.get("rules", []))
+                  for group in res.inputs.get("spec", {}).get("groups", []) for rule in group.get("rules", [])
+                  if "alert" in rule)  # recording rules (aidc-energy) name a series, not an alert
 
 
 def serving_summary(plan: Plan) -> list[str]:

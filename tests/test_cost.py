@@ -36,7 +36,7 @@ def stub_catalog(capacity_block: float | None = None, capacity_block_only: bool 
         "ebsGp3UsdPerGbMonth": 0.08, "interfaceEndpointUsdPerHour": 0.01,
         "fsxLustreBackupUsdPerGbMonth": 0.05, "nlbUsdPerHour": 0.0225, "cloudwatchLogsIngestUsdPerGb": 0.5,
         "instances": {"m7i.large": 0.1}, "instancesSource": SRC, "capacityBlocks": blocks, "source": SRC}}})
-    return Catalog({"L40S": gpu}, {"g6e.12xlarge": inst}, recipe, prices, {})
+    return Catalog({"L40S": gpu}, {"g6e.12xlarge": inst}, recipe, prices, {"energy": catalog().extra["energy"]})  # the shipped power factors
 
 
 def labels(pool: str, capacity: str) -> dict[str, str]:

@@ -29,7 +29,7 @@ PINNED = {
              {"infer-l40s": 23026.88, "system": 895.01, "train-h100": 459630.4}),
     "dev": (545.64, 1132.11, 0, 2, 260.714, 0.044, {"dev-l4": 110.63, "system": 155.17}),
     "staging": (8461.51, 16439.48, 4, 8, 2920.0, 2.415, {"stage-l40s": 7675.63, "system": 302.34}),
-    "onprem": (0.0, 0.0, 32, 32, 0.0, 38.64, {"dc1-h100": 0.0}),
+    "onprem": (0.0, 0.0, 32, 32, 0.0, 47.04, {"dc1-h100": 0.0}),  # 32 x 700 W x 1.5 x the site's PUE 1.4 (aidc:site)
 }
 
 
@@ -183,7 +183,7 @@ def test_capacity_block_rates_are_marked_stale_past_their_table(plan_of):
 
 COST_KEYS = ["region", "monthlyUsd", "monthlyUsdMax", "byComponent", "byPool", "gpuCount", "gpuCountMax", "gpuHours",
              "unpricedGpuCount", "usdPerGpuHour", "powerKw", "powerKwMax", "energyMwhPerMonth", "unpriced",
-             "staleRates", "assumptions", "lines"]
+             "staleRates", "assumptions", "lines", "carbon"]
 LINE_KEYS = ["urn", "component", "pool", "type", "monthlyUsd", "monthlyUsdMax", "priced", "detail"]
 POLICY_KEYS = ["environment", "config", "rulesRun", "mandatoryFailed", "violations", "overrides", "notEvaluated"]
 
@@ -241,7 +241,9 @@ def test_override_with_a_reason_passes_and_the_reason_is_printed(tmp_path, capsy
     path = _copy(tmp_path, "p5", P5_ON_DEMAND, OVERRIDE)
     assert main(["policy", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "policy pass: 0 mandatory, 0 advisory violations (28 rules, prod, 1 stack override)" in out
+    # 24 p5 draw 66,160 kgCO2e/month in us-east-1: over prod's carbon budget, an advisory
+    assert "policy pass: 0 mandatory, 1 advisory violations (29 rules, prod, 1 stack override)" in out
+    assert "[advisory] carbon-budget: estimated 66,160 kgCO2e/month" in out
     assert (f"override monthly-budget: monthlyBudgetUsd 1500000 (environment: 900000); reason: {REASON}") in out
     assert main(["plan", str(path)]) == 0
     assert f"reason: {REASON}" in capsys.readouterr().out
@@ -273,7 +275,7 @@ def test_override_of_an_unknown_rule_or_parameter_exits_2(tmp_path, planned, cap
     plan_file.write_text(json.dumps(doc), encoding="utf-8")
     assert main(["policy", "--plan", str(plan_file)]) == 2
     err = capsys.readouterr().err
-    assert "aidc:policy.overrides.monthly-budgt: unknown rule; did you mean monthly-budget?" in err
+    assert "aidc:policy.overrides.monthly-budgt: unknown rule; did you mean monthly-budget" in err
     assert "aidc:policy.overrides.gpu-count-max.maxGpu: unknown parameter of gpu-count-max" in err
     assert 'aidc:policy.overrides.monthly-budget.monthlyBudgetUsd: expected a number, got "lots"' in err
 

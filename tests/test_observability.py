@@ -100,6 +100,8 @@ EXPECTED_PANELS = {
     "gpus": {"GPU utilization by pool (%)", "XID errors (last code)", "GPU temperature (C)",
              "Allocatable GPUs per node"},
     "training": {"GPU utilization per job pod (%)", "EFA transmit (bytes/s)", "Queued and admitted workloads (Kueue)"},
+    "energy": {"Facility energy per namespace (kWh/day)", "Facility energy per job (kWh/day)",
+               "Facility energy per model server (kWh/day)", "Carbon per namespace (kgCO2e/day)"},
     "inference": {"Requests running / waiting", "p95 end-to-end latency (s)", "p95 queue time (s)",
                   "Error rate (5xx share)"},
 }
@@ -169,7 +171,7 @@ def test_prod_installs_the_pinned_chart_and_orders_crds_first(plan_of):
     assert release.inputs["namespace"] == "monitoring"
     custom = [r for r in plan.resources if r.type.startswith("kubernetes:monitoring.coreos.com/")]
     kinds = sorted(r.type.rsplit(":", 1)[-1] for r in custom)
-    assert kinds.count("PrometheusRule") == 2
+    assert kinds.count("PrometheusRule") == 3  # GPU health, serving, energy (recording rules)
     assert kinds.count("ServiceMonitor") == 1 + 2  # DCGM + one per prod model server
     for r in custom:
         if "aidc:observability" in r.urn:
@@ -180,7 +182,7 @@ def test_prod_installs_the_pinned_chart_and_orders_crds_first(plan_of):
 
 def test_prod_alerts_cover_its_pools(plan_of):
     rules = [r for r in plan_of("prod").resources if r.type.endswith("PrometheusRule")]
-    alerts = {a["alert"] for r in rules for g in r.inputs["spec"]["groups"] for a in g["rules"]}
+    alerts = {a["alert"] for r in rules for g in r.inputs["spec"]["groups"] for a in g["rules"] if "alert" in a}
     assert {"GpuNodeMissingGpusP548xlarge", "GpuNodeMissingGpusG6e12xlarge", "GpuXidCritical", "GpuPoolIdle",
             "InferenceLatencyHigh"} <= alerts
 

@@ -275,7 +275,7 @@ def test_existing_prometheus_gets_only_aidcs_objects(tmp_path):
                 if r.inputs["metadata"]["name"] in ("monitoring", "site-monitoring")]
     rules = plan.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
     monitors = plan.of_type("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")
-    assert len(rules) == 2 and len(monitors) == 2  # the GPU rules, serving rules, DCGM and the model server
+    assert len(rules) == 3 and len(monitors) == 2  # GPU, serving and energy rules; DCGM and the model server
     for r in rules + monitors:
         assert r.inputs["metadata"]["labels"]["release"] == "site-prom", r.name
     assert {r.inputs["metadata"]["namespace"] for r in rules} == {"site-monitoring"}

@@ -190,7 +190,7 @@ def test_onprem_plan_installs_the_driver_and_serves_on_the_pool(plan_of):
 
 def test_onprem_alert_finds_the_servers_by_pool_label(plan_of):
     rules = [rule for o in _objects(plan_of("onprem"), "PrometheusRule") for g in o["spec"]["groups"]
-             for rule in g["rules"]]
+             for rule in g["rules"] if "alert" in rule]
     (missing,) = [r for r in rules if r["alert"].startswith("GpuNodeMissingGpus")]
     assert missing["alert"] == "GpuNodeMissingGpusPoolDc1H100"
     assert 'label_aidc_io_pool="dc1-h100"' in missing["expr"] and "< 8)" in missing["expr"]
@@ -200,9 +200,9 @@ def test_onprem_cost_counts_gpus_and_power_but_no_price(plan_of):
     est = estimate(plan_of("onprem"))
     assert est.gpu_count == est.gpu_count_max == est.unpriced_gpu_count == 32
     assert est.monthly_usd == 0 and est.usd_per_gpu_hour is None
-    # 32 x 700 W x server overhead 1.5 x PUE 1.15 (the stack's defaults)
-    assert est.power_kw == pytest.approx(32 * 700 * 1.5 * 1.15 / 1000)
-    assert est.energy_mwh_per_month == pytest.approx(38.64 * 730 / 1000, abs=0.001)
+    # 32 x 700 W x server overhead 1.5 (the catalog's) x PUE 1.4 (the site's, aidc:site.pue)
+    assert est.power_kw == pytest.approx(32 * 700 * 1.5 * 1.4 / 1000) == pytest.approx(47.04)
+    assert est.energy_mwh_per_month == pytest.approx(47.04 * 730 / 1000, abs=0.001)
     (line,) = [ln for ln in est.lines if ln.type == "gpu-pool"]
     assert "not priced (on-prem)" in line.detail and line.monthly_usd == 0
 

@@ -171,7 +171,7 @@ def test_rule_baseline_passes_and_one_change_violates(rule, rtype, base, path, v
 def test_every_rule_has_a_case_or_a_stack_test():
     covered = {c[0] for c in CASES} | {"s3-bucket-encrypted", "s3-bucket-versioned", "s3-public-access-blocked",
                                        "s3-tls-only", "gpu-count-max", "monthly-budget",
-                                       "serving-namespace-default-deny"}
+                                       "serving-namespace-default-deny", "carbon-budget"}
     assert covered == {r.name for r in all_rules()}
 
 

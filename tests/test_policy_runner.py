@@ -54,6 +54,17 @@ def test_gpu_pool_over_the_prod_cap_fails_count_and_budget(tmp_path, capsys):
     assert "exceeds the policy's budget of $900,000" in by_rule["monthly-budget"]
 
 
+def test_carbon_budget_is_an_advisory_one_pool_size_over(tmp_path, capsys):
+    """prod at 16 p5 nodes draws 44,775 kgCO2e/month in us-east-1; 24 nodes add 8 x 8 x 700 W x 1.5
+    x 1.15 x 730 h x 379.069 g/kWh = 21,385 kg, over prod's 60,000 kg (and nothing else fails)."""
+    path = _prod_copy(tmp_path, "size: {min: 16, max: 16}", "size: {min: 24, max: 24}")
+    assert main(["policy", str(path), "--json"]) == 0  # advisory: reported, not failing
+    doc = json.loads(capsys.readouterr().out)
+    assert [(v["policy"], v["enforcement"]) for v in doc["violations"]] == [("carbon-budget", "advisory")]
+    assert "estimated 66,160 kgCO2e/month" in doc["violations"][0]["message"]
+    assert "exceeds the budget of 60,000 kgCO2e/month" in doc["violations"][0]["message"]
+
+
 def test_plan_file_round_trip_and_bad_inputs(tmp_path, planned, capsys):
     plan_file = tmp_path / "plan.json"
     plan_file.write_text(dumps(planned("dev").document), encoding="utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from aidc.carbon import footprint
 from aidc.cost import CostEstimate, estimate
 
 from ._source import add_source, plan_from
@@ -25,7 +26,7 @@ def total_line(est: CostEstimate) -> str:
             f"{est.gpu_count} GPUs{gpu}{gaps}")
 
 
-def render(est: CostEstimate) -> list[str]:
+def render(est: CostEstimate, carbon_lines: list[str] = ()) -> list[str]:
     lines = [total_line(est), f"region: {est.region}", "by component:"]
     lines += [f"  {comp:<44} ${usd:>14,.2f}" for comp, usd in est.by_component().items()]
     lines.append("by pool:")
@@ -44,16 +45,20 @@ def render(est: CostEstimate) -> list[str]:
               f"cost per GPU-hour: {per}",
               f"power: {est.power_kw:,.1f} kW (max {est.power_kw_max if est.power_kw_max is not None else '?'} kW); "
               f"energy: {est.energy_mwh_per_month:,.1f} MWh/month",
+              *carbon_lines,
               "assumptions:"]
     lines += [f"  - {a}" for a in est.assumptions]
     return lines
 
 
 def run(args: argparse.Namespace) -> int:
-    est = estimate(plan_from(args))
+    plan = plan_from(args)
+    est = estimate(plan)
     fmt = args.format or ("json" if args.json else "text")
     if fmt == "csv":
         print(est.to_csv(), end="")
-    else:
-        print(json.dumps(est.to_json(), indent=2) if fmt == "json" else "\n".join(render(est)))
+        return 0
+    carbon = footprint(est, plan.config)
+    print(json.dumps({**est.to_json(), "carbon": carbon.to_json()}, indent=2) if fmt == "json"
+          else "\n".join(render(est, carbon.lines())))
     return 0

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from aidc.carbon import facility_lines
 from aidc.commands.cost import total_line
 from aidc.commands.policy import override_lines, verdict
 from aidc.cost import estimate
@@ -77,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
         print(storage)
     if (addresses := address_plan(spec)) is not None:
         print("\n".join(addresses.lines()))
+    for line in facility_lines(spec):
+        print(line)
     for line in written:
         print(line)
     print(f"planned in {time.perf_counter() - started:.1f} s")

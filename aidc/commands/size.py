@@ -7,6 +7,7 @@ import json
 
 from aidc.errors import Problem, UserError
 from aidc.sizing import AttentionShape, ServeWorkload, TrainWorkload, plan_serve, plan_train, resolve_hardware
+from aidc.sizing.energy import FleetEnergy, OnPremRacks, fleet_energy, on_prem_racks, regions_asked
 from aidc.sizing.hardware import nodes_carrying
 from aidc.sizing.plot import write_plot
 from aidc.sizing.resilience import plan_resilience, resilience_json, resilience_lines
@@ -14,6 +15,7 @@ from aidc.sizing.serve import DEFAULT_GPU_MEMORY_UTILIZATION, Architecture, Serv
 from aidc.sizing.stack import CAPACITY_TYPES, fragment
 from aidc.sizing.train import DEFAULT_CHECKPOINT_WRITE_SECONDS, PRECISIONS, TrainPlan
 from components.catalog import catalog
+from components.formulas.energy import HOURS_PER_MONTH
 from components.suggest import unknown
 
 RESERVED_LABEL = {"capacityBlock": "Capacity Block", "oneYear": "1-year commitment"}
@@ -37,6 +39,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--capacity", choices=CAPACITY_TYPES, help="capacity type of the emitted pool")
     p.add_argument("--reservation-id", help="cr-... of a Capacity Block or reservation (emitted pool)")
     p.add_argument("--zone", help="availability zone of the emitted pool (required with a reservation)")
+    p.add_argument("--region", action="append", metavar="REGION",
+                   help="AWS Region to give energy's carbon for (repeat to compare; default the pricing Region)")
+    p.add_argument("--rack-power-kw", type=_number, metavar="KW",
+                   help="also plan the GPUs as on-prem servers (the catalog shape carrying the GPU) in racks of KW")
+    p.add_argument("--cooling", choices=("air", "liquid"), help="the on-prem site's cooling (with --rack-power-kw)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -166,10 +173,20 @@ def run_train(args: argparse.Namespace) -> int:
     # Failures and checkpoint interval (aidc/sizing/resilience.py), beside the plan's own figures.
     res = plan_resilience(cat, plan.gpus, plan.days * 24, plan.lustre.write_seconds or w.checkpoint_write_seconds,
                           args.restart_minutes, args.failures_per_gpu_hour)
-    lines = train_lines(plan, name)
+    energy = fleet_energy(hw, plan.nodes, plan.days * 24, regions_asked(args.region, cat), cat)
+    site = on_prem_racks(hw, plan.gpus, args.rack_power_kw, args.cooling, cat)
+    lines = _with_energy(train_lines(plan, name), energy, "for the run", site)
     at = lines.index("assumptions:")
     lines[at:] = [*resilience_lines(res), *lines[at:], *[f"  - {a}" for a in res.assumptions]]
-    return _emit_or_print(args, plan, {**train_json(plan), "resilience": resilience_json(res)}, lines)
+    return _emit_or_print(args, plan, {**train_json(plan), "resilience": resilience_json(res),
+                                       "energy": energy.to_json(), "racks": site.to_json() if site else None}, lines)
+
+
+def _with_energy(lines: list[str], energy: FleetEnergy, what: str, site: OnPremRacks | None) -> list[str]:
+    """The energy, carbon (and rack) lines before the assumptions, and their assumption with the rest."""
+    at = lines.index("assumptions:")
+    return [*lines[:at], *energy.lines(what), *([site.line()] if site else []), *lines[at:],
+            f"  - {energy.assumption}"]
 
 
 def _plot(path: str, plan: TrainPlan, cat, name: str | None) -> None:
@@ -266,7 +283,11 @@ def run_serve(args: argparse.Namespace) -> int:
                       _whole(args.output_tokens) if args.output_tokens is not None else None)
     # --gpu: every node type carrying it is a candidate; the cheapest per month wins.
     plan = plan_serve_cheapest(w, nodes_carrying(cat, hw.gpu_key), cat) if args.gpu else plan_serve(w, hw, cat)
-    return _emit_or_print(args, plan, serve_json(plan), serve_lines(plan))
+    energy = fleet_energy(plan.hardware, plan.nodes, HOURS_PER_MONTH, regions_asked(args.region, cat), cat)
+    site = on_prem_racks(plan.hardware, plan.gpus, args.rack_power_kw, args.cooling, cat)
+    return _emit_or_print(args, plan, {**serve_json(plan), "energy": energy.to_json(),
+                                       "racks": site.to_json() if site else None},
+                          _with_energy(serve_lines(plan), energy, "per month", site))
 
 
 def _whole(x: float) -> int | float:

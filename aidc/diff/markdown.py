@@ -52,6 +52,8 @@ def summary(report: DiffReport) -> str:
         line += f" · {counts['same']} unchanged"
         line += " · cost: not available" if c is None else \
             f" · monthly cost {usd(c.before)} → {usd(c.after)} (**{usd(c.delta, signed=True)}**)"
+    if c is not None and c.kg_delta is not None:
+        line += f" · {c.carbon_text('→', stacks=(report.base_stack, report.stack) if report.comparison else None)}"
     if report.policy is None:
         line += " · policy: not available"
     return line

@@ -167,6 +167,8 @@ def to_json(report: DiffReport) -> dict[str, Any]:
         c = report.cost
         doc["cost"] = {"monthlyUsdBefore": round(c.before, 2), "monthlyUsdAfter": round(c.after, 2),
                        "monthlyUsdDelta": round(c.delta, 2),
+                       "kgCo2ePerMonthBefore": c.kg_before, "kgCo2ePerMonthAfter": c.kg_after,
+                       "kgCo2ePerMonthDelta": c.kg_delta,
                        "byComponent": {k: {"before": round(b, 2), "after": round(a, 2)}
                                        for k, (b, a) in c.by_component.items()},
                        "byPool": {k: {"before": round(b, 2), "after": round(a, 2)} for k, (b, a) in c.by_pool.items()}}

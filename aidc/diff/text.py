@@ -25,6 +25,8 @@ def render(report: DiffReport) -> str:
     else:
         out.append("cost: not available" if c is None else
                    f"monthly cost: {usd(c.before)} -> {usd(c.after)} ({usd(c.delta, signed=True)})")
+    if c is not None and c.kg_delta is not None:
+        out.append(c.carbon_text(stacks=(report.base_stack, report.stack) if report.comparison else None))
     for r in report.data_loss:
         why = f" (forced by {', '.join(r.replace_reasons)})" if r.replace_reasons else ""
         out.append(f"DATA LOSS: {r.op} {r.name} [{r.type}]{why}: {r.holds_data} would be lost; "

@@ -34,10 +34,36 @@ class CostDelta:
     after: float
     by_component: dict[str, tuple[float, float]] = field(default_factory=dict)  # name -> (before, after)
     by_pool: dict[str, tuple[float, float]] = field(default_factory=dict)  # node pool -> (before, after)
+    # Operational kgCO2e per month (aidc.carbon); None: no carbon figure (no intensity, or a fake estimator).
+    kg_before: float | None = None
+    kg_after: float | None = None
 
     @property
     def delta(self) -> float:
         return self.after - self.before
+
+    @property
+    def kg_delta(self) -> float | None:
+        return None if self.kg_after is None or self.kg_before is None else round(self.kg_after - self.kg_before, 1)
+
+    def carbon_text(self, arrow: str = "->", stacks: tuple[str, str] | None = None) -> str:
+        """`carbon B -> A kgCO2e/month (+D)`, or with two stacks' names when they are compared."""
+        if self.kg_delta is None:
+            return ""
+        pair = (f"{stacks[0]} {self.kg_before:,.0f}, {stacks[1]} {self.kg_after:,.0f}" if stacks
+                else f"{self.kg_before:,.0f} {arrow} {self.kg_after:,.0f}")
+        return f"carbon {pair} kgCO2e/month ({self.kg_delta:+,.0f})"
+
+
+def _kg(estimate: Any, plan: Plan | None) -> float | None:
+    """The estimate's operational kgCO2e per month; 0 for an empty BASE (nothing runs)."""
+    if plan is None or not plan.resources:
+        return 0.0
+    if not hasattr(estimate, "power_kw"):
+        return None  # a fake estimator: no power model
+    from aidc.carbon import footprint
+
+    return footprint(estimate, plan.config).kg_per_month
 
 
 def _components(estimate: Any) -> dict[str, float]:
@@ -63,7 +89,8 @@ def cost_delta(base: Plan | None, head: Plan, estimator: Estimator | None) -> Co
     before = estimator(base) if base is not None and base.resources else None
     return CostDelta(float(before.monthly_usd) if before is not None else 0.0, float(after.monthly_usd),
                      _changed(_components(before) if before is not None else {}, _components(after)),
-                     _changed(_pools(before) if before is not None else {}, _pools(after)))
+                     _changed(_pools(before) if before is not None else {}, _pools(after)),
+                     _kg(before, base), _kg(after, head))
 
 
 # ---------------------------------------------------------------- policy

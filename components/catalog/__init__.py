@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from components.yamlfile import YamlFileError
 from components.yamlfile import load as load_yaml
 
+from .energy import EnergyCatalog
 from .model import (
     Addon,
     Ami,
@@ -46,7 +47,7 @@ __all__ = [
     "Addon", "Ami", "Catalog", "CatalogError", "Chart", "Constraint", "Gpu", "Instance",
     "KubernetesVersion", "CapacityBlocks", "Prices", "Pricing", "ProviderRule", "Rate", "Recipe", "ReplaceOnChange",
     "ReplaceRule", "RuleSource", "S3Tier", "Source", "catalog", "version_tuple",
-    "MfuCatalog", "PublishedRun", "ModelPreset", "DcgmFields", "Regions", "VpcCni",
+    "MfuCatalog", "PublishedRun", "ModelPreset", "DcgmFields", "Regions", "VpcCni", "EnergyCatalog",
 ]
 
 
@@ -131,6 +132,11 @@ class Catalog:
     def vpc_cni(self) -> VpcCni:
         """The VPC CNI's interface limits per instance type and warm-pool defaults (vpc_cni.yaml)."""
         return self._typed("vpc_cni", VpcCni)
+
+    @functools.cached_property
+    def energy(self) -> EnergyCatalog:
+        """Power factors, grid carbon intensity per Region, embodied emissions (energy.yaml)."""
+        return self._typed("energy", EnergyCatalog)
 
     def _check_references(self) -> None:
         problems: list[str] = []

@@ -114,6 +114,11 @@ class Instance(Entry):
     # Servers: the acceptance floor per fabric the site may cable them to (EC2 types use
     # ncclMinBusbwGbps: their fabric is EFA). A fabric without an entry has no floor.
     nccl_floors: dict[Literal["infiniband", "roce"], NcclFloor] = {}
+    # Servers: the vendor's maximum system input power and how the shape is cooled (facility
+    # planning, aidc:site). None: no vendor figure read (a named gap: no rack plan for the pool).
+    max_power_kw: float | None = Field(default=None, gt=0)
+    cooling: Literal["air", "liquid"] | None = None
+    power_source: Source | None = None
 
     @property
     def server(self) -> bool:
@@ -143,6 +148,8 @@ class Instance(Entry):
                                       ("amiFamilies", "ami_families" in self.model_fields_set)) if not v]
             if missing:
                 raise ValueError(f"an EC2 instance type needs {' and '.join(missing)}")
+            if self.max_power_kw is not None or self.cooling is not None:
+                raise ValueError("maxPowerKw and cooling are facility facts of servers (aidc:site); an EC2 type's are AWS's")
             if self.fabric is not None or self.nccl_floors:
                 raise ValueError("fabric and ncclFloors are for servers; an EC2 type's fabric is EFA (efaInterfaces) "
                                  "or ENA, its floor ncclMinBusbwGbps")
@@ -153,6 +160,8 @@ class Instance(Entry):
             raise ValueError("a server needs fabric and source")
         if self.nccl_min_busbw_gbps is not None:
             raise ValueError("a server's floors are per fabric: use ncclFloors, not ncclMinBusbwGbps")
+        if (self.max_power_kw is None) != (self.cooling is None) or (self.max_power_kw is None) != (self.power_source is None):
+            raise ValueError("maxPowerKw, cooling and powerSource come together, from the vendor's data")
         return self
 
     @model_validator(mode="after")

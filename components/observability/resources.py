@@ -13,8 +13,10 @@ from components import kube
 from components.catalog import catalog
 from components.common import child, policy_document
 from components.secrets import external_secret, install_operator, secret_store
+from components.spec.site import intensity, power_model
 
 from .alerting import KEY_FILE, secret_name, sns_publish_policy
+from .energy_rules import energy_rule_object
 from .rules import prometheus_rules
 from .values import (
     RELEASE,
@@ -83,7 +85,8 @@ class Observability(pulumi.ComponentResource):
         objects = [dcgm_service_monitor(self.namespace_name, gpu_ns, labels),
                    *prometheus_rules(obs.alerts, gpus_per_instance(spec),
                                      spec.inference.namespace if spec.inference.services else None,
-                                     self.namespace_name, gpus_per_site_pool(spec), labels)]
+                                     self.namespace_name, gpus_per_site_pool(spec), labels),
+                   energy_object(spec, self.namespace_name, labels)]
         if obs.dashboards:
             objects += dashboard_config_maps(self.namespace_name)
         self.objects = objects
@@ -124,3 +127,11 @@ class Observability(pulumi.ComponentResource):
             service_account_role(f"{name}-alertmanager", cluster_name=cluster_name, namespace=self.namespace_name,
                                  service_account=ALERTMANAGER_SERVICE_ACCOUNT, tags=tags, parent=self,
                                  inline_policy=policy_document(sns_publish_policy(topics)))
+
+
+def energy_object(spec: "Spec", namespace: str, labels: dict[str, str]) -> dict:
+    """The energy recording rules at the stack's power factors and grid intensity."""
+    pm = power_model(spec.cost, spec.site)
+    grid = intensity(spec.site, spec.region)
+    return energy_rule_object(namespace, labels, spec.inference.namespace, pm.server_overhead, pm.pue,
+                              grid.g_per_kwh if grid else None)

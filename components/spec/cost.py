@@ -10,10 +10,11 @@ from .base import Model
 class CostSpec(Model):
     # Fraction off the on-demand price for spot capacity (GPU spot savings vary by type and zone).
     spot_discount: float = Field(default=0.5, ge=0, lt=1)
-    # Power usage effectiveness of the facility: total facility power / IT power.
-    pue: float = Field(default=1.15, ge=1, le=3)
-    # Whole-server draw / GPU board power (CPUs, memory, NICs, fans, power conversion).
-    server_overhead_factor: float = Field(default=1.5, ge=1, le=4)
+    # Power usage effectiveness of the facility: total facility power / IT power. None: the site's
+    # (aidc:site.pue), else the catalog's (components/catalog/energy.yaml).
+    pue: float | None = Field(default=None, ge=1, le=3)
+    # Whole-server draw / GPU board power (CPUs, memory, NICs, fans, power conversion). None: the catalog's.
+    server_overhead_factor: float | None = Field(default=None, ge=1, le=4)
     # The team's own monthly budget; it can only tighten the environment's budget in policies/config.
     monthly_budget_usd: float | None = Field(default=None, gt=0)
     # Data processed by all NAT gateways together per month.

@@ -26,6 +26,7 @@ from . import nvidia as nvidia_section
 from . import observability as observability_section
 from . import partial
 from . import regions as regions_section
+from . import site as site_section
 from . import storage as storage_section
 from . import training as training_section
 from .base import NOTHING_UNPARSED, Model, Problem, SpecError, Unparsed, rule
@@ -39,6 +40,7 @@ from .nvidia import NvidiaSpec, charts_in_use
 from .observability import ObservabilitySpec
 from .policy import PolicySpec
 from .pools import PoolFacts, resolve_pools
+from .site import SiteSpec
 from .storage import StorageSpec
 from .training import TrainingSpec
 
@@ -65,6 +67,7 @@ class Spec(Model):
     storage: StorageSpec | None = None
     inference: InferenceSpec = InferenceSpec()
     observability: ObservabilitySpec = ObservabilitySpec()
+    site: SiteSpec | None = None
     policy: PolicySpec = PolicySpec()
 
     @field_validator("tags")
@@ -129,6 +132,7 @@ def semantic_problems(spec: Spec, cat: Catalog, unparsed: Unparsed = NOTHING_UNP
     yield from inference_section.problems(spec.inference, spec, cat, unparsed=unparsed)
     yield from observability_section.problems(spec.observability, existing_cluster=spec.existing_cluster)
     yield from _shared_pool_problems(spec)
+    yield from site_section.problems(spec.site, spec.pools, {p.name: i for i, p in enumerate(spec.gpu_pools)})
     yield from addresses_section.problems(spec)
     for name in spec.cost.pool_node_hours:
         facts = spec.pools.get(name)
