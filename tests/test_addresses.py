@@ -62,8 +62,10 @@ def test_efa_interfaces_with_an_address():
     g6e, p5 = catalog().instance("g6e.48xlarge"), catalog().instance("p5.48xlarge")
     assert [i.interface_type for i in efa_layout(g6e)] == ["efa"] * 4  # no efa-only on g6e
     assert sum(i.interface_type == "efa" for i in efa_layout(p5)) == 1
-    # Karpenter's own launch template (no networkInterfaces): `efa` with an address on every card
-    assert sum(i.interface_type == "efa" for i in efa_layout(p5, "karpenter")) == 32
+    # Karpenter without networkInterfaces (types without efa-only): `efa` with an address on every card
+    assert [i.interface_type for i in efa_layout(g6e, "karpenter")] == ["efa"] * 4
+    # aidc's EC2NodeClass for efa-only types: an ENA primary and efa-only everywhere, none with an address
+    assert {(i.device_index, i.interface_type) for i in efa_layout(p5, "karpenter")} == {(1, "efa-only")}
 
 
 def test_prod_as_shipped_fits_and_its_figures_are_pinned(planned):
@@ -229,3 +231,19 @@ def test_aidc_plan_exits_2_on_a_small_network_and_prints_prods_figures(tmp_path,
     out = capsys.readouterr().out
     assert "addresses (VPC CNI secondary IPs):" in out
     assert "10.40.0.0/19       needs  2,063 of  8,187" in out
+
+
+def test_a_karpenter_efa_pool_leaves_card_0_one_interface_for_pods():
+    spec, _ = _pool_facts(provisioner="karpenter", efa=True, instanceType="p5.48xlarge",
+                          availabilityZone="us-east-1b", size={"min": 0, "max": 2}, purpose="training")
+    (pool,) = [d for s in address_plan(spec).subnets if s.name.startswith("private-1") for d in s.demands
+               if d.what == "extra"]
+    # 2 nodes, no surge (training); card 0 holds the ENA primary and an efa-only interface:
+    # the VPC CNI has only the primary's 50 addresses, and no EFA interface takes one
+    assert pool.addresses == 2 * 50
+    problems = spec_problems({**PROD, "aidc:network": {**PROD["aidc:network"], "pods": {"cidr": "100.64.0.0/16"}},
+                              "aidc:gpuPools": [*PROD["aidc:gpuPools"], {
+                                  "name": "extra", "instanceType": "p5.48xlarge", "provisioner": "karpenter",
+                                  "efa": True, "availabilityZone": "us-east-1b", "capacity": {"type": "onDemand"},
+                                  "size": {"min": 0, "max": 2}, "purpose": "training"}]})
+    assert "none left for pods" in problems["aidc:network.pods.cidr"]

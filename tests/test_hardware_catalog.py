@@ -88,7 +88,12 @@ def _legacy_layout(inst: Instance, provisioner: str) -> tuple[EfaInterface, ...]
 @pytest.mark.parametrize("provisioner", ["managed", "karpenter"])
 def test_layouts_without_efa_cards_are_unchanged(name, provisioner):
     inst = CAT.instance(name)
-    assert efa_layout(inst, provisioner) == _legacy_layout(inst, provisioner)
+    if provisioner == "karpenter" and inst.efa_only:
+        # aidc's EC2NodeClass lists the interfaces: efa-only at device 1 on every EFA card
+        assert efa_layout(inst, provisioner) == tuple(
+            EfaInterface(c, 1, "efa-only") for c in range(inst.efa_interfaces))
+    else:
+        assert efa_layout(inst, provisioner) == _legacy_layout(inst, provisioner)
 
 
 def test_p6_b300_carries_efa_on_cards_1_to_16_and_an_ena_primary():
@@ -125,14 +130,22 @@ def test_efa_cards_must_match_the_interface_count_and_the_cards():
         Instance.model_validate({**shape, "efaCards": list(range(2, 18))})
 
 
-def test_karpenter_efa_pool_on_p6_b300_is_refused():
-    problems = spec_problems({"aws:region": "us-east-1", "aidc:environment": "dev",
-                              "aidc:network": {"cidr": "10.40.0.0/16", "availabilityZones": 2},
-                              "aidc:cluster": {"kubernetesVersion": "1.35"},
-                              "aidc:gpuPools": [{"name": "b300", "instanceType": "p6-b300.48xlarge",
-                                                 "provisioner": "karpenter", "capacity": {"type": "onDemand"},
-                                                 "size": {"min": 0, "max": 2}, "efa": True}]})
-    assert "network cards 1-16" in problems["aidc:gpuPools[0].provisioner"]
+def test_karpenter_efa_pool_on_p6_b300_lists_its_interfaces():
+    from components.gpu_pool.karpenter import ec2_node_class
+    from components.spec import load_spec
+    spec = load_spec({"aws:region": "us-east-1", "aidc:environment": "dev",
+                      "aidc:network": {"cidr": "10.40.0.0/16", "availabilityZones": 2},
+                      "aidc:cluster": {"kubernetesVersion": "1.35"},
+                      "aidc:gpuPools": [{"name": "b300", "instanceType": "p6-b300.48xlarge",
+                                         "provisioner": "karpenter", "capacity": {"type": "onDemand"},
+                                         "size": {"min": 0, "max": 2}, "efa": True}]})
+    pool = spec.pools["b300"]
+    assert pool.efa_devices == 16
+    nics = ec2_node_class(pool, CAT, "1.35", role="r", subnet_ids=["s"], security_group_ids=["g"],
+                          tags={})["spec"]["networkInterfaces"]
+    assert nics[0] == {"networkCardIndex": 0, "deviceIndex": 0, "interfaceType": "interface"}
+    assert [(n["networkCardIndex"], n["deviceIndex"], n["interfaceType"]) for n in nics[1:]] == [
+        (c, 1, "efa-only") for c in range(1, 17)]
 
 
 @pytest.mark.parametrize("key", NEW_PRESETS)

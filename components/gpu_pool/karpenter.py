@@ -97,6 +97,11 @@ def ec2_node_class(pool: "PoolFacts", cat: "Catalog", kubernetes_version: str, *
     }
     if pool.instance.nvme_disks:
         spec["instanceStorePolicy"] = "RAID0"
+    if any(i.interface_type == "efa-only" for i in pool.efa_interfaces):
+        # The pool model's layout (spec.pools.efa_layout): an ENA primary, efa-only on every EFA card.
+        spec["networkInterfaces"] = [{"networkCardIndex": 0, "deviceIndex": 0, "interfaceType": "interface"}] + [
+            {"networkCardIndex": i.network_card, "deviceIndex": i.device_index, "interfaceType": i.interface_type}
+            for i in pool.efa_interfaces]
     if pool.reserved:
         spec["capacityReservationSelectorTerms"] = [{"id": pool.spec.capacity.reservation_id}]
     return {"apiVersion": KARPENTER_AWS.api_version, "kind": "EC2NodeClass",

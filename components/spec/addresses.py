@@ -72,13 +72,16 @@ def _mode(spec: "Spec") -> str:
     return f"{mode}, pods in {pods.cidr}" if pods.custom_networking else mode
 
 
-def _per_node(spec: "Spec", instance_type: str, pods: int | None, extra: int = 0) -> NodeAddresses | None:
+def _per_node(spec: "Spec", instance_type: str, pods: int | None, extra: int = 0,
+              card0_taken: int = 0) -> NodeAddresses | None:
     """A node's addresses with `pods` pods that need one; None: the node's maximum. None when the
-    instance type is not in the VPC CNI's table (reported by the caller)."""
+    instance type is not in the VPC CNI's table (reported by the caller). `card0_taken`: further
+    interfaces aidc puts on network card 0 (efa-only), which the VPC CNI then cannot attach."""
     cni = catalog().vpc_cni
     limits = cni.limits.get(instance_type)
     if limits is None:
         return None
+    limits = (limits.enis - card0_taken, limits.ipv4_per_eni)
     pod_mode = spec.network.pods
     if pods is None:  # a system node full of pods; the two host-network ones take no address
         pods = max_pods(*limits, custom_networking=pod_mode.custom_networking) - 2
@@ -112,9 +115,10 @@ def _node_demands(spec: "Spec") -> Iterator[tuple[int, str, int, NodeAddresses, 
             continue
         pool_zones = zones if zone is None else [zone]
         extra = sum(1 for i in pool.efa_interfaces if i.network_card > 0 and i.interface_type == "efa")
+        card0_taken = sum(1 for i in pool.efa_interfaces if i.network_card == 0 and i.device_index > 0)
         advertised, exact = pool.advertised_gpus_per_node
         pods = GPU_NODE_DAEMON_PODS + (advertised if exact else pool.gpus_per_node * MIG_MAX_SLICES)
-        per = _per_node(spec, pool.instance_type, pods, extra)
+        per = _per_node(spec, pool.instance_type, pods, extra, card0_taken)
         if per is None:
             continue
         surge = pool.replacement_surge(len(pool_zones))
@@ -185,6 +189,16 @@ def problems(spec: "Spec") -> Iterator[Problem]:
         yield Problem("aidc:cluster.systemNodes.instanceType",
                       f"{spec.cluster.system_nodes.instance_type!r} is not a type aidc can plan addresses for "
                       f"(the VPC CNI limits in vpc_cni.yaml list {_families(known)})")
+    if spec.network.pods.custom_networking:
+        for pool in spec.pools.values():
+            limits = known.get(pool.instance_type)
+            taken = sum(1 for i in pool.efa_interfaces if i.network_card == 0 and i.device_index > 0)
+            if not pool.existing and limits is not None and limits.enis - taken - 1 < 1:
+                yield Problem("aidc:network.pods.cidr",
+                              f"pool {pool.name}: network card 0 of {pool.instance_type} holds {limits.enis} "
+                              f"interfaces, {1 + taken} of them aidc's, so custom networking has none left for "
+                              "pods (the VPC CNI never puts pods on the primary); drop pods.cidr or use "
+                              "provisioner managed")
     plan = address_plan(spec)
     if plan is None:
         return

@@ -234,9 +234,10 @@ def _catalog_problems(pool: GpuPoolSpec, at: str, cat: Catalog) -> Iterator[Prob
         return
     if pool.efa and inst.efa_interfaces == 0:
         yield Problem(f"{at}.efa", f"{pool.instance_type} has no EFA interfaces")
-    elif pool.efa and pool.provisioner == "karpenter" and inst.efa_network_cards != tuple(range(inst.efa_interfaces)):
-        # Karpenter v1.14.1 generateNetworkInterfaces puts EFA on cards 0..n-1 when the
-        # EC2NodeClass lists no networkInterfaces; on this type card 0 carries no EFA.
+    elif (pool.efa and pool.provisioner == "karpenter" and not inst.efa_only
+          and inst.efa_network_cards != tuple(range(inst.efa_interfaces))):
+        # Without efa-only the EC2NodeClass cannot list the interfaces (its CRD allows only
+        # `interface` and `efa-only`), and Karpenter v1.14.1 then puts EFA on cards 0..n-1.
         yield Problem(f"{at}.provisioner",
                       f"{pool.instance_type} carries EFA on network cards {inst.efa_network_cards[0]}-"
                       f"{inst.efa_network_cards[-1]}, not from card 0 as Karpenter lays EFA out; use provisioner managed")

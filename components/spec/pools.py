@@ -62,13 +62,18 @@ def efa_layout(instance: "Instance", provisioner: str = "managed") -> tuple[EfaI
     no EFA (p6-b300), the primary is a plain ENA interface (`fabric.network_interfaces` adds it)
     and every EFA card gets the device-1 interface.
 
-    Karpenter builds its own launch template: for an EC2NodeClass without networkInterfaces it
-    puts an `efa` interface on cards 0 .. n-1 (device index 0 on card 0, 1 on the others), each
-    with an address (aws/karpenter-provider-aws v1.14.1, pkg/providers/launchtemplate/
-    launchtemplate.go, generateNetworkInterfaces); a type whose EFA cards are not 0 .. n-1 is
-    refused for Karpenter EFA pools at validation."""
+    Karpenter builds its own launch template. Where the type supports `efa-only`, aidc's
+    EC2NodeClass lists networkInterfaces: a plain ENA primary (card 0, device 0) and an `efa-only`
+    interface at device index 1 on every EFA card (card 0 included), so no EFA interface spends an
+    address; the EFA device count is the same. Otherwise (no networkInterfaces) Karpenter puts an
+    `efa` interface on cards 0 .. n-1 (device index 0 on card 0, 1 on the others), each with an
+    address (aws/karpenter-provider-aws v1.14.1, pkg/providers/launchtemplate/launchtemplate.go,
+    generateNetworkInterfaces; the EC2NodeClass CRD allows `interface` and `efa-only` only); such
+    a type whose EFA cards are not 0 .. n-1 is refused for Karpenter EFA pools at validation."""
     if instance.efa_interfaces == 0:
         return ()
+    if provisioner == "karpenter" and instance.efa_only:
+        return tuple(EfaInterface(card, 1, "efa-only") for card in instance.efa_network_cards)
     rest = "efa-only" if instance.efa_only and provisioner == "managed" else "efa"
     return tuple(EfaInterface(0, 0, "efa") if card == 0 else EfaInterface(card, 1, rest)
                  for card in instance.efa_network_cards)
