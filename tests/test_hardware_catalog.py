@@ -13,7 +13,6 @@ from components.catalog.model import Instance
 from components.formulas import memory
 from components.gpu_pool.fabric import network_interfaces
 from components.spec.pools import EfaInterface, efa_layout
-from tests.conftest import spec_problems
 
 CAT = catalog()
 NEW_TYPES = ("p6-b300.48xlarge", "p5.4xlarge", "g7e.2xlarge", "g7e.4xlarge", "g7e.8xlarge",
