@@ -279,8 +279,12 @@ def test_onprem_claims_the_existing_class_and_creates_nothing_on_aws(plan_of):
 
 
 def test_plan_line_reports_the_figures(planned):
+    # the month as `aidc cost` counts it: 7200 GB x $0.60 + one full backup copy x $0.05
     assert storage_line(planned("prod").spec) == (
-        "storage: Lustre 7200 GiB at 1000 MB/s/TiB = 7.03 GB/s; 913 GiB checkpoint in 139 s; $4,320/month; "
-        "backups 30 days; buckets datasets, checkpoints, models")
+        "storage: Lustre 7200 GiB at 1000 MB/s/TiB = 7.03 GB/s; 913 GiB checkpoint in 139 s; "
+        "$4,680/month in us-east-1 with backups; backups 30 days; buckets datasets, checkpoints, models")
+    # a Region without a Lustre rate in the catalog is said to be unpriced, never priced elsewhere
+    elsewhere = planned("prod").spec.model_copy(update={"region": "sa-east-1"})
+    assert "not priced in sa-east-1" in storage_line(elsewhere)
     assert storage_line(planned("onprem").spec) == "storage: existing storageClass cephfs, 10240 GiB claims in research, vision, inference"
     assert storage_line(load_spec({"aws:region": "us-east-1", "aidc:environment": "dev"})) is None

@@ -3,6 +3,7 @@ prints and what the component exposes."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from components.catalog import catalog
@@ -19,6 +20,20 @@ def planned_size(spec: "Spec") -> LustreSize | None:
     if st is None or st.lustre is None or st.existing is not None:
         return None
     return lustre_size(**sizing_args(st.lustre), prices=catalog().pricing.fsx_lustre_persistent2_usd_per_gb_month)
+
+
+def _monthly(spec: "Spec", size: LustreSize, backup_days: int) -> str:
+    """The file system's month at the stack's Region's rates, backups as one full copy (what
+    `aidc cost` counts); never another Region's rate."""
+    table = catalog().prices.regions.get(spec.region or "")
+    tier = table.fsx_lustre_persistent2_usd_per_gb_month.get(size.tier_mbps_per_tib) if table else None
+    if tier is None:
+        return f"not priced in {spec.region}"
+    usd = size.capacity_gib * tier
+    backup = table.fsx_lustre_backup_usd_per_gb_month if backup_days else None
+    if backup is not None:
+        return f"${usd + size.capacity_gib * backup:,.0f}/month in {spec.region} with backups"
+    return f"${usd:,.0f}/month in {spec.region}"
 
 
 def storage_line(spec: "Spec") -> str | None:
@@ -38,6 +53,8 @@ def storage_line(spec: "Spec") -> str | None:
     if size is not None:
         assert st.lustre is not None
         backups = st.lustre.backup_retention_days
-        parts.append(f"Lustre {size.summary()}; backups {f'{backups} days' if backups else 'off'}")
+        unpriced = dataclasses.replace(size, usd_per_month=None)
+        parts.append(f"Lustre {unpriced.summary()}; {_monthly(spec, size, backups)}; "
+                     f"backups {f'{backups} days' if backups else 'off'}")
     parts.append("buckets " + ", ".join(kind for kind, _ in st.buckets.items()))
     return "storage: " + "; ".join(parts)
