@@ -4,9 +4,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+
+
+@dataclass(frozen=True)
+class ClusterHandle:
+    """What a node pool needs of the cluster it joins, as one typed bundle (the habit of
+    pulumi-eks' CoreData): the Cluster component builds it, node pools read it, and rooms never
+    reach into each other's resources for these names."""
+
+    name: pulumi.Input[str]
+    kubernetes_version: str
+    node_role_arn: pulumi.Input[str]
+    node_role_name: pulumi.Input[str]
+    security_group_id: pulumi.Input[str]  # the cluster security group every node joins
+    ready: tuple[pulumi.Resource, ...] = ()  # what a node must wait for (access entry, VPC CNI settings)
 
 
 def tags_for(tags: Mapping[str, str], name: str) -> dict[str, str]:

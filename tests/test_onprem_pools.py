@@ -142,11 +142,12 @@ def test_a_bad_onprem_stack_file_exits_2_with_every_key(tmp_path, capsys):
 
 
 def test_the_node_pool_component_refuses_an_existing_pool():
+    from components.common import ClusterHandle
     from components.gpu_pool.resources import GpuNodePool
     pool = GpuPoolSpec.model_validate(SERVER)
     with pytest.raises(ValueError, match="creates no node group"):
-        GpuNodePool("x", pool, kubernetes_version="1.33", cluster_name="c", node_role_arn="a", node_role_name="n",
-                    cluster_security_group_id="sg", vpc_id="v", subnet_ids=[], zone_name=None, tags={})
+        GpuNodePool("x", pool, ClusterHandle("c", "1.33", "a", "n", "sg"), vpc_id="v", subnet_ids=[],
+                    zone_name=None, tags={})
 
 
 # ---------------------------------------------------------------- the onprem stack's plan

@@ -12,7 +12,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.catalog import catalog
-from components.common import assume_role_policy, child, key_policy, managed_policy, stateful, tags_for
+from components.common import ClusterHandle, assume_role_policy, child, key_policy, managed_policy, stateful, tags_for
 from components.identity import service_account_role
 from components.logs import encrypted_log_group
 from components.spec.pools import MAX_UNAVAILABLE
@@ -170,6 +170,13 @@ class Cluster(pulumi.ComponentResource):
                                      opts=child(self, depends_on=[self.system_nodes]))
         self.register_outputs({"clusterName": self.eks.name, "endpoint": self.eks.endpoint,
                                "kubeconfig": self.kubeconfig})
+
+    def handle(self) -> ClusterHandle:
+        """The bundle node pools join with (an EKS cluster aidc builds only)."""
+        return ClusterHandle(name=self.eks.name, kubernetes_version=self.kubernetes_version,
+                             node_role_arn=self.node_role.arn, node_role_name=self.node_role.name,
+                             security_group_id=self.eks.vpc_config.cluster_security_group_id,
+                             ready=(self.node_access, self.network_addon))
 
     def _system_nodes(self, name: str, spec: "Spec", subnet_ids: list, tags: dict, deps: list) -> aws.eks.NodeGroup:
         sn = spec.cluster.system_nodes

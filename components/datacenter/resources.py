@@ -91,6 +91,7 @@ class AiDatacenter(pulumi.ComponentResource):
             self.karpenter = Karpenter(f"{name}-karpenter", cluster, region=spec.region or "", tags=tags,
                                        reserved_capacity=any(p.capacity.reserved for p in elastic),
                                        reserved_enis=1 if spec.network.pods.custom_networking else 0, opts=both)
+        joins = cluster.handle()
         for pool in spec.gpu_pools:
             zone = zone_index(pool, spec.network, spec.region)
             subnet_ids = [s.id for s in network.private_subnets] if zone is None else [
@@ -98,13 +99,10 @@ class AiDatacenter(pulumi.ComponentResource):
             zone_name = None if zone is None else (
                 pool.availability_zone or network.zone_names.apply(lambda n, z=zone: n[z]))
             self.gpu_pools[pool.name] = GpuNodePool(
-                f"{name}-{pool.name}", spec.pools[pool.name], kubernetes_version=spec.kubernetes_version,
-                cluster_name=cluster.eks.name, node_role_arn=cluster.node_role.arn,
-                node_role_name=cluster.node_role.name,
-                cluster_security_group_id=cluster.eks.vpc_config.cluster_security_group_id,
-                vpc_id=network.vpc_id, subnet_ids=subnet_ids, zone_name=zone_name, tags=tags,
+                f"{name}-{pool.name}", spec.pools[pool.name], joins, vpc_id=network.vpc_id, subnet_ids=subnet_ids,
+                zone_name=zone_name, tags=tags,
                 karpenter_release=self.karpenter.release if self.karpenter and pool.provisioner == "karpenter" else None,
-                depends_on=[cluster.node_access, cluster.network_addon], opts=both)
+                opts=both)
 
     def _storage(self, name: str, spec: Spec, tags: dict) -> None:
         """Lustre shares the first training pool's zone and subnet (zone 0 without one); the

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.catalog import catalog
-from components.common import child, tags_for
+from components.common import ClusterHandle, child, tags_for
 from components.kube import apply_objects
 from components.spec.pools import MAX_UNAVAILABLE
 from components.vocabulary import POOL_LABEL
@@ -44,16 +44,15 @@ FORMER_TYPES = ("aidc:compute:GpuNodePool",)
 class GpuNodePool(pulumi.ComponentResource):
     """`opts` carries the AWS provider, and the Kubernetes provider for karpenter pools.
 
-    cluster_name, node_role_arn/name and cluster_security_group_id come from the Cluster;
-    subnet_ids are the private subnets of the pool's zone (one for a single-zone pool);
-    zone_name pins Karpenter to that zone; karpenter_release orders the CRs after the CRDs."""
+    `cluster` is what the pool joins; the placement is the network's: vpc_id (for the EFA
+    security group), subnet_ids (the private subnets of the pool's zone, one for a single-zone
+    pool) and zone_name (pins Karpenter to that zone). karpenter_release orders the CRs after
+    the CRDs."""
 
-    def __init__(self, name: str, pool: "PoolFacts", *, kubernetes_version: str,
-                 cluster_name: pulumi.Input[str], node_role_arn: pulumi.Input[str], node_role_name: pulumi.Input[str],
-                 cluster_security_group_id: pulumi.Input[str], vpc_id: pulumi.Input[str],
+    def __init__(self, name: str, pool: "PoolFacts", cluster: ClusterHandle, *, vpc_id: pulumi.Input[str],
                  subnet_ids: Sequence[pulumi.Input[str]], zone_name: pulumi.Input[str] | None,
                  tags: Mapping[str, str], karpenter_release: pulumi.Resource | None = None,
-                 depends_on: Sequence[pulumi.Resource] = (), opts: pulumi.ResourceOptions | None = None):
+                 opts: pulumi.ResourceOptions | None = None):
         if pool.existing or pool.instance.server:
             # The spec rejects this; a caller that skips it would otherwise launch the wrong thing.
             raise ValueError(f"pool {pool.name} describes existing nodes: aidc creates no node group for it")
@@ -64,15 +63,14 @@ class GpuNodePool(pulumi.ComponentResource):
         tags = {**tags, POOL_LABEL: pool.name}
         self.labels = dict(pool.labels)
         self.efa_security_group = self._efa_security_group(name, vpc_id, tags) if pool.spec.efa else None
-        groups: list[Any] = [cluster_security_group_id]
+        groups: list[Any] = [cluster.security_group_id]
         if self.efa_security_group is not None:
             groups.append(self.efa_security_group.id)
         if pool.provisioner == "managed":
-            self.node_group = self._managed(name, kubernetes_version, cluster_name, node_role_arn, subnet_ids,
-                                            groups, tags, depends_on)
+            self.node_group = self._managed(name, cluster, subnet_ids, groups, tags)
         else:
             k8s_opts = child(self, depends_on=[karpenter_release] if karpenter_release is not None else [])
-            self.node_class = ec2_node_class(pool, cat, kubernetes_version, role=node_role_name,
+            self.node_class = ec2_node_class(pool, cat, cluster.kubernetes_version, role=cluster.node_role_name,
                                              subnet_ids=subnet_ids, security_group_ids=groups, tags=tags)
             self.node_pool = node_pool(pool, zone_name)
             self.objects = apply_objects([self.node_class, self.node_pool], k8s_opts, prefix=f"{name}-")
@@ -86,11 +84,10 @@ class GpuNodePool(pulumi.ComponentResource):
             egress=[{"protocol": "-1", "from_port": 0, "to_port": 0, "self": True, "description": "EFA to itself"}],
             tags=tags_for(tags, f"{name}-efa"), opts=child(self))
 
-    def _managed(self, name: str, k8s: str, cluster_name: pulumi.Input[str], node_role_arn: pulumi.Input[str],
-                 subnet_ids: Sequence[pulumi.Input[str]], groups: list[Any], tags: Mapping[str, str],
-                 depends_on: Sequence[pulumi.Resource]) -> aws.eks.NodeGroup:
+    def _managed(self, name: str, cluster: ClusterHandle, subnet_ids: Sequence[pulumi.Input[str]],
+                 groups: list[Any], tags: Mapping[str, str]) -> aws.eks.NodeGroup:
         pool, spec = self.pool, self.pool.spec
-        ami, release = ami_release(catalog(), spec, k8s)
+        ami, release = ami_release(catalog(), spec, cluster.kubernetes_version)
         lt_args: dict[str, Any] = {
             "metadata_options": dict(METADATA_OPTIONS),
             "block_device_mappings": block_devices(ami, spec.disk_gib),
@@ -114,7 +111,7 @@ class GpuNodePool(pulumi.ComponentResource):
         size = spec.size
         update = {"max_unavailable": MAX_UNAVAILABLE, "update_strategy": pool.update_strategy}
         return aws.eks.NodeGroup(
-            f"{name}-ng", cluster_name=cluster_name, node_group_name=name, node_role_arn=node_role_arn,
+            f"{name}-ng", cluster_name=cluster.name, node_group_name=name, node_role_arn=cluster.node_role_arn,
             subnet_ids=list(subnet_ids), instance_types=[pool.instance_type], ami_type=ami.ami_type,
             release_version=release, capacity_type=MNG_CAPACITY[pool.capacity],
             scaling_config={"min_size": size.min, "max_size": size.max,
@@ -122,4 +119,4 @@ class GpuNodePool(pulumi.ComponentResource):
             update_config=update, labels=self.labels, taints=mng_taints(pool),
             node_repair_config=mng_repair_config(pool),
             launch_template={"id": self.launch_template.id, "version": self.launch_template.latest_version.apply(str)},
-            tags=tags_for(tags, name), opts=child(self, depends_on=list(depends_on)))
+            tags=tags_for(tags, name), opts=child(self, depends_on=list(cluster.ready)))
