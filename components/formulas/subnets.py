@@ -57,6 +57,11 @@ def plan_subnets(vpc_cidr: str, zones: int, private_prefix: int = 19,
     return private + public
 
 
+def nat_gateway_zones(strategy: str, zones: int) -> list[int]:
+    """Zones that get a NAT gateway (`aidc:network.natGateways`): none, the first only, or each."""
+    return {"none": [], "single": [0], "onePerAz": list(range(zones))}[strategy]
+
+
 def pod_subnets(pod_cidr: str, zones: int, prefix: int) -> list[str]:
     """Pod subnets of a secondary CIDR (VPC CNI custom networking): zone i gets block i of
     `prefix`, so adding a zone never moves one."""

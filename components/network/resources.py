@@ -9,18 +9,13 @@ import pulumi
 import pulumi_aws as aws
 
 from components.common import assume_role_policy, child, policy_document, tags_for
-from components.formulas.subnets import Subnet, plan_subnets
+from components.formulas.subnets import Subnet, nat_gateway_zones, plan_subnets
 from components.logs import encrypted_log_group
 
 if TYPE_CHECKING:
     from components.spec import NetworkSpec
 
 __all__ = ["Network", "Subnet", "plan_subnets", "nat_gateway_zones"]
-
-
-def nat_gateway_zones(strategy: str, zones: int) -> list[int]:
-    """Zones that get a NAT gateway: none, the first only, or each."""
-    return {"none": [], "single": [0], "onePerAz": list(range(zones))}[strategy]
 
 
 class Network(pulumi.ComponentResource):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from components.catalog import catalog
 from components.formulas.addresses import Demand, NodeAddresses, SubnetFit, max_pods, node_addresses
-from components.formulas.subnets import SubnetLayoutError, plan_subnets
+from components.formulas.subnets import SubnetLayoutError, nat_gateway_zones, plan_subnets
 
 from .base import Problem
 from .gpu_pools import zone_index
@@ -157,7 +157,7 @@ def address_plan(spec: "Spec") -> AddressPlan | None:
         if net.interface_endpoints:
             demands["private", z].append(Demand("interface endpoints", len(net.interface_endpoints),
                                                 "one interface each"))
-    for z in {"none": [], "single": [0], "onePerAz": list(range(net.zone_count))}[net.nat_gateways]:
+    for z in nat_gateway_zones(net.nat_gateways, net.zone_count):
         demands["public", z].append(Demand("NAT gateway", 1, "one interface"))
     lbs = [s for s in spec.inference.services if s.expose.type == "loadBalancer"]
     for tier, public in (("private", False), ("public", True)):
