@@ -11,7 +11,6 @@ import yaml
 from pydantic import ValidationError
 
 from aidc.errors import Problem, UserError
-from components.spec.addresses import address_plan
 from components.spec.base import SpecError
 from components.spec.inference import ServiceSpec
 from components.spec.root import load_spec
@@ -156,13 +155,11 @@ def network_that_fits(doc: dict) -> dict | None:
             return None
     net = {"cidr": "10.0.0.0/16"}
     for prefix in range(19, 15, -1):
-        try:
-            spec = load_spec({**config, "aidc:network": {**net, "privateSubnetPrefix": prefix}})
+        try:  # the stack loads only when every subnet holds its addresses (spec.addresses)
+            load_spec({**config, "aidc:network": {**net, "privateSubnetPrefix": prefix}})
         except SpecError:
             continue
-        plan = address_plan(spec)
-        if plan is not None and all(s.fits for s in plan.subnets):
-            return {**net, "privateSubnetPrefix": prefix}
+        return {**net, "privateSubnetPrefix": prefix}
     return None
 
 

@@ -19,10 +19,11 @@ from components.formulas.subnets import SubnetLayoutError, nat_gateway_zones, pl
 
 from .base import Problem
 from .gpu_pools import zone_index
-from .pools import MAX_UNAVAILABLE
+from .pools import managed_surge
 from .storage import lustre_zone_index
 
 if TYPE_CHECKING:
+    from .pools import PoolFacts
     from .root import Spec
 
 # Pods with a VPC address that aidc's DaemonSets put on every GPU node: NVIDIA device plugin,
@@ -91,6 +92,12 @@ def _per_node(spec: "Spec", instance_type: str, pods: int | None, extra: int = 0
                           extra_interfaces=extra)
 
 
+def _card0_taken(pool: "PoolFacts") -> int:
+    """Interfaces aidc adds on network card 0 beside the primary (Karpenter's efa-only one), which
+    the VPC CNI then cannot attach there."""
+    return sum(1 for i in pool.efa_interfaces if i.network_card == 0 and i.device_index > 0)
+
+
 def _spread(nodes: int, zones: list[int]) -> dict[int, int]:
     """Nodes per zone when a node group spans `zones` (EC2 Auto Scaling and Karpenter balance
     across them; the remainder lands in the first zones)."""
@@ -103,7 +110,7 @@ def _node_demands(spec: "Spec") -> Iterator[tuple[int, str, int, NodeAddresses, 
     sysn = spec.cluster.system_nodes
     per = _per_node(spec, sysn.instance_type, None)
     if per is not None:
-        surge = max(2 * len(zones), MAX_UNAVAILABLE)  # the managed node group rule (PoolFacts.replacement_surge)
+        surge = managed_surge(len(zones))
         for z, n in _spread(sysn.max + surge, zones).items():
             yield z, "system nodes", n, per, f"max {sysn.max} + {surge} surge over {len(zones)} zones, full of pods"
     for pool in spec.pools.values():
@@ -115,7 +122,7 @@ def _node_demands(spec: "Spec") -> Iterator[tuple[int, str, int, NodeAddresses, 
             continue
         pool_zones = zones if zone is None else [zone]
         extra = sum(1 for i in pool.efa_interfaces if i.network_card > 0 and i.interface_type == "efa")
-        card0_taken = sum(1 for i in pool.efa_interfaces if i.network_card == 0 and i.device_index > 0)
+        card0_taken = _card0_taken(pool)
         advertised, exact = pool.advertised_gpus_per_node
         pods = GPU_NODE_DAEMON_PODS + (advertised if exact else pool.gpus_per_node * MIG_MAX_SLICES)
         per = _per_node(spec, pool.instance_type, pods, extra, card0_taken)
@@ -192,7 +199,7 @@ def problems(spec: "Spec") -> Iterator[Problem]:
     if spec.network.pods.custom_networking:
         for pool in spec.pools.values():
             limits = known.get(pool.instance_type)
-            taken = sum(1 for i in pool.efa_interfaces if i.network_card == 0 and i.device_index > 0)
+            taken = _card0_taken(pool)
             if not pool.existing and limits is not None and limits.enis - taken - 1 < 1:
                 yield Problem("aidc:network.pods.cidr",
                               f"pool {pool.name}: network card 0 of {pool.instance_type} holds {limits.enis} "

@@ -40,6 +40,13 @@ if TYPE_CHECKING:
 MAX_UNAVAILABLE = 1
 
 
+def managed_surge(zones: int) -> int:
+    """Nodes an EKS managed node group update (DEFAULT strategy) launches beside the old ones:
+    up to twice its zones, or maxUnavailable if larger (EKS User Guide,
+    managed-node-update-behavior). The system node group and GPU node groups alike."""
+    return max(2 * zones, MAX_UNAVAILABLE)
+
+
 @dataclass(frozen=True)
 class EfaInterface:
     """One EFA interface of a launch template: which network card, which device index, and
@@ -220,14 +227,14 @@ class PoolFacts:
 
     def replacement_surge(self, zones: int) -> int:
         """Nodes that may run beside a full pool while it is replaced, each needing addresses.
-        A managed node group with the DEFAULT strategy raises its size by up to twice its zones
-        (or maxUnavailable, 1, if larger) before draining old nodes; MINIMAL does not surge.
+        A managed node group with the DEFAULT strategy surges (`managed_surge`) before draining
+        old nodes; MINIMAL does not surge.
         Karpenter launches a replacement before draining, up to its replacement budget."""
         if self.existing:
             return 0
         if self.provisioner == "karpenter":
             return math.ceil(self.max_nodes * self.replace_budget_percent / 100)
-        return 0 if self.update_strategy == "MINIMAL" else max(2 * zones, MAX_UNAVAILABLE)
+        return 0 if self.update_strategy == "MINIMAL" else managed_surge(zones)
 
     # ---- the scale-out fabric
     @property
