@@ -31,9 +31,11 @@ def merged(fragment_text: str, **service_changes) -> dict:
     frag = yaml.safe_load(fragment_text)
     config = copy.deepcopy(BASE)
     config["aidc:gpuPools"] = [*config["aidc:gpuPools"], *frag["aidc:gpuPools"]]
-    # This compares memory fit only: a network that holds any pool the sizer may emit (hundreds
-    # of nodes) keeps address planning (tests/test_addresses.py) out of the verdict.
-    config["aidc:network"] = {**config["aidc:network"], "availabilityZones": 1, "privateSubnetPrefix": 17}
+    # This compares memory fit only: a network that holds any pool the sizer may emit (up to 256
+    # replicas, a node each: with prefix delegation under 13,000 addresses in a /17) keeps address
+    # planning (tests/test_addresses.py) out of the verdict.
+    config["aidc:network"] = {**config["aidc:network"], "availabilityZones": 1, "privateSubnetPrefix": 17,
+                              "pods": {"ipMode": "prefixDelegation"}}
     (svc,) = frag["aidc:inference"]["services"]
     config["aidc:inference"]["services"] = [*config["aidc:inference"]["services"], {**svc, **service_changes}]
     return config
